@@ -1,0 +1,86 @@
+"""The store's tables. One DuckDB file holds a whole release; see README.md, "The store".
+
+Attribute columns of `records` are named after the codebook's attributes. Those names come
+from the data owner's file (checked at load: no control characters, ':' or ';'), never from a
+dashboard user, and are always quoted with `quote_ident`.
+"""
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+TABLES = ("release", "release_lengths", "codebook", "codebook_values", "records",
+          "aggregates", "aggregate_items", "quality")
+
+FIXED_DDL = """
+CREATE TABLE release (
+    schema_version INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,                 -- 'built' by synth_engine, or 'imported' from a published release
+    epsilon DOUBLE,                        -- total privacy budget (NULL when unknown)
+    delta DOUBLE,
+    reporting_length INTEGER,              -- longest protected combination
+    protected_record_count BIGINT,         -- differentially private number of records
+    synthetic_record_count BIGINT NOT NULL,
+    synthesizer VARCHAR,
+    engine_version VARCHAR NOT NULL,
+    seed BIGINT,                           -- only when the data owner gave one
+    built_at TIMESTAMP NOT NULL,
+    source VARCHAR NOT NULL,               -- file name(s) the release was made from
+    is_demonstration BOOLEAN NOT NULL,
+    has_aggregates BOOLEAN NOT NULL,
+    parameters JSON NOT NULL               -- every other public parameter of the build
+);
+CREATE TABLE release_lengths (
+    length INTEGER PRIMARY KEY,
+    sigma DOUBLE,                          -- σ_k of the budget split
+    sensitivity INTEGER,                   -- Δ_k, contributions allowed per record
+    noise_sd DOUBLE,                       -- σ_k·√Δ_k, standard deviation of the noise added
+    threshold DOUBLE,                      -- noisy counts at or below were dropped
+    combinations BIGINT NOT NULL           -- protected combinations released at this length
+);
+CREATE TABLE codebook (
+    position INTEGER NOT NULL,
+    attribute VARCHAR PRIMARY KEY,
+    label VARCHAR NOT NULL,
+    description VARCHAR NOT NULL,
+    group_name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL                  -- categorical, ordinal, flag, year, country
+);
+CREATE TABLE codebook_values (
+    attribute VARCHAR NOT NULL,
+    position INTEGER NOT NULL,             -- 1-based order of the value (young to old, early to late ...)
+    value VARCHAR NOT NULL,                -- as in the CSV and in combination keys
+    label VARCHAR NOT NULL,
+    PRIMARY KEY (attribute, position)
+);
+CREATE TABLE aggregates (
+    combo_id INTEGER PRIMARY KEY,
+    key VARCHAR NOT NULL,                  -- attr:value;attr:value, items sorted as text
+    length INTEGER NOT NULL,
+    protected_count BIGINT NOT NULL
+);
+CREATE TABLE aggregate_items (
+    combo_id INTEGER NOT NULL,
+    attribute VARCHAR NOT NULL,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE quality (
+    comparison VARCHAR NOT NULL,           -- what is compared with what, e.g. 'synthetic_vs_protected'
+    metric VARCHAR NOT NULL,
+    length INTEGER,                        -- NULL: over all lengths
+    bucket_low BIGINT,                     -- count bucket [low, 2·low) when the metric is per bucket
+    value DOUBLE
+);
+"""
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def enum_type_name(position: int) -> str:
+    return f"attribute_{position}_values"

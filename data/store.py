@@ -1,0 +1,292 @@
+"""Read access to a store: the only code that queries it.
+
+The file is opened read-only with external access disabled, so no query can read or write any
+other file or reach the network; each thread gets its own cursor (DuckDB connections are not
+shared across threads). Users' values only ever reach SQL as parameters; column names only
+come from the store's own codebook.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Mapping
+
+import duckdb
+import pandas as pd
+
+from data.schema import SCHEMA_VERSION, TABLES, quote_ident
+from synth_engine.codebook import Attribute, Codebook
+
+NOT_RECORDED = None  # the value standing for "missing" in a Filter
+
+
+class FilterError(ValueError):
+    """A filter names an attribute or value the store does not know."""
+
+
+class StoreError(Exception):
+    """The store is missing, unreadable, or not a GSD Explorer store."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Attribute -> allowed values. Values of one attribute combine with OR, attributes with AND.
+    `None` among the values means "not recorded". Built only through `Filter.build`, which checks
+    every name and value against the codebook and puts them in codebook order."""
+    selections: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
+
+    @classmethod
+    def build(cls, codebook: Codebook, mapping: Mapping[str, Iterable[str | None]] | None) -> "Filter":
+        if not mapping:
+            return cls()
+        if not isinstance(mapping, Mapping):
+            raise FilterError("a filter must map attribute names to lists of values")
+        chosen = {}
+        for name, values in mapping.items():
+            if not isinstance(name, str) or name not in codebook:
+                raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+            if isinstance(values, (str, bytes)) or values is None:
+                values = [values]
+            attribute = codebook[name]
+            wanted = set()
+            for v in values:
+                if v is not None and (not isinstance(v, str) or v not in attribute.values):
+                    raise FilterError(f"unknown value {str(v)[:80]!r} for {name}")
+                wanted.add(v)
+            if wanted:
+                chosen[name] = tuple([v for v in attribute.values if v in wanted] + ([None] if None in wanted else []))
+        return cls(tuple((n, chosen[n]) for n in codebook.names if n in chosen))
+
+    def as_dict(self) -> dict[str, list[str | None]]:
+        return {name: list(values) for name, values in self.selections}
+
+    @property
+    def attributes(self) -> list[str]:
+        return [name for name, _ in self.selections]
+
+    def values(self, name: str) -> tuple[str | None, ...]:
+        return dict(self.selections).get(name, ())
+
+    def without(self, name: str) -> "Filter":
+        return Filter(tuple(s for s in self.selections if s[0] != name))
+
+    def cache_key(self) -> str:
+        return json.dumps(self.selections, separators=(",", ":"))
+
+    def __bool__(self):
+        return bool(self.selections)
+
+    def where(self) -> tuple[str, list]:
+        """SQL condition and its parameters."""
+        clauses, params = [], []
+        for name, values in self.selections:
+            column = quote_ident(name)
+            known = [v for v in values if v is not None]
+            parts = []
+            if known:
+                parts.append(f"{column}::VARCHAR IN ({', '.join('?' * len(known))})")
+                params.extend(known)
+            if None in values:
+                parts.append(f"{column} IS NULL")
+            clauses.append("(" + " OR ".join(parts) + ")")
+        return (" AND ".join(clauses) or "TRUE"), params
+
+
+def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
+    if not os.path.isfile(path):
+        raise StoreError(f"no store at {path}")
+    try:
+        return duckdb.connect(path, read_only=True, config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "lock_configuration": True,
+        })
+    except duckdb.Error as err:
+        raise StoreError(f"{path} is not a readable store: {str(err).splitlines()[0]}") from None
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.path.abspath(os.fspath(path))
+        stat = os.stat(self.path) if os.path.exists(self.path) else None
+        self.identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
+        self._connection = _open_read_only(self.path)
+        self._local = threading.local()
+        try:
+            tables = {r[0] for r in self._cursor().execute(
+                "SELECT table_name FROM information_schema.tables").fetchall()}
+            if set(TABLES) - tables:
+                raise StoreError(f"{self.path} is not a GSD Explorer store (tables missing)")
+            self.release = self._read_release()
+            self.codebook = self._read_codebook()
+            self.release_lengths = self._query_frame("SELECT * FROM release_lengths ORDER BY length")
+        except duckdb.Error as err:
+            self._connection.close()
+            raise StoreError(f"{self.path} is not a readable store: {str(err).splitlines()[0]}") from None
+        if self.release.get("schema_version") != SCHEMA_VERSION:
+            self._connection.close()
+            raise StoreError(f"{self.path} was written by another version of the engine")
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._connection.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def _query_frame(self, sql: str, params=()) -> pd.DataFrame:
+        return self._cursor().execute(sql, list(params)).df()
+
+    def _scalar(self, sql: str, params=()):
+        return self._cursor().execute(sql, list(params)).fetchone()[0]
+
+    # --- metadata -------------------------------------------------------------------------
+
+    def _read_release(self) -> dict:
+        frame = self._query_frame("SELECT * FROM release")
+        if len(frame) != 1:
+            raise StoreError(f"{self.path} has no release row")
+        row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
+        row["parameters"] = json.loads(row["parameters"]) if row.get("parameters") else {}
+        for key in ("protected_record_count", "synthetic_record_count", "reporting_length", "seed", "schema_version"):
+            if row.get(key) is not None:
+                row[key] = int(row[key])
+        for key in ("is_demonstration", "has_aggregates"):
+            row[key] = bool(row[key])
+        return row
+
+    def _read_codebook(self) -> Codebook:
+        attributes = self._cursor().execute(
+            "SELECT attribute, label, description, group_name, kind FROM codebook ORDER BY position").fetchall()
+        values: dict[str, list[tuple[str, str]]] = {}
+        for name, value, label in self._cursor().execute(
+                "SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position").fetchall():
+            values.setdefault(name, []).append((value, label))
+        return Codebook(tuple(
+            Attribute(name, label, description, group, kind,
+                      tuple(v for v, _ in values.get(name, [])), tuple(lab for _, lab in values.get(name, [])))
+            for name, label, description, group, kind in attributes))
+
+    def filter(self, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
+        return Filter.build(self.codebook, mapping)
+
+    def quality(self) -> pd.DataFrame:
+        return self._query_frame("SELECT * FROM quality ORDER BY comparison, metric, length, bucket_low")
+
+    def table_sizes(self) -> dict[str, int]:
+        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in TABLES}
+
+    # --- counts of synthetic records -------------------------------------------------------
+
+    def count(self, flt: Filter = Filter()) -> int:
+        where, params = flt.where()
+        return int(self._scalar(f"SELECT count(*) FROM records WHERE {where}", params))
+
+    def group_counts(self, flt: Filter, attribute: str, by: str | None = None) -> pd.DataFrame:
+        """Counts of records under `flt` per value of `attribute` (and of `by`), in codebook
+        order, missing values as None; only combinations that occur are listed."""
+        names = [attribute] + ([by] if by else [])
+        for name in names:
+            if name not in self.codebook:
+                raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+        if by == attribute:
+            raise FilterError("group by two different attributes")
+        where, params = flt.where()
+        columns = ", ".join(quote_ident(n) for n in names)
+        frame = self._query_frame(
+            f"SELECT {columns}, count(*) AS count FROM records WHERE {where} "
+            f"GROUP BY ALL ORDER BY {', '.join(quote_ident(n) + ' NULLS LAST' for n in names)}", params)
+        for name in names:
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+        frame["count"] = frame["count"].astype("int64")
+        return frame
+
+    def flag_group_counts(self, flt: Filter, group: str) -> tuple[int, dict[str, int]]:
+        """For a group of flags: the records with at least one flag of the group set (the
+        denominator of the codebook's percentages), and each flag's count, under `flt`."""
+        flags = [a.name for a in self.codebook if a.group == group and a.kind == "flag"]
+        if not flags:
+            raise FilterError(f"no flags in group {group[:80]!r}")
+        where, params = flt.where()
+        any_set = " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags)
+        per_flag = ", ".join(f"count({quote_ident(f)})" for f in flags)
+        row = self._cursor().execute(
+            f"SELECT count(*) FILTER (WHERE {any_set}), {per_flag} FROM records WHERE {where}", params).fetchone()
+        return int(row[0]), {f: int(c) for f, c in zip(flags, row[1:])}
+
+    def _columns(self, columns: Iterable[str] | None) -> list[str]:
+        if columns is None:
+            return self.codebook.names
+        columns = list(columns)
+        for name in columns:
+            if not isinstance(name, str) or name not in self.codebook:
+                raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+        return [n for n in self.codebook.names if n in set(columns)]
+
+    def records_page(self, flt: Filter, offset: int = 0, limit: int = 100,
+                     columns: Iterable[str] | None = None) -> pd.DataFrame:
+        offset, limit = max(0, int(offset)), max(0, min(int(limit), 10_000))
+        where, params = flt.where()
+        selected = ", ".join(["record_id"] + [f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}"
+                                              for c in self._columns(columns)])
+        return self._query_frame(
+            f"SELECT {selected} FROM records WHERE {where} ORDER BY record_id LIMIT ? OFFSET ?",
+            params + [limit, offset])
+
+    def record_batches(self, flt: Filter, columns: Iterable[str] | None = None,
+                       batch_rows: int = 50_000) -> Iterator:
+        """The matching records as pyarrow RecordBatches (values as text), for streaming."""
+        where, params = flt.where()
+        selected = ", ".join(f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}" for c in self._columns(columns))
+        # A cursor of its own: the stream may outlive this call while the thread serves others.
+        cursor = self._connection.cursor()
+        reader = cursor.sql(f"SELECT {selected} FROM records WHERE {where} ORDER BY record_id",
+                            params=params).to_arrow_reader(batch_rows)
+        try:
+            yield from reader
+        finally:
+            cursor.close()
+
+    # --- protected aggregates --------------------------------------------------------------
+
+    def combination_key(self, items: Mapping[str, str]) -> str:
+        """The canonical key of an exact combination, each item checked against the codebook."""
+        texts = []
+        for name, value in items.items():
+            if name not in self.codebook:
+                raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+            if value not in self.codebook[name].values:
+                raise FilterError(f"unknown value {str(value)[:80]!r} for {name}")
+            texts.append(f"{name}:{value}")
+        return ";".join(sorted(texts))
+
+    def protected_count(self, items: Mapping[str, str]) -> int | None:
+        """The protected count of exactly this combination; None when the release has none."""
+        key = self.combination_key(items)
+        return self.protected_counts([key]).get(key)
+
+    def protected_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        rows = self._cursor().execute(
+            "SELECT key, protected_count FROM aggregates WHERE key IN (SELECT unnest(?::VARCHAR[]))",
+            [keys]).fetchall()
+        return {k: int(c) for k, c in rows}
+
+    def aggregate_rows(self, batch_rows: int = 100_000) -> Iterator[list[tuple[str, int]]]:
+        """Every protected combination, by length then count descending (SDS's file order)."""
+        cursor = self._connection.cursor()
+        result = cursor.execute(
+            "SELECT key, protected_count FROM aggregates ORDER BY length, protected_count DESC, key")
+        try:
+            while rows := result.fetchmany(batch_rows):
+                yield rows
+        finally:
+            cursor.close()

@@ -1,0 +1,229 @@
+"""The load and validate stages: a CSV file of records becomes a `Dataset` of integer codes.
+
+A `Dataset` holds one row per record and one column per attribute; code 0 means the value is
+missing ("not recorded"), code k > 0 means the k-th value of the attribute in codebook order.
+Everything downstream (aggregation, synthesis, evaluation, the store) works on these codes.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synth_engine.codebook import (
+    MAX_DISTINCT_VALUES,
+    VALUE_ALIASES,
+    Attribute,
+    Codebook,
+    builtin_name,
+    fixed_domain,
+    infer_attribute,
+)
+
+MULTI_VALUE_DELIMITER = ";"
+_FLOAT_INTEGER = re.compile(r"^-?\d+\.0+$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f:;]")
+
+
+class InputError(Exception):
+    """Bad input, reported to the user as one line; nothing has been written."""
+
+
+@dataclass
+class Dataset:
+    codebook: Codebook
+    codes: np.ndarray  # (records, attributes), uint16, 0 = missing
+    source_name: str = ""
+
+    def __post_init__(self):
+        if self.codes.ndim != 2 or self.codes.shape[1] != len(self.codebook):
+            raise ValueError("codes must be (records, attributes)")
+
+    @property
+    def n_records(self) -> int:
+        return int(self.codes.shape[0])
+
+    def column(self, name: str) -> np.ndarray:
+        return self.codes[:, self.codebook.names.index(name)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The records as categorical columns in codebook order (missing = NA)."""
+        return pd.DataFrame({
+            a.name: pd.Categorical.from_codes(self.codes[:, j].astype(np.int32) - 1, categories=list(a.values))
+            for j, a in enumerate(self.codebook)
+        })
+
+
+class ItemSpace:
+    """Numbers every (attribute, value) item of a codebook: items of attribute j are
+    offsets[j] .. offsets[j+1]-1, in value order."""
+
+    def __init__(self, codebook: Codebook):
+        self.codebook = codebook
+        sizes = np.array([len(a.values) for a in codebook], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        self.n_items = int(self.offsets[-1])
+        self.column_of = np.repeat(np.arange(len(codebook)), sizes)
+        self.code_of = np.concatenate([np.arange(1, s + 1) for s in sizes]) if len(sizes) else np.zeros(0, int)
+        self.texts = [f"{a.name}:{v}" for a in codebook for v in a.values]
+        self._by_text = {t: i for i, t in enumerate(self.texts)}
+
+    def item(self, attribute: str, value: str) -> int:
+        return self._by_text[f"{attribute}:{value}"]
+
+    def item_of_text(self, text: str) -> int | None:
+        return self._by_text.get(text)
+
+    def key(self, items) -> str:
+        """Synthetic Data Showcase's canonical key: item texts sorted as text, joined by ';'."""
+        return ";".join(sorted(self.texts[i] for i in items))
+
+    def record_items(self, codes: np.ndarray) -> np.ndarray:
+        """Item ids of a code matrix, -1 where missing."""
+        ids = codes.astype(np.int64) - 1 + self.offsets[:-1]
+        return np.where(codes > 0, ids, -1)
+
+
+# --- load -------------------------------------------------------------------------------------
+
+def read_text(path: str | os.PathLike) -> str:
+    """The file's text, or an InputError saying why it is not a readable UTF-8 text file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a file")
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if not raw.strip():
+        raise InputError(f"{path}: the file is empty")
+    if b"\x00" in raw[:65536]:
+        raise InputError(f"{path}: not a CSV file (it contains binary data)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {err.start}); "
+                         "save the file as UTF-8 and try again") from None
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """The CSV's cells as stripped strings ('' where empty), with its header checked."""
+    text = read_text(path)
+    first_line = text.splitlines()[0] if text.strip() else ""
+    header = next(csv.reader([first_line]), [])
+    names = [h.strip() for h in header]
+    if not any(names):
+        raise InputError(f"{path}: no header (the first line is empty)")
+    if all(_NUMBER.match(n) or not n for n in names):
+        raise InputError(f"{path}: no header (the first line looks like data: {first_line[:60]!r})")
+    blank = [i + 1 for i, n in enumerate(names) if not n]
+    if blank:
+        raise InputError(f"{path}: column {blank[0]} of the header has no name")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"{path}: duplicate column names: {', '.join(dupes)}")
+    bad = [n for n in names if _BAD_NAME.search(n) or len(n) > 128]
+    if bad:
+        raise InputError(f"{path}: column name {bad[0]!r} is not allowed "
+                         "(no ':' or ';', no control characters, at most 128 characters)")
+    if len(names) == 1 and "\t" in first_line:
+        raise InputError(f"{path}: not a comma-separated file (the header holds tabs)")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                            skipinitialspace=False, engine="c")
+    except pd.errors.ParserError as err:
+        raise InputError(f"{path}: not a well-formed CSV file ({_short(err)})") from None
+    except (ValueError, csv.Error) as err:
+        raise InputError(f"{path}: not a well-formed CSV file ({_short(err)})") from None
+    frame.columns = names
+    if frame.empty:
+        raise InputError(f"{path}: the file has a header but no records")
+    return frame.fillna("")
+
+
+def _short(err: Exception) -> str:
+    return str(err).strip().splitlines()[-1][:200]
+
+
+def normalize_column(name: str, cells: pd.Series, sensitive_zeros: frozenset[str]) -> pd.Series:
+    """Trimmed values with missing as None: '' (and '0' unless a sensitive zero) are missing."""
+    values = cells.astype(str).str.strip()
+    values = values.where(~values.str.match(_FLOAT_INTEGER), values.str.replace(r"\.0+$", "", regex=True))
+    missing = values.eq("")
+    if name not in sensitive_zeros:
+        missing |= values.eq("0")
+    aliases = VALUE_ALIASES.get(builtin_name(name) or "", {})
+    if aliases:
+        values = values.replace(aliases)
+    values = values.replace("—", "--", regex=False)
+    return values.where(~missing, None)
+
+
+def _expand_multi_values(name: str, values: pd.Series) -> dict[str, pd.Series]:
+    """A column of ';'-separated values becomes one flag column per value, named column_value."""
+    parts = values.dropna().str.split(MULTI_VALUE_DELIMITER)
+    distinct = sorted({p.strip() for ps in parts for p in ps if p.strip()})
+    out = {}
+    for part in distinct:
+        has = values.fillna("").str.split(MULTI_VALUE_DELIMITER).map(lambda ps, p=part: p in [x.strip() for x in ps])
+        out[f"{name}_{part}"] = has.map({True: "1", False: None})
+    return out
+
+
+def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str, set[str]] | None = None) -> Dataset:
+    """Load and validate a records file into a Dataset (the load → validate stages).
+
+    `extra_values` adds values per column that the file may not show but the release uses
+    (the values named in a protected aggregates file), so one codebook serves both.
+    """
+    frame = read_table(path)
+    sensitive_zeros = frozenset(sensitive_zeros)
+    unknown_zero_columns = sensitive_zeros - set(frame.columns)
+    if unknown_zero_columns:
+        raise InputError(f"sensitive zeros name unknown columns: {', '.join(sorted(unknown_zero_columns))}")
+    columns: dict[str, pd.Series] = {}
+    groups: dict[str, str] = {}
+    for name in frame.columns:
+        values = normalize_column(name, frame[name], sensitive_zeros)
+        multi = builtin_name(name) is None and values.dropna().str.contains(MULTI_VALUE_DELIMITER, regex=False).any()
+        if multi:
+            expanded = _expand_multi_values(name, values)
+            columns.update(expanded)
+            groups.update({flag: name for flag in expanded})
+        else:
+            columns[name] = values
+    return encode(columns, os.path.basename(os.fspath(path)), extra_values or {}, groups)
+
+
+def encode(columns: dict[str, pd.Series], source_name: str, extra_values: dict[str, set[str]],
+           groups: dict[str, str] | None = None) -> Dataset:
+    """Build the codebook from the values and encode every column (the validate stage)."""
+    attributes: list[Attribute] = []
+    codes = []
+    for name, values in columns.items():
+        seen = set(values.dropna().unique()) | set(extra_values.get(name, ()))
+        if len(seen) > MAX_DISTINCT_VALUES:
+            raise InputError(f"column {name!r} has {len(seen):,} distinct values (at most "
+                             f"{MAX_DISTINCT_VALUES:,} are allowed): is it an identifier or free text?")
+        domain = fixed_domain(name)
+        if domain is not None:
+            unknown = sorted(seen - set(domain))
+            if unknown:
+                raise InputError(f"column {name!r} has value {unknown[0]!r}, which is not one of "
+                                 f"{', '.join(domain)}")
+        attribute = infer_attribute(name, sorted(seen))
+        if groups and name in groups:
+            attribute = dataclasses.replace(attribute, group=groups[name])
+        attributes.append(attribute)
+        categorical = pd.Categorical(values, categories=list(attribute.values))
+        codes.append((np.asarray(categorical.codes, dtype=np.int32) + 1).astype(np.uint16))
+    codebook = Codebook(tuple(attributes))
+    matrix = np.column_stack(codes) if codes else np.zeros((0, 0), np.uint16)
+    return Dataset(codebook, np.ascontiguousarray(matrix), source_name)

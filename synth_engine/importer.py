@@ -1,0 +1,40 @@
+"""Import a published release (synthetic microdata, and optionally its aggregates file) into a store."""
+from __future__ import annotations
+
+import os
+
+from data.writer import Release, write_store
+from synth_engine import __version__
+from synth_engine.aggregates import aggregates_from_file, parse_aggregates_file
+from synth_engine.dataset import InputError, ItemSpace, load_csv
+
+
+def import_release(microdata: str, out: str, aggregates: str | None = None, name: str | None = None,
+                   demonstration: bool = False, epsilon: float | None = None,
+                   delta: float | None = None) -> Release:
+    parsed = parse_aggregates_file(aggregates) if aggregates else None
+    extra = parsed.values_by_attribute() if parsed else {}
+    records = load_csv(microdata, extra_values={})
+    if parsed:
+        unknown = sorted(set(extra) - set(records.codebook.names))
+        if unknown:
+            line = next(line for items, _, line in parsed.rows if any(a == unknown[0] for a, _ in items))
+            raise InputError(f"{aggregates}: line {line} names unknown attribute {unknown[0]!r}")
+        # Values that only the aggregates show still belong in the codebook.
+        records = load_csv(microdata, extra_values=extra)
+    protected = aggregates_from_file(parsed, ItemSpace(records.codebook), aggregates) if parsed else None
+    sources = [os.path.basename(microdata)] + ([os.path.basename(aggregates)] if aggregates else [])
+    release = Release(
+        name=name or os.path.splitext(os.path.basename(microdata))[0],
+        kind="imported",
+        source=", ".join(sources),
+        is_demonstration=demonstration,
+        engine_version=__version__,
+        epsilon=epsilon,
+        delta=delta,
+        reporting_length=protected.reporting_length if protected else None,
+        protected_record_count=protected.record_count if protected else None,
+        parameters={"imported_from": sources},
+    )
+    write_store(out, records, release, protected)
+    return release
