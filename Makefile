@@ -1,0 +1,44 @@
+# The two commands: `make run` (set up, build the default store, serve) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SOURCE := var/demo-source.csv
+STORE  := var/gsd-demo.duckdb
+ENGINE := $(wildcard synth_engine/*.py) data/schema.py data/writer.py
+
+.PHONY: run test setup setup-dev system-deps store clean
+
+run: setup $(STORE)
+	$(BIN)/python app.py
+
+test: setup-dev system-deps
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(SOURCE): | $(VENV)/.runtime
+	$(BIN)/python -m synth_engine demo-source --out $@
+
+store: $(STORE)
+$(STORE): $(SOURCE) $(ENGINE)
+	$(BIN)/python -m synth_engine build --input $(SOURCE) --out $@ --seed 1 \
+		--demonstration --name "GSD demonstration release"
+
+clean:
+	rm -rf var

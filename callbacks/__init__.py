@@ -1,0 +1,1 @@
+"""Callbacks, as plain functions; each module's `register(app, service)` wires its own."""

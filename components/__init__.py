@@ -1,0 +1,1 @@
+"""Factories that build the pages' components. No callbacks and no SQL here."""

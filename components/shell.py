@@ -1,0 +1,66 @@
+"""The frame around every page: header with navigation and the release's identity, footer."""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from components import ids
+
+
+def release_identity(release: dict | None):
+    """Name, ε, δ and record counts of the release; a badge when it is demonstration data."""
+    if not release:
+        return html.Span("No store loaded", className="release-name")
+    parts = [html.Span(release["name"], className="release-name")]
+    if release.get("is_demonstration"):
+        parts.append(html.Span("Demonstration data", className="badge badge-demo",
+                               title="Stand-in records made by a generator, not real people"))
+    facts = []
+    if release.get("epsilon") is not None:
+        facts.append(f"ε = {release['epsilon']:g}")
+    if release.get("delta") is not None:
+        facts.append(f"δ = {release['delta']:.2g}")
+    facts.append(f"{release['synthetic_record_count']:,} synthetic records")
+    if release.get("protected_record_count") is not None:
+        facts.append(f"{release['protected_record_count']:,} protected record count")
+    parts.append(html.Span(" · ".join(facts), className="release-facts"))
+    return parts
+
+
+def header(pages, release: dict | None):
+    return html.Header(className="site-header", children=[
+        html.A("Skip to content", href="#" + ids.PAGE, className="skip-link"),
+        html.Div(className="brand", children=[
+            html.A("GSD Explorer", href="/", className="brand-name"),
+            html.Div(release_identity(release), id=ids.HEADER_RELEASE, className="release-identity"),
+        ]),
+        html.Nav(id=ids.NAV, className="main-nav", **{"aria-label": "Pages"}, children=[
+            dcc.Link(page.name, href=page.path, className="nav-link") for page in pages
+        ]),
+    ])
+
+
+def footer():
+    return html.Footer(className="site-footer", children=[
+        html.P("Counts on these pages come from synthetic records, which are statistical stand-ins, "
+               "not people; protected counts are the release's differentially private aggregates."),
+        html.P(dcc.Link("About the data", href="/about")),
+    ])
+
+
+def layout(pages, release: dict | None):
+    return html.Div(className="app", children=[
+        dcc.Location(id=ids.URL, refresh="callback-nav"),
+        header(pages, release),
+        html.Div(id=ids.NOTICE, role="status", className="notice-area"),
+        html.Main(id=ids.PAGE, tabIndex="-1", className="page"),
+        footer(),
+    ])
+
+
+def store_unavailable(message: str):
+    return html.Section(className="store-missing", role="alert", children=[
+        html.H1("The data store is not available"),
+        html.P(message),
+        html.P("The page will work again as soon as a valid store is in place; "
+               "the data owner can rebuild it with `python -m synth_engine build`."),
+    ])

@@ -1,0 +1,1 @@
+"""The only place with SQL: the store's schema, its writer, and read access for the app."""

@@ -1,0 +1,94 @@
+"""The app's access to the store: cached queries, and the store reopened when it is replaced.
+
+Results are cached with flask-caching under a key made of the store's identity (inode, mtime,
+size), the query and the normalized filter, so a rebuilt store never serves stale answers.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from typing import Callable, Iterable, Mapping
+
+from data.store import Filter, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+RECHECK_SECONDS = 1.0
+
+
+class DataService:
+    def __init__(self, store_path: str, cache=None):
+        self.store_path = store_path
+        self.cache = cache
+        self._store: Store | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._last_error: str | None = None
+
+    # --- the store, reopened when the file changes ------------------------------------------
+
+    def store(self) -> Store:
+        """The current store; raises StoreError (logged once per distinct error) when unusable."""
+        now = time.monotonic()
+        current = self._store
+        if current is not None and now - self._checked_at < RECHECK_SECONDS:
+            return current
+        with self._lock:
+            self._checked_at = now
+            identity = _identity(self.store_path)
+            if self._store is not None and self._store.identity == identity:
+                return self._store
+            try:
+                self._store = Store(self.store_path)
+                self._last_error = None
+            except StoreError as err:
+                self._store = None
+                if str(err) != self._last_error:
+                    log.error("store unavailable: %s", err)
+                    self._last_error = str(err)
+                raise
+            return self._store
+
+    def filter(self, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
+        return self.store().filter(mapping)
+
+    # --- cached queries ---------------------------------------------------------------------
+
+    def _cached(self, name: str, parts: tuple, compute: Callable):
+        store = self.store()
+        if self.cache is None:
+            return compute(store)
+        raw = repr((store.identity, name, parts)).encode()
+        key = "gsd:" + hashlib.sha256(raw).hexdigest()
+        value = self.cache.get(key)
+        if value is None:
+            value = compute(store)
+            self.cache.set(key, value)
+        return value
+
+    def count(self, flt: Filter) -> int:
+        return self._cached("count", (flt.cache_key(),), lambda s: s.count(flt))
+
+    def group_counts(self, flt: Filter, attribute: str, by: str | None = None):
+        return self._cached("group_counts", (flt.cache_key(), attribute, by),
+                            lambda s: s.group_counts(flt, attribute, by))
+
+    def flag_group_counts(self, flt: Filter, group: str):
+        return self._cached("flag_group_counts", (flt.cache_key(), group),
+                            lambda s: s.flag_group_counts(flt, group))
+
+    def protected_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        keys = tuple(sorted(set(keys)))
+        return self._cached("protected_counts", keys, lambda s: s.protected_counts(keys))
+
+
+def _identity(path: str):
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

@@ -1,0 +1,58 @@
+"""Hand-built stores for tests: every record and every protected count is known."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from data.writer import Release, write_store
+from synth_engine import __version__
+from synth_engine.aggregates import AggregatesFile, LengthParameters, aggregates_from_file
+from synth_engine.dataset import ItemSpace, encode
+
+
+def store_from_rows(path, rows: list[dict], aggregates: dict[str, int] | None = None,
+                    record_count: int | None = None, lengths: list[LengthParameters] = (),
+                    columns: list[str] | None = None, **release) -> str:
+    """Write a store holding `rows` (dicts of column -> value, missing keys = not recorded) and,
+    when given, the protected counts `aggregates` (canonical key -> count)."""
+    columns = columns or list(dict.fromkeys(c for r in rows for c in r))
+    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns, dtype=object)
+    extra: dict[str, set[str]] = {}
+    for key in aggregates or {}:
+        for item in key.split(";"):
+            attribute, _, value = item.partition(":")
+            extra.setdefault(attribute, set()).add(value)
+    dataset = encode({c: frame[c].where(frame[c].notna(), None) for c in columns}, "test.csv", extra)
+    protected = None
+    if aggregates is not None:
+        parsed = AggregatesFile(record_count if record_count is not None else len(rows),
+                                [([tuple(i.split(":", 1)) for i in key.split(";")], n, line)
+                                 for line, (key, n) in enumerate(aggregates.items(), start=2)])
+        protected = aggregates_from_file(parsed, ItemSpace(dataset.codebook))
+        protected.lengths = list(lengths)
+    info = dict(name="Test release", kind="built", source="test.csv", is_demonstration=False,
+                engine_version=__version__, epsilon=12.0, delta=3.9e-7,
+                reporting_length=protected.reporting_length if protected else None,
+                protected_record_count=protected.record_count if protected else None,
+                synthesizer="test", lengths=list(lengths))
+    info.update(release)
+    write_store(path, dataset, Release(**info), protected)
+    return str(path)
+
+
+def random_rows(n: int, seed: int = 0) -> list[dict]:
+    """Small CTDC-like records with missing values, for query tests."""
+    rng = np.random.default_rng(seed)
+    genders = ["Man", "Woman", "Trans/Transgender/NonConforming", None]
+    ages = ["0--8", "09--17", "18--20", "30--38", "48+", None]
+    countries = ["USA", "UKR", "RUS", None]
+    rows = []
+    for _ in range(n):
+        row = {"yearOfRegistration": str(rng.choice(["2015", "2016", "2019"])) if rng.random() < .9 else None,
+               "gender": genders[rng.integers(len(genders))],
+               "ageBroad": ages[rng.integers(len(ages))],
+               "CountryOfExploitation": countries[rng.integers(len(countries))],
+               "isForcedLabour": "1" if rng.random() < .4 else None,
+               "isSexualExploit": "1" if rng.random() < .5 else None}
+        rows.append(row)
+    return rows

@@ -1,0 +1,76 @@
+"""Shared fixtures: small stores, a live server on loopback, and Debian's chromium for Playwright."""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+CHROMIUM = os.environ.get("GSD_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's chromium, never a downloaded browser; no background traffic to other hosts.
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]}
+
+
+class LiveServer:
+    """The app served by werkzeug in a thread on 127.0.0.1 and a free port."""
+
+    def __init__(self, wsgi_app):
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def serve():
+    """serve(app) -> base URL; every server started is stopped after the test."""
+    servers = []
+
+    def start(app):
+        server = LiveServer(app.server if hasattr(app, "server") else app)
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_csv(tmp_path_factory):
+    """20,000 demonstration records (stand-ins, not real people)."""
+    from synth_engine.demo_source import write_demo_source
+
+    path = tmp_path_factory.mktemp("demo") / "demo-source.csv"
+    write_demo_source(path, rows=20_000, seed=7)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory, demo_csv):
+    """A store built by the engine from the 20,000 demonstration records (seeded)."""
+    from synth_engine.__main__ import main
+
+    path = tmp_path_factory.mktemp("store") / "demo.duckdb"
+    code = main(["build", "--input", demo_csv, "--out", str(path), "--seed", "3", "--demonstration",
+                 "--name", "Test demonstration release"])
+    assert code == 0
+    return str(path)
