@@ -51,6 +51,9 @@ def create_app(store_path: str | None = None) -> Dash:
 
     app.layout = layout
     routing.register(app, service, pages)
+    for page in pages:
+        if page.register is not None:
+            page.register(app, service)
     app.server.config["GSD_SERVICE"] = service
     return app
 

@@ -9,7 +9,8 @@ from typing import Callable
 class Page:
     path: str
     name: str
-    layout: Callable  # (service, query: dict[str, list[str]]) -> component
+    layout: Callable                    # (service, query: dict[str, list[str]]) -> component
+    register: Callable | None = None    # (app, service) -> None: wires the page's callbacks
 
 
 def all_pages() -> list[Page]:
