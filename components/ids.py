@@ -6,3 +6,9 @@ PAGE = "page-content"
 NOTICE = "url-notice"
 HEADER_RELEASE = "header-release"
 NAV = "main-nav"
+
+# chart cards (components/charts.py): pattern-matching ids {"type": CHART_*, "chart": name}
+CHART_GRAPH = "chart-graph"
+CHART_SUMMARY = "chart-summary"
+CHART_TABLE = "chart-table"
+CHART_PNG = "chart-png"

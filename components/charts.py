@@ -1,0 +1,324 @@
+"""Chart cards, and the palette, graph options and figure builders every page shares.
+
+A card is a section with the chart's title as a heading, a one-sentence summary computed from
+the data, the graph, a "show as table" alternative and the caveats. Its three updatable parts
+have derived pattern-matching ids, so a callback that refreshes a card declares
+`*card_outputs(name)` as its outputs and returns `view.outputs()`:
+
+    view = charts.bar_chart("Age group", labels, [charts.Series("records", counts)])
+    charts.card("age", "Records by age group", view)      # in a layout
+    app.callback(*charts.card_outputs("age"), Input(...))  # in callbacks/, returns view.outputs()
+
+Figures are plain dicts (no plotly.graph_objects validation on the request path). Every count
+under `LOW_COUNT` is marked as unreliable: hatched bars, starred heatmap cells, a separate colour
+on maps, a star and a footnote in tables.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from dash import Output, dcc, get_asset_url, html
+
+from components import ids
+
+LOW_COUNT = 10
+
+# Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies;
+# series take them in this order.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+NOT_RECORDED_COLOUR = "#9A9A9A"   # neutral grey, outside the palette: never mistaken for a category
+LOW_COUNT_COLOUR = "#E69F00"      # maps: countries with fewer than LOW_COUNT records
+# One hue, light to dark: readable whatever the colour vision, and in greyscale print.
+SEQUENTIAL = ((0.0, "#E3EEF9"), (0.35, "#8FB8DE"), (0.7, "#3A7DBF"), (1.0, "#08306B"))
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+SYNTHETIC_NOTE = ("Counts of synthetic records, which stand in for people but are not people. "
+                  f"Counts under {LOW_COUNT} are unreliable: hatched or marked in the chart, "
+                  "starred in the table.")
+LOW_FOOTNOTE = f"* fewer than {LOW_COUNT} records: unreliable."
+EMPTY_MESSAGE = "No records match the current filter."
+
+
+def part_id(part: str, name: str) -> dict:
+    """The id of one part of card `name`; `part` is ids.CHART_GRAPH, CHART_SUMMARY or CHART_TABLE."""
+    return {"type": part, "chart": name}
+
+
+def card_outputs(name: str) -> tuple[Output, Output, Output]:
+    """The outputs a callback declares to refresh card `name` with `ChartView.outputs()`."""
+    return (Output(part_id(ids.CHART_GRAPH, name), "figure"),
+            Output(part_id(ids.CHART_SUMMARY, name), "children"),
+            Output(part_id(ids.CHART_TABLE, name), "children"))
+
+
+def graph_config(filename: str) -> dict:
+    """dcc.Graph options: PNG export from the modebar, nothing sent to or loaded from elsewhere."""
+    return {
+        "displaylogo": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "showLink": False,
+        "responsive": True,
+        "scrollZoom": False,
+        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+        "toImageButtonOptions": {"format": "png", "filename": filename, "width": 1100, "height": 650, "scale": 2},
+        # Map geometry is served by the app itself (assets/topojson), never by a CDN.
+        "topojsonURL": get_asset_url("topojson/"),
+    }
+
+
+@dataclass(frozen=True)
+class Series:
+    """One coloured set of bars: a count per category, in the categories' order."""
+    name: str
+    counts: Sequence[int]
+    colour: str | None = None
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """What a card shows: the figure, the one-sentence summary and the table alternative."""
+    figure: dict
+    summary: str
+    table: Any = field(default=None)
+
+    def outputs(self) -> tuple:
+        return self.figure, self.summary, self.table
+
+
+def card(name: str, title: str, view: ChartView | None = None, *, notes: Sequence[str] = (),
+         height: int = 380, wide: bool = False):
+    """A chart card. `name` derives the ids and the PNG's file name; `notes` are caveats shown
+    under the chart, before the standing note on synthetic counts."""
+    view = view or empty_view(title)
+    heading = f"chart-{name}-title"
+    return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
+                        **{"aria-labelledby": heading}, children=[
+        html.Div(className="chart-card-head", children=[
+            html.H2(title, id=heading, className="chart-title"),
+            html.Button("Save PNG", id=part_id(ids.CHART_PNG, name), className="chart-png", n_clicks=0,
+                        title=f"Save “{title}” as a PNG image"),
+        ]),
+        html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name), className="chart-summary",
+               **{"aria-live": "polite"}),
+        dcc.Graph(id=part_id(ids.CHART_GRAPH, name), figure=view.figure, config=graph_config(name),
+                  className="chart-graph", style={"height": f"{height}px"}),
+        html.Details(className="chart-table", children=[
+            html.Summary("Show as table"),
+            html.Div(view.table, id=part_id(ids.CHART_TABLE, name), className="table-scroll"),
+        ]),
+        *[html.P(note, className="chart-note") for note in notes],
+        html.P(SYNTHETIC_NOTE, className="chart-note"),
+    ])
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+def fmt_count(n: int) -> str:
+    return f"{int(n):,}"
+
+
+def fmt_percent(p: float | None) -> str:
+    return "–" if p is None or math.isnan(p) else f"{p:.1f} %"
+
+
+def data_table(header: Sequence[str], rows: Sequence[Sequence], caption: str | None = None):
+    """A plain table. Integer cells are counts: formatted, and starred when under LOW_COUNT.
+    Other cells are shown as given."""
+    any_low = False
+    body = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            if isinstance(value, int) and not isinstance(value, bool):
+                low = 0 < value < LOW_COUNT
+                any_low = any_low or low
+                cells.append(html.Td(fmt_count(value) + ("*" if low else ""),
+                                     className="num low-count" if low else "num"))
+            elif i == 0:
+                cells.append(html.Th(str(value), scope="row"))
+            else:
+                cells.append(html.Td("" if value is None else str(value), className="num"))
+        body.append(html.Tr(cells))
+    parts = []
+    if caption:
+        parts.append(html.Caption(caption))
+    parts.append(html.Thead(html.Tr([html.Th(h, scope="col") for h in header])))
+    parts.append(html.Tbody(body))
+    table = html.Table(parts, className="data-table")
+    return html.Div([table, html.P(LOW_FOOTNOTE, className="table-note")]) if any_low else table
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+def base_layout(title: str, **extra) -> dict:
+    """Layout shared by every figure. The title is drawn in exported images; on the page the
+    card's heading shows it (the stylesheet hides the in-chart copy)."""
+    layout = {
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
+        "font": {"family": FONT, "size": 13, "color": "#1b1f24"},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 10, "r": 10, "t": 48, "b": 10},
+        "hoverlabel": {"font": {"family": FONT}},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+        "separators": ".,",
+    }
+    layout.update(extra)
+    return layout
+
+
+def empty_figure(title: str, message: str = EMPTY_MESSAGE) -> dict:
+    return {"data": [], "layout": base_layout(title, xaxis={"visible": False}, yaxis={"visible": False},
+                                              annotations=[{"text": message, "showarrow": False,
+                                                            "xref": "paper", "yref": "paper",
+                                                            "x": 0.5, "y": 0.5, "font": {"size": 15}}])}
+
+
+def empty_view(title: str, message: str = EMPTY_MESSAGE) -> ChartView:
+    return ChartView(empty_figure(title, message), message, html.P(message))
+
+
+def _percent(count: int, denominator: int | None) -> float | None:
+    return 100.0 * count / denominator if denominator else None
+
+
+def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *,
+              category_title: str = "", value_title: str = "records", stacked: bool = False,
+              horizontal: bool = False, denominator: int | None = None,
+              summary: str | None = None) -> ChartView:
+    """Bars, one set per series (grouped, or stacked when `stacked`). With `denominator`, bars
+    show percentages of it (the counts stay in the hover text and the table)."""
+    categories = list(categories)
+    if not categories or not any(sum(s.counts) for s in series):
+        return empty_view(title)
+    traces = []
+    for i, s in enumerate(series):
+        counts = [int(c) for c in s.counts]
+        values = [_percent(c, denominator) for c in counts] if denominator else counts
+        cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
+        value_format = "%{" + value_axis + ":.1f} % (%{customdata:,} records)" if denominator \
+            else "%{" + value_axis + ":,} records"
+        traces.append({
+            "type": "bar", "name": s.name, cat_axis: categories, value_axis: values,
+            "orientation": "h" if horizontal else "v", "customdata": counts,
+            "marker": {"color": s.colour or OKABE_ITO[i % len(OKABE_ITO)],
+                       "line": {"color": "#1b1f24", "width": [1 if 0 < c < LOW_COUNT else 0 for c in counts]},
+                       "pattern": {"shape": ["/" if 0 < c < LOW_COUNT else "" for c in counts],
+                                   "fgcolor": "#1b1f24", "solidity": 0.3}},
+            "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",
+        })
+    value_axis_title = f"% of {value_title}" if denominator else value_title
+    cat_layout = {"title": {"text": category_title}, "type": "category", "automargin": True}
+    value_layout = {"title": {"text": value_axis_title}, "rangemode": "tozero", "automargin": True,
+                    "gridcolor": "#e3e7ec", "separatethousands": True}
+    if horizontal:
+        cat_layout["autorange"] = "reversed"
+    layout = base_layout(title, barmode="stack" if stacked else "group",
+                         showlegend=len(series) > 1,
+                         xaxis=value_layout if horizontal else cat_layout,
+                         yaxis=cat_layout if horizontal else value_layout)
+    header = [category_title or "category"]
+    for s in series:
+        header.append(s.name if len(series) > 1 else value_title)
+        if denominator:
+            header.append(f"% of {value_title}")
+    rows = []
+    for j, category in enumerate(categories):
+        row: list = [category]
+        for s in series:
+            row.append(int(s.counts[j]))
+            if denominator:
+                row.append(fmt_percent(_percent(int(s.counts[j]), denominator)))
+        rows.append(row)
+    return ChartView({"data": traces, "layout": layout},
+                     summary or top_summary(categories, [sum(int(s.counts[j]) for s in series)
+                                                         for j in range(len(categories))],
+                                            denominator=denominator),
+                     data_table(header, rows))
+
+
+def heatmap_chart(title: str, x_labels: Sequence[str], y_labels: Sequence[str],
+                  counts: Sequence[Sequence[int]], *, x_title: str = "", y_title: str = "",
+                  summary: str | None = None) -> ChartView:
+    """A grid of counts, `counts[row][column]` for y_labels × x_labels; cells under LOW_COUNT
+    carry a star."""
+    matrix = [[int(c) for c in row] for row in counts]
+    if not matrix or not any(any(row) for row in matrix):
+        return empty_view(title)
+    text = [[(fmt_count(c) + ("*" if 0 < c < LOW_COUNT else "")) if c else "" for c in row] for row in matrix]
+    trace = {
+        "type": "heatmap", "x": list(x_labels), "y": list(y_labels),
+        "z": [[c if c else None for c in row] for row in matrix],
+        "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
+        "colorscale": [list(stop) for stop in SEQUENTIAL], "xgap": 2, "ygap": 2,
+        "colorbar": {"title": {"text": "records"}, "thickness": 12},
+        "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:,}} records<extra></extra>",
+    }
+    layout = base_layout(title,
+                         xaxis={"title": {"text": x_title}, "type": "category", "automargin": True, "side": "bottom"},
+                         yaxis={"title": {"text": y_title}, "type": "category", "automargin": True,
+                                "autorange": "reversed"})
+    rows = [[y] + row for y, row in zip(y_labels, matrix)]
+    flat = [(f"{y} · {x}", c) for y, row in zip(y_labels, matrix) for x, c in zip(x_labels, row)]
+    return ChartView({"data": [trace], "layout": layout},
+                     summary or top_summary([f for f, _ in flat], [c for _, c in flat]),
+                     data_table([f"{y_title} \\ {x_title}"] + list(x_labels), rows))
+
+
+def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], counts: Sequence[int], *,
+                     place_title: str = "country", summary: str | None = None) -> ChartView:
+    """A world map of counts by ISO-3 code on a logarithmic colour scale; countries under
+    LOW_COUNT drawn in a colour of their own."""
+    rows = sorted(((int(c), code, name) for code, name, c in zip(codes, names, counts) if c),
+                  key=lambda r: (-r[0], r[2]))
+    if not rows:
+        return empty_view(title)
+    solid = [r for r in rows if r[0] >= LOW_COUNT]
+    low = [r for r in rows if r[0] < LOW_COUNT]
+    hover = "%{customdata[0]}: %{customdata[1]:,} records<extra></extra>"
+    traces = []
+    if solid:
+        top = max(r[0] for r in solid)
+        ticks = [10 ** k for k in range(1, int(math.log10(top)) + 2)]
+        traces.append({
+            "type": "choropleth", "locationmode": "ISO-3", "name": f"{LOW_COUNT} records or more",
+            "locations": [r[1] for r in solid], "z": [math.log10(r[0]) for r in solid],
+            "customdata": [[r[2], r[0]] for r in solid], "hovertemplate": hover,
+            "colorscale": [list(stop) for stop in SEQUENTIAL], "zmin": 1, "zmax": max(math.log10(top), 1.5),
+            "marker": {"line": {"color": "#ffffff", "width": 0.5}},
+            "colorbar": {"title": {"text": "records"}, "thickness": 12, "tickvals": [math.log10(t) for t in ticks],
+                         "ticktext": [fmt_count(t) for t in ticks]},
+        })
+    if low:
+        traces.append({
+            "type": "choropleth", "locationmode": "ISO-3", "name": f"fewer than {LOW_COUNT} records (unreliable)",
+            "locations": [r[1] for r in low], "z": [1] * len(low), "customdata": [[r[2], r[0]] for r in low],
+            "hovertemplate": hover, "colorscale": [[0, LOW_COUNT_COLOUR], [1, LOW_COUNT_COLOUR]],
+            "showscale": False, "showlegend": True, "marker": {"line": {"color": "#1b1f24", "width": 0.8}},
+        })
+    layout = base_layout(title, margin={"l": 0, "r": 0, "t": 48, "b": 0},
+                         geo={"scope": "world", "resolution": 110, "projection": {"type": "natural earth"},
+                              "showframe": False, "showcoastlines": False, "showcountries": True,
+                              "countrycolor": "#ffffff", "showland": True, "landcolor": "#EDEFF2",
+                              "bgcolor": "#ffffff", "lataxis": {"range": [-58, 85]}})
+    table = data_table([place_title, "code", "records"], [[name, code, count] for count, code, name in rows])
+    return ChartView({"data": traces, "layout": layout},
+                     summary or top_summary([r[2] for r in rows], [r[0] for r in rows]), table)
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+def top_summary(labels: Sequence[str], counts: Sequence[int], *, denominator: int | None = None,
+                noun: str = "records") -> str:
+    """“Largest: X with n records (p %), of k shown.” computed from the data."""
+    pairs = [(int(c), str(label)) for label, c in zip(labels, counts) if c]
+    if not pairs:
+        return EMPTY_MESSAGE
+    count, label = max(pairs, key=lambda p: p[0])
+    share = _percent(count, denominator if denominator else sum(c for c, _ in pairs))
+    of = "of the group's denominator" if denominator else "of those shown"
+    return (f"Largest: {label}, with {fmt_count(count)} {noun} ({fmt_percent(share)} {of}); "
+            f"{len(pairs)} categories have at least one record.")
