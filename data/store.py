@@ -20,6 +20,7 @@ from data.schema import SCHEMA_VERSION, TABLES, quote_ident
 from synth_engine.codebook import Attribute, Codebook
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
+STORE_CATALOG = "store"  # the name the file is attached under
 
 
 class FilterError(ValueError):
@@ -97,14 +98,21 @@ class Filter:
 def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
     if not os.path.isfile(path):
         raise StoreError(f"no store at {path}")
+    # The file is attached to a private in-memory database rather than opened with
+    # duckdb.connect(path): connect() hands back its cached instance for that path while any old
+    # connection lives, i.e. the replaced file's content after a rebuild was renamed into place.
+    connection = duckdb.connect(":memory:", config={
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    })
     try:
-        return duckdb.connect(path, read_only=True, config={
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "lock_configuration": True,
-        })
+        connection.execute(f"ATTACH ? AS {STORE_CATALOG} (READ_ONLY)", [path])
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
+        connection.execute(f"USE {STORE_CATALOG}")
+        return connection
     except duckdb.Error as err:
+        connection.close()
         raise StoreError(f"{path} is not a readable store: {str(err).splitlines()[0]}") from None
 
 
@@ -133,10 +141,15 @@ class Store:
     def close(self) -> None:
         self._connection.close()
 
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = self._connection.cursor()
+        cursor.execute(f"USE {STORE_CATALOG}")  # each cursor starts in the in-memory catalog
+        return cursor
+
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
-            cursor = self._connection.cursor()
+            cursor = self._new_cursor()
             self._local.cursor = cursor
         return cursor
 
@@ -245,7 +258,7 @@ class Store:
         where, params = flt.where()
         selected = ", ".join(f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}" for c in self._columns(columns))
         # A cursor of its own: the stream may outlive this call while the thread serves others.
-        cursor = self._connection.cursor()
+        cursor = self._new_cursor()
         reader = cursor.sql(f"SELECT {selected} FROM records WHERE {where} ORDER BY record_id",
                             params=params).to_arrow_reader(batch_rows)
         try:
@@ -282,7 +295,7 @@ class Store:
 
     def aggregate_rows(self, batch_rows: int = 100_000) -> Iterator[list[tuple[str, int]]]:
         """Every protected combination, by length then count descending (SDS's file order)."""
-        cursor = self._connection.cursor()
+        cursor = self._new_cursor()
         result = cursor.execute(
             "SELECT key, protected_count FROM aggregates ORDER BY length, protected_count DESC, key")
         try:
