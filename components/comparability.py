@@ -1,0 +1,358 @@
+"""Data comparability: how a synthetic count stands against the release's protected count.
+
+Pure arithmetic — no Dash, no SQL. Protected counts come through a `lookup(keys) -> {key: count}`
+function and combination keys through `key_of(items)`, both supplied by the caller.
+
+A selection maps attributes to chosen values (None = not recorded). Values of one attribute
+combine with OR and attributes with AND, so a selection is the disjoint union of its *parts*:
+one exact choice of a value for every selected attribute. The protected count of a part is
+
+* the released count of its combination, when every item has a value and the combination is at
+  most the reporting length R long — or *suppressed* when the release does not list it (its
+  noisy count fell at or below the threshold, or it never occurred);
+* *derived* by inclusion–exclusion when some items are "not recorded", e.g.
+  n(A, B not recorded) = n(A) − Σ_b n(A, B = b) — available only if every term was released;
+  the empty combination's count is the protected record count;
+* none at all *beyond R*; then the smallest protected count among its sub-combinations of
+  length R is an upper bound.
+
+The selection's protected count is the sum over its parts; a part without a count adds nothing
+and turns the sum into a lower bound. Noise: each released count carries Gaussian noise with
+standard deviation σ_k·√Δ_k at its length k (the protected record count: Laplace, √2/ε_N); sums
+and differences add the variances.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import combinations, product
+from typing import Callable, Iterable, Mapping, Sequence
+
+from synth_engine.codebook import Codebook
+
+Z95 = 1.959963984540054          # two-sided 95 % quantile of the normal distribution
+MAX_PARTS = 2000                  # exact combinations summed for one selection
+MAX_TERMS = 4000                  # released counts combined to derive one "not recorded" part
+
+# How a part's or a selection's protected count was obtained.
+EXACT = "exact"                   # released as such (or the sum of released parts)
+DERIVED = "derived"               # by subtraction, for "not recorded" items
+SUPPRESSED = "suppressed"         # within R but not released
+UNDERIVABLE = "underivable"       # "not recorded" part whose subtraction lacks a term
+BEYOND = "beyond"                 # longer than the reporting length: a bound at most
+LOWER_BOUND = "lower_bound"       # a sum with some parts missing
+UNAVAILABLE = "unavailable"       # no part has a count
+NO_AGGREGATES = "no_aggregates"   # the release published no protected counts
+
+# Comparability grades: (lowest score, name). The score is smaller count / larger count.
+GRADES = ((0.9, "close"), (0.75, "fair"), (0.5, "loose"), (0.0, "poor"))
+
+Items = tuple[tuple[str, "str | None"], ...]
+
+
+@dataclass(frozen=True)
+class ReleaseFacts:
+    """What the arithmetic needs to know about the release."""
+    has_aggregates: bool
+    reporting_length: int
+    record_count: int | None = None          # the protected record count
+    record_count_sd: float | None = None     # noise of the record count (√2/ε_N)
+    noise_sd: Mapping[int, float] = field(default_factory=dict)    # length -> σ_k·√Δ_k
+    thresholds: Mapping[int, float] = field(default_factory=dict)  # length -> threshold
+
+    @classmethod
+    def from_release(cls, release: Mapping, lengths=None) -> "ReleaseFacts":
+        """From the store's `release` row and `release_lengths` frame."""
+        noise, thresholds = {}, {}
+        if lengths is not None:
+            for row in lengths.itertuples(index=False):
+                if _is_number(row.noise_sd):
+                    noise[int(row.length)] = float(row.noise_sd)
+                if _is_number(row.threshold):
+                    thresholds[int(row.length)] = float(row.threshold)
+        epsilon_n = (release.get("parameters") or {}).get("epsilon_n")
+        return cls(has_aggregates=bool(release.get("has_aggregates")),
+                   reporting_length=int(release.get("reporting_length") or 0),
+                   record_count=release.get("protected_record_count"),
+                   record_count_sd=math.sqrt(2) / epsilon_n if _is_number(epsilon_n) and epsilon_n > 0 else None,
+                   noise_sd=noise, thresholds=thresholds)
+
+    def sd(self, length: int) -> float | None:
+        return self.record_count_sd if length == 0 else self.noise_sd.get(length)
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str | None      # None: the protected record count
+    sign: int
+    items: Items
+
+    @property
+    def length(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One exact combination of the selection and its protected count."""
+    items: Items
+    status: str                    # EXACT, DERIVED, SUPPRESSED, UNDERIVABLE or BEYOND
+    count: int | None = None       # protected count (released or derived)
+    noise_sd: float | None = None
+    bound: int | None = None       # BEYOND: the smallest count of a sub-combination of length R
+    reason: str = ""               # why there is no count, in plain language
+
+
+@dataclass(frozen=True)
+class Verdict:
+    grade: str     # close, fair, loose, poor — or "" when there is nothing to grade
+    text: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    synthetic: int
+    status: str                      # EXACT, DERIVED, LOWER_BOUND, BEYOND, UNAVAILABLE, NO_AGGREGATES
+    protected: int | None = None     # the sum of the parts that have a count
+    noise_sd: float | None = None
+    bound: int | None = None         # BEYOND: upper bound on the protected count
+    parts: tuple[Part, ...] = ()
+    reason: str = ""
+
+    @property
+    def missing_parts(self) -> list[Part]:
+        return [p for p in self.parts if p.count is None]
+
+    @property
+    def difference(self) -> int | None:
+        """Synthetic minus protected."""
+        return None if self.protected is None else self.synthetic - self.protected
+
+    @property
+    def relative_difference(self) -> float | None:
+        """The difference as a share of the protected count."""
+        return None if not self.protected else self.difference / self.protected
+
+    @property
+    def score(self) -> float | None:
+        """Comparability: the smaller count divided by the larger (1 when both are 0)."""
+        if self.protected is None:
+            return None
+        high = max(self.synthetic, self.protected)
+        return 1.0 if high == 0 else min(self.synthetic, self.protected) / high
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The 95 % noise interval around the protected count."""
+        if self.protected is None or self.noise_sd is None:
+            return None
+        half = Z95 * self.noise_sd
+        return max(0.0, self.protected - half), self.protected + half
+
+    @property
+    def within_noise(self) -> bool | None:
+        if self.difference is None or self.noise_sd is None:
+            return None
+        return abs(self.difference) <= Z95 * self.noise_sd
+
+
+def grade(score: float) -> str:
+    return next(name for lowest, name in GRADES if score >= lowest)
+
+
+def describe_difference(c: Comparison) -> str:
+    """E.g. "271 fewer synthetic records: a 34 % shortfall"."""
+    d = c.difference
+    if d is None:
+        return ""
+    if d == 0:
+        return "no difference"
+    n = f"{abs(d):,} {'fewer' if d < 0 else 'more'} synthetic records"
+    if c.relative_difference is None:
+        return n
+    return f"{n}: a {percent(abs(c.relative_difference))} {'shortfall' if d < 0 else 'excess'}"
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+def verdict(c: Comparison) -> Verdict:
+    """A plain-language reading of the comparison."""
+    if c.status == NO_AGGREGATES:
+        return Verdict("", "This release published no protected counts, so the synthetic count cannot be "
+                           "checked against one: it is the only estimate.")
+    if c.status == BEYOND:
+        if c.bound is not None and c.synthetic > c.bound:
+            return Verdict("", f"The synthetic count is the only estimate for a selection this long, and it is "
+                               f"above {c.bound:,}, the most the protected counts allow: treat it with caution.")
+        bound = f"; the protected counts only say it is at most {c.bound:,}" if c.bound is not None else ""
+        return Verdict("", f"The synthetic count is the only estimate for a selection this long{bound}.")
+    if c.status == UNAVAILABLE:
+        return Verdict("", "No protected count is available for this selection, so the synthetic count is "
+                           "the only estimate.")
+    name = grade(c.score)
+    text = {"close": "Close: the synthetic count is within 10 % of the protected count.",
+            "fair": "Fair: the counts differ by between 10 % and 25 % of the larger one.",
+            "loose": "Loose: the counts differ by between 25 % and 50 % of the larger one; "
+                     "read the synthetic count as a rough indication only.",
+            "poor": "Poor: the counts differ by more than half; do not rely on the synthetic count here."}[name]
+    if c.status == LOWER_BOUND:
+        if c.synthetic >= c.protected:
+            return Verdict("", "Some parts of this selection were suppressed, so the protected count is only "
+                               f"known to be at least {c.protected:,}; the synthetic count is above that, which "
+                               "is consistent, but the two cannot be graded.")
+        text = "Measured against a lower bound (some parts were suppressed). " + text
+    if c.within_noise:
+        text += " The difference is within the noise added to the protected count."
+    return Verdict(name, text)
+
+
+class Comparator:
+    """Plans which protected counts a selection needs, fetches them in one lookup, and adds up."""
+
+    def __init__(self, codebook: Codebook, facts: ReleaseFacts,
+                 key_of: Callable[[Mapping[str, str]], str],
+                 lookup: Callable[[list[str]], Mapping[str, int]]):
+        self.codebook = codebook
+        self.facts = facts
+        self.key_of = key_of
+        self.lookup = lookup
+
+    @classmethod
+    def for_store(cls, store, lookup: Callable[[list[str]], Mapping[str, int]] | None = None) -> "Comparator":
+        """For a `data.store.Store`; `lookup` defaults to its uncached `protected_counts`."""
+        return cls(store.codebook, ReleaseFacts.from_release(store.release, store.release_lengths),
+                   store.combination_key, lookup or store.protected_counts)
+
+    def compare(self, selection: Mapping[str, Sequence[str | None]], synthetic: int) -> Comparison:
+        return self.compare_many([(selection, synthetic)])[0]
+
+    def compare_many(self, requests: Iterable[tuple[Mapping[str, Sequence[str | None]], int]]) -> list[Comparison]:
+        requests = list(requests)
+        if not self.facts.has_aggregates:
+            return [Comparison(int(n), NO_AGGREGATES, reason="No protected counts were published with this release.")
+                    for _, n in requests]
+        plans = [self._plan(selection) for selection, _ in requests]
+        keys = sorted({t.key for parts in plans if parts is not None
+                       for _, _, terms, bound_terms in parts for t in terms + bound_terms if t.key is not None})
+        counts = dict(self.lookup(keys)) if keys else {}
+        return [self._evaluate(parts, int(n), counts) for parts, (_, n) in zip(plans, requests)]
+
+    # --- planning --------------------------------------------------------------------------------
+
+    def _parts(self, selection) -> list[Items] | None:
+        names = [n for n in self.codebook.names if n in selection and selection[n]]
+        choices = [list(selection[n]) for n in names]
+        if math.prod(len(c) for c in choices) > MAX_PARTS:
+            return None
+        return [tuple(zip(names, values)) for values in product(*choices)]
+
+    def _plan(self, selection):
+        """[(items, kind, terms, bound_terms)] per part, or None when there are too many parts."""
+        parts = self._parts(selection)
+        if parts is None:
+            return None
+        return [self._plan_part(items) for items in parts]
+
+    def _term(self, items: Iterable[tuple[str, str]], sign: int = 1) -> Term:
+        items = tuple(items)
+        return Term(self.key_of(dict(items)) if items else None, sign, items)
+
+    def _plan_part(self, items: Items):
+        known = [(a, v) for a, v in items if v is not None]
+        missing = [a for a, v in items if v is None]
+        limit = self.facts.reporting_length
+        if len(items) > limit:
+            size = min(limit, len(known))
+            return items, BEYOND, (), tuple(self._term(sub) for sub in combinations(known, size))
+        if not missing:
+            return items, EXACT, (self._term(known),), ()
+        domains = [self.codebook[a].values for a in missing]
+        if math.prod(len(d) + 1 for d in domains) > MAX_TERMS:
+            return items, UNDERIVABLE, (), ()
+        terms = []
+        for r in range(len(missing) + 1):
+            for subset in combinations(range(len(missing)), r):
+                for values in product(*(domains[i] for i in subset)):
+                    extra = [(missing[i], v) for i, v in zip(subset, values)]
+                    terms.append(self._term(known + extra, -1 if r % 2 else 1))
+        return items, DERIVED, tuple(terms), ()
+
+    # --- evaluation ------------------------------------------------------------------------------
+
+    def _count(self, term: Term, counts: Mapping[str, int]) -> int | None:
+        return self.facts.record_count if term.key is None else counts.get(term.key)
+
+    def _noise(self, terms: Iterable[Term]) -> float | None:
+        sds = [self.facts.sd(t.length) for t in terms]
+        return None if any(s is None for s in sds) else math.sqrt(sum(s * s for s in sds))
+
+    def _evaluate_part(self, items, kind, terms, bound_terms, counts) -> Part:
+        if kind == BEYOND:
+            found = [c for c in (self._count(t, counts) for t in bound_terms) if c is not None]
+            lost = len(bound_terms) - len(found)
+            reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
+                      f"of {self.facts.reporting_length}: the release has no protected count for it")
+            if lost:
+                reason += (f"; {lost} of its sub-combinations of length {bound_terms[0].length} "
+                           "were suppressed, so it is probably rare")
+            return Part(items, BEYOND, bound=min(found) if found else None, reason=reason + ".")
+        if kind == EXACT:
+            count = self._count(terms[0], counts)
+            if count is not None:
+                return Part(items, EXACT, count, self._noise(terms))
+            return Part(items, SUPPRESSED, reason=self._suppressed_reason(items, terms[0].length))
+        if kind == UNDERIVABLE:
+            return Part(items, UNDERIVABLE, reason=(
+                f"{self.describe(items)}: deriving a “not recorded” count here would take more than "
+                f"{MAX_TERMS:,} protected counts, so it is not attempted."))
+        values = [self._count(t, counts) for t in terms]
+        lost = [t for t, v in zip(terms, values) if v is None]
+        if lost:
+            return Part(items, UNDERIVABLE, reason=(
+                f"{self.describe(items)}: a “not recorded” count is derived by subtracting released counts, "
+                f"and {len(lost)} of the {len(terms)} needed were suppressed (for example "
+                f"{self.describe(lost[0].items) if lost[0].items else 'the protected record count'})."))
+        total = sum(t.sign * v for t, v in zip(terms, values))
+        return Part(items, DERIVED, max(0, total), self._noise(terms))
+
+    def _suppressed_reason(self, items: Items, length: int) -> str:
+        threshold = self.facts.thresholds.get(length)
+        rule = (f"its noisy count was at or below the release's threshold of {threshold:,.1f} for "
+                f"combinations of length {length}" if threshold is not None and math.isfinite(threshold)
+                else "its noisy count was too small to keep")
+        return f"{self.describe(items)} was suppressed: {rule}, or it does not occur at all."
+
+    def _evaluate(self, plan, synthetic: int, counts) -> Comparison:
+        if plan is None:
+            return Comparison(synthetic, UNAVAILABLE, reason=(
+                f"This selection has more than {MAX_PARTS:,} exact combinations; "
+                "choose fewer values to compare it with protected counts."))
+        parts = [self._evaluate_part(*p, counts) for p in plan]
+        if parts and parts[0].status == BEYOND:
+            bounds = [p.bound for p in parts]
+            bound = None if any(b is None for b in bounds) else sum(bounds)
+            return Comparison(synthetic, BEYOND, bound=bound, parts=tuple(parts), reason=parts[0].reason)
+        found = [p for p in parts if p.count is not None]
+        if not found:
+            reason = parts[0].reason if len(parts) == 1 else (
+                f"None of the {len(parts)} exact combinations of this selection has a protected count.")
+            return Comparison(synthetic, UNAVAILABLE, parts=tuple(parts), reason=reason)
+        sds = [p.noise_sd for p in found]
+        noise = None if any(s is None for s in sds) else math.sqrt(sum(s * s for s in sds))
+        status = LOWER_BOUND if len(found) < len(parts) else (
+            DERIVED if any(p.status == DERIVED for p in parts) else EXACT)
+        return Comparison(synthetic, status, sum(p.count for p in found), noise, parts=tuple(parts))
+
+    # --- labels ----------------------------------------------------------------------------------
+
+    def describe(self, items: Items) -> str:
+        """“Age group 39–47 and Gender not recorded”, or “all records” for no items."""
+        if not items:
+            return "All records"
+        return " and ".join(f"{self.codebook[a].label} {self.codebook[a].label_of(v)}" for a, v in items)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
