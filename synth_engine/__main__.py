@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 from synth_engine.dataset import InputError
@@ -84,11 +85,17 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     from data.store import FilterError, StoreError
     from data.writer import StoreWriteError
 
     args = parser().parse_args(argv)
+    # A terminated build unwinds like Ctrl-C, so the writer removes its temporary file.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         args.run(args)
     except (InputError, StoreError, StoreWriteError, FilterError) as err:

@@ -11,6 +11,7 @@ import dataclasses
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +122,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     names = [h.strip() for h in header]
     if not any(names):
         raise InputError(f"{path}: no header (the first line is empty)")
-    if all(_NUMBER.match(n) or not n for n in names):
+    # Column names are never plain numbers; a first line holding one is data.
+    if any(_NUMBER.match(n) for n in names):
         raise InputError(f"{path}: no header (the first line looks like data: {first_line[:60]!r})")
     blank = [i + 1 for i, n in enumerate(names) if not n]
     if blank:
@@ -136,8 +138,13 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if len(names) == 1 and "\t" in first_line:
         raise InputError(f"{path}: not a comma-separated file (the header holds tabs)")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                            skipinitialspace=False, engine="c")
+        with warnings.catch_warnings():
+            # More fields in a row than in the header is an error, not data to drop quietly.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                                index_col=False, engine="c")
+    except pd.errors.ParserWarning:
+        raise InputError(f"{path}: not a well-formed CSV file (a row has more fields than the header)") from None
     except pd.errors.ParserError as err:
         raise InputError(f"{path}: not a well-formed CSV file ({_short(err)})") from None
     except (ValueError, csv.Error) as err:

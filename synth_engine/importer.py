@@ -6,6 +6,7 @@ import os
 from data.writer import Release, write_store
 from synth_engine import __version__
 from synth_engine.aggregates import aggregates_from_file, parse_aggregates_file
+from synth_engine.codebook import fixed_domain
 from synth_engine.dataset import InputError, ItemSpace, load_csv
 
 
@@ -16,10 +17,7 @@ def import_release(microdata: str, out: str, aggregates: str | None = None, name
     extra = parsed.values_by_attribute() if parsed else {}
     records = load_csv(microdata, extra_values={})
     if parsed:
-        unknown = sorted(set(extra) - set(records.codebook.names))
-        if unknown:
-            line = next(line for items, _, line in parsed.rows if any(a == unknown[0] for a, _ in items))
-            raise InputError(f"{aggregates}: line {line} names unknown attribute {unknown[0]!r}")
+        _check_items(parsed, records.codebook.names, aggregates)
         # Values that only the aggregates show still belong in the codebook.
         records = load_csv(microdata, extra_values=extra)
     protected = aggregates_from_file(parsed, ItemSpace(records.codebook), aggregates) if parsed else None
@@ -38,3 +36,16 @@ def import_release(microdata: str, out: str, aggregates: str | None = None, name
     )
     write_store(out, records, release, protected)
     return release
+
+
+def _check_items(parsed, names, path) -> None:
+    """Every item of the aggregates must name a column of the microdata and, where the column
+    has a fixed set of values, one of them; the first offending line is named."""
+    names = set(names)
+    for items, _, line in parsed.rows:
+        for attribute, value in items:
+            if attribute not in names:
+                raise InputError(f"{path}: line {line} names unknown attribute {attribute!r}")
+            domain = fixed_domain(attribute)
+            if domain is not None and value not in domain:
+                raise InputError(f"{path}: line {line} names unknown value {attribute}:{value}")
