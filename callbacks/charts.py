@@ -11,7 +11,7 @@ from components.charts import part_id
 SAVE_PNG = """
 function (clicks, buttonId) {
     if (!clicks) { return window.dash_clientside.no_update; }
-    const graphId = JSON.stringify({chart: buttonId.chart, type: "%s"});
+    const graphId = JSON.stringify({chart: buttonId.chart, group: buttonId.group, type: "%s"});
     const holder = document.getElementById(graphId);
     const plot = holder && holder.querySelector(".js-plotly-plot");
     if (plot && window.Plotly) {
@@ -23,6 +23,6 @@ function (clicks, buttonId) {
 
 
 def register(app, service=None) -> None:
-    app.clientside_callback(SAVE_PNG, Output(part_id(ids.CHART_PNG, MATCH), "className"),
-                            Input(part_id(ids.CHART_PNG, MATCH), "n_clicks"),
-                            State(part_id(ids.CHART_PNG, MATCH), "id"), prevent_initial_call=True)
+    app.clientside_callback(SAVE_PNG, Output(part_id(ids.CHART_PNG, MATCH, MATCH), "className"),
+                            Input(part_id(ids.CHART_PNG, MATCH, MATCH), "n_clicks"),
+                            State(part_id(ids.CHART_PNG, MATCH, MATCH), "id"), prevent_initial_call=True)

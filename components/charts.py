@@ -2,8 +2,10 @@
 
 A card is a section with the chart's title as a heading, a one-sentence summary computed from
 the data, the graph, a "show as table" alternative and the caveats. Its three updatable parts
-have derived pattern-matching ids, so a callback that refreshes a card declares
-`*card_outputs(name)` as its outputs and returns `view.outputs()`:
+have derived pattern-matching ids {"type": part, "chart": name, "group": group}, so a callback
+that refreshes a card declares `*card_outputs(name, group)` as its outputs and returns
+`view.outputs()`; a callback refreshing every card of a page uses `ALL` for the name and the
+page's own `group` (which keeps its wildcard from reaching other pages' cards):
 
     view = charts.bar_chart("Age group", labels, [charts.Series("records", counts)])
     charts.card("age", "Records by age group", view)      # in a layout
@@ -41,16 +43,18 @@ LOW_FOOTNOTE = f"* fewer than {LOW_COUNT} records: unreliable."
 EMPTY_MESSAGE = "No records match the current filter."
 
 
-def part_id(part: str, name: str) -> dict:
-    """The id of one part of card `name`; `part` is ids.CHART_GRAPH, CHART_SUMMARY or CHART_TABLE."""
-    return {"type": part, "chart": name}
+def part_id(part: str, name, group: str = "") -> dict:
+    """The id of one part of card `name` of `group`; `part` is ids.CHART_GRAPH, CHART_SUMMARY,
+    CHART_TABLE or CHART_PNG. `name` may be a wildcard (ALL, MATCH)."""
+    return {"type": part, "chart": name, "group": group}
 
 
-def card_outputs(name: str) -> tuple[Output, Output, Output]:
-    """The outputs a callback declares to refresh card `name` with `ChartView.outputs()`."""
-    return (Output(part_id(ids.CHART_GRAPH, name), "figure"),
-            Output(part_id(ids.CHART_SUMMARY, name), "children"),
-            Output(part_id(ids.CHART_TABLE, name), "children"))
+def card_outputs(name, group: str = "") -> tuple[Output, Output, Output]:
+    """The outputs a callback declares to refresh card `name` with `ChartView.outputs()`
+    (with `name=ALL`, every card of `group`: return three lists in the order of ctx.outputs_list)."""
+    return (Output(part_id(ids.CHART_GRAPH, name, group), "figure"),
+            Output(part_id(ids.CHART_SUMMARY, name, group), "children"),
+            Output(part_id(ids.CHART_TABLE, name, group), "children"))
 
 
 def graph_config(filename: str) -> dict:
@@ -88,26 +92,26 @@ class ChartView:
         return self.figure, self.summary, self.table
 
 
-def card(name: str, title: str, view: ChartView | None = None, *, notes: Sequence[str] = (),
-         height: int = 380, wide: bool = False):
-    """A chart card. `name` derives the ids and the PNG's file name; `notes` are caveats shown
-    under the chart, before the standing note on synthetic counts."""
+def card(name: str, title: str, view: ChartView | None = None, *, group: str = "",
+         notes: Sequence[str] = (), height: int = 380, wide: bool = False):
+    """A chart card. `name` and `group` derive the ids, `name` the PNG's file name; `notes` are
+    caveats shown under the chart, before the standing note on synthetic counts."""
     view = view or empty_view(title)
-    heading = f"chart-{name}-title"
+    heading = f"chart-{group}-{name}-title" if group else f"chart-{name}-title"
     return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
                         **{"aria-labelledby": heading}, children=[
         html.Div(className="chart-card-head", children=[
             html.H2(title, id=heading, className="chart-title"),
-            html.Button("Save PNG", id=part_id(ids.CHART_PNG, name), className="chart-png", n_clicks=0,
+            html.Button("Save PNG", id=part_id(ids.CHART_PNG, name, group), className="chart-png", n_clicks=0,
                         title=f"Save “{title}” as a PNG image"),
         ]),
-        html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name), className="chart-summary",
+        html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name, group), className="chart-summary",
                **{"aria-live": "polite"}),
-        dcc.Graph(id=part_id(ids.CHART_GRAPH, name), figure=view.figure, config=graph_config(name),
+        dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure, config=graph_config(name),
                   className="chart-graph", style={"height": f"{height}px"}),
         html.Details(className="chart-table", children=[
             html.Summary("Show as table"),
-            html.Div(view.table, id=part_id(ids.CHART_TABLE, name), className="table-scroll"),
+            html.Div(view.table, id=part_id(ids.CHART_TABLE, name, group), className="table-scroll"),
         ]),
         *[html.P(note, className="chart-note") for note in notes],
         html.P(SYNTHETIC_NOTE, className="chart-note"),
