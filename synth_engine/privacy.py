@@ -366,12 +366,13 @@ class _Records:
                 for j in range(length):
                     keys += chunk[:, tuples[:, j]].astype(np.int64) * powers[j]
                 found = lookup.find(keys)
-                record, _ = np.nonzero(found >= 0)
-                rows_out.append(rows[start:start + block][record])
-                combos_out.append(found[found >= 0].astype(np.int64))
+                hit = found >= 0
+                record, _ = np.nonzero(hit)
+                rows_out.append(rows[start:start + block][record].astype(np.int32))
+                combos_out.append(found[hit].astype(np.int32))
         if not rows_out:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(rows_out).astype(np.int64), np.concatenate(combos_out)
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return np.concatenate(rows_out), np.concatenate(combos_out)
 
 
 def _next_candidates(keys: np.ndarray, items: np.ndarray, base: int, columns: np.ndarray,
@@ -546,7 +547,7 @@ def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Gener
             lookup = _Lookup(cand_keys, base ** k)
             rows, combos = records.candidate_pairs(k, lookup, base)
         else:
-            rows, combos = np.zeros(0, np.int64), np.zeros(0, np.int64)
+            rows, combos = np.zeros(0, np.int32), np.zeros(0, np.int32)
         contributions = np.bincount(rows, minlength=n)
         sensitivity, noisy = _protect_length(k, rows, combos, len(cand_keys), contributions, params, budget, rng,
                                              trace, survivors[cand_items] if trace is not None else None)

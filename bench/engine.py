@@ -1,0 +1,326 @@
+"""Benchmark of the engine against pac-synth 0.0.8 (Synthetic Data Showcase), the peer it reproduces.
+
+    python bench/engine.py [--rows 50000] [--seed 0] [--reporting-length 3] [--repeats 1] [--json]
+
+One sample of the demonstration source (or of --source CSV) goes through our privacy core
+(`synth_engine.privacy.aggregate`) and through pac-synth's `fit` with the same parameters. For
+each, per combination length: the number of protected combinations, the mean absolute and mean
+relative error of the protected counts against the true ones (over the combinations both hold),
+and fabricated % / suppressed % (protected vs true, SDS's definitions). Both run the same method,
+so their figures should agree within the noise; pac-synth's noise is unseeded, so --repeats
+shows the spread.
+
+The script is made of small steps (load_sample, true_counts, run_ours, run_pacsynth,
+compare_release, report, print_text) so that synthesis can be added beside the aggregates.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from synth_engine import privacy  # noqa: E402
+from synth_engine.dataset import Dataset, ItemSpace, load_csv  # noqa: E402
+from synth_engine.privacy import PrivacyParameters  # noqa: E402
+
+# A release per length: sorted packed keys (item ids, base = the number of items) and counts.
+Release = dict[int, tuple[np.ndarray, np.ndarray]]
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+def load_sample(rows: int, seed: int, source: str | None = None) -> Dataset:
+    """`rows` records: a sample of `source` if given, else the demonstration source written with
+    that many rows, loaded through the engine's own load/validate stages."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "sample.csv")
+        if source is None:
+            from synth_engine.demo_source import write_demo_source
+
+            write_demo_source(path, rows=rows, seed=seed)
+        else:
+            import pandas as pd
+
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+            if rows < len(frame):
+                frame = frame.sample(n=rows, random_state=seed)
+            frame.to_csv(path, index=False)
+        return load_csv(path)
+
+
+def pacsynth_frame(dataset: Dataset):
+    """The records as pac-synth reads them: strings, '' where missing."""
+    frame = dataset.to_frame()
+    return frame.astype(object).where(frame.notna(), "").astype(str)
+
+
+# --- releases ------------------------------------------------------------------------------------
+
+def _pack(ids: np.ndarray, base: int) -> np.ndarray:
+    keys = np.zeros(len(ids), dtype=np.int64)
+    for j in range(ids.shape[1]):
+        keys = keys * base + ids[:, j]
+    return keys
+
+
+def true_counts(dataset: Dataset, max_length: int) -> Release:
+    """Exact counts of every combination of length 1..max_length present in the records."""
+    items = ItemSpace(dataset.codebook)
+    records = privacy._Records(items.record_items(dataset.codes).astype(np.int32))
+    out = {}
+    for k in range(1, max_length + 1):
+        keys = []
+        for size, (_, ids) in records.groups.items():
+            if size < k:
+                continue
+            tuples = privacy._index_tuples(size, k)
+            block = max(1, (1 << 21) // len(tuples))
+            for start in range(0, len(ids), block):
+                chunk = ids[start:start + block]
+                combos = chunk[:, tuples].reshape(-1, k).astype(np.int64)
+                keys.append(_pack(combos, items.n_items))
+        if keys:
+            out[k] = np.unique(np.concatenate(keys), return_counts=True)
+        else:
+            out[k] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    return out
+
+
+def ours_release(aggregates) -> Release:
+    base = aggregates.items.n_items
+    out = {}
+    for k, combos in aggregates.combos.items():
+        keys = _pack(combos.astype(np.int64), base)
+        order = np.argsort(keys)
+        out[k] = (keys[order], aggregates.counts[k][order])
+    return out
+
+
+def pacsynth_release(aggregates: dict[str, int], items: ItemSpace) -> Release:
+    by_length: dict[int, tuple[list, list]] = {}
+    for key, count in aggregates.items():
+        ids = sorted(items.item_of_text(part) for part in key.split(";"))
+        keys, counts = by_length.setdefault(len(ids), ([], []))
+        keys.append(_pack(np.array([ids], dtype=np.int64), items.n_items)[0])
+        counts.append(count)
+    out = {}
+    for k, (keys, counts) in by_length.items():
+        keys, counts = np.array(keys, np.int64), np.array(counts, np.int64)
+        order = np.argsort(keys)
+        out[k] = (keys[order], counts[order])
+    return out
+
+
+# --- the two engines -----------------------------------------------------------------------------
+
+def run_ours(dataset: Dataset, params: PrivacyParameters, seed: int, trace_memory: bool = True) -> dict:
+    if trace_memory:
+        tracemalloc.start()
+    start = time.perf_counter()
+    aggregates = privacy.aggregate(dataset, params, np.random.default_rng(seed))
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] if trace_memory else None
+    if trace_memory:
+        tracemalloc.stop()
+    return {"seconds": seconds, "peak_mb": peak / 2**20 if peak is not None else None,
+            "record_count": aggregates.record_count, "release": ours_release(aggregates),
+            "sensitivities": {p.length: p.sensitivity for p in aggregates.lengths}}
+
+
+def pacsynth_parameters(params: PrivacyParameters):
+    import pacsynth
+
+    accuracy = {
+        "prioritize-long": pacsynth.AccuracyMode.prioritize_long_combinations,
+        "prioritize-short": pacsynth.AccuracyMode.prioritize_short_combinations,
+        "balanced": pacsynth.AccuracyMode.balanced,
+    }
+    fabrication = {
+        "uncontrolled": pacsynth.FabricationMode.uncontrolled,
+        "balanced": pacsynth.FabricationMode.balanced,
+        "progressive": pacsynth.FabricationMode.progressive,
+        "minimize": pacsynth.FabricationMode.minimize,
+    }
+    builder = (pacsynth.DpAggregateSeededParametersBuilder()
+               .reporting_length(params.reporting_length)
+               .epsilon(float(params.epsilon))
+               .percentile_percentage(params.percentile_percentage)
+               .percentile_epsilon_proportion(params.percentile_epsilon_proportion)
+               .number_of_records_epsilon_proportion(params.number_of_records_epsilon_proportion))
+    if params.delta is not None:
+        builder = builder.delta(params.delta)
+    if params.accuracy_mode == "custom":
+        builder = builder.accuracy_mode(pacsynth.AccuracyMode.custom(list(params.sigma_proportions)))
+    else:
+        builder = builder.accuracy_mode(accuracy[params.accuracy_mode]())
+    if params.fabrication_mode == "custom":
+        thresholds = {k: t for k, t in zip(range(2, params.reporting_length + 1), params.thresholds)}
+        builder = builder.fabrication_mode(pacsynth.FabricationMode.custom_fixed(thresholds))
+    else:
+        builder = builder.fabrication_mode(fabrication[params.fabrication_mode]())
+    return builder.build()
+
+
+def run_pacsynth(dataset: Dataset, params: PrivacyParameters, sensitive_zeros=()) -> dict:
+    """pac-synth's fit on the same records; every column where 0 is a real value must be listed
+    in `sensitive_zeros` (none for CTDC: its flags are 1 or empty)."""
+    import pacsynth
+
+    frame = pacsynth_frame(dataset)
+    data = pacsynth.Dataset.from_data_frame(frame, sensitive_zeros=list(sensitive_zeros))
+    synthesizer = pacsynth.DpAggregateSeededSynthesizer(pacsynth_parameters(params))
+    start = time.perf_counter()
+    synthesizer.fit(data)
+    seconds = time.perf_counter() - start
+    items = ItemSpace(dataset.codebook)
+    return {"seconds": seconds, "record_count": synthesizer.get_dp_number_of_records(),
+            "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items)}
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+def compare_release(truth: Release, release: Release) -> dict[int, dict]:
+    """Per length, protected vs true (SDS's evaluation): combinations, errors, fabricated and
+    suppressed % of the true combinations."""
+    out = {}
+    for k in sorted(truth):
+        true_keys, true_n = truth[k]
+        keys, counts = release.get(k, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        _, in_truth, in_release = np.intersect1d(true_keys, keys, assume_unique=True, return_indices=True)
+        error = np.abs(counts[in_release] - true_n[in_truth])
+        denominator = max(len(true_keys), 1)
+        out[k] = {
+            "combinations": int(len(keys)),
+            "true_combinations": int(len(true_keys)),
+            "mean_absolute_error": float(error.mean()) if len(error) else None,
+            "mean_relative_error": float((error / true_n[in_truth]).mean()) if len(error) else None,
+            "fabricated_pct": 100.0 * (len(keys) - len(in_release)) / denominator,
+            "suppressed_pct": 100.0 * (len(true_keys) - len(in_truth)) / denominator,
+        }
+    return out
+
+
+def _summary(runs: list[dict]) -> dict:
+    """Means (and spreads, with several runs) of the per-run figures."""
+    lengths = sorted(runs[0]["metrics"])
+    out = {"seconds": float(np.mean([r["seconds"] for r in runs])),
+           "record_count": [int(r["record_count"]) for r in runs], "lengths": {}}
+    if runs[0].get("peak_mb") is not None:
+        out["peak_mb"] = float(max(r["peak_mb"] for r in runs))
+    if "sensitivities" in runs[0]:
+        out["sensitivities"] = {k: [r["sensitivities"][k] for r in runs] for k in lengths}
+    for k in lengths:
+        row = {}
+        for name in runs[0]["metrics"][k]:
+            values = [r["metrics"][k][name] for r in runs if r["metrics"][k][name] is not None]
+            if not values:
+                row[name] = None
+            elif name in ("true_combinations",):
+                row[name] = values[0]
+            else:
+                row[name] = float(np.mean(values))
+                if len(values) > 1:
+                    row[name + "_sd"] = float(np.std(values, ddof=1))
+        out["lengths"][k] = row
+    return out
+
+
+def report(rows: int, seed: int, params: PrivacyParameters, repeats: int = 1, source: str | None = None,
+           with_pacsynth: bool = True) -> dict:
+    start = time.perf_counter()
+    dataset = load_sample(rows, seed, source)
+    load_seconds = time.perf_counter() - start
+    truth = true_counts(dataset, params.reporting_length)
+    ours, peers = [], []
+    for i in range(repeats):
+        run = run_ours(dataset, params, seed + i)
+        run["metrics"] = compare_release(truth, run.pop("release"))
+        ours.append(run)
+        if with_pacsynth:
+            peer = run_pacsynth(dataset, params)
+            peer["metrics"] = compare_release(truth, peer.pop("release"))
+            peers.append(peer)
+    result = {
+        "rows": dataset.n_records, "columns": len(dataset.codebook), "seed": seed, "repeats": repeats,
+        "source": source or "demonstration source",
+        "items_per_record": float((dataset.codes > 0).sum(axis=1).mean()),
+        "load_seconds": load_seconds,
+        "parameters": {k: v for k, v in vars(params).items()},
+        "ours": _summary(ours),
+    }
+    if with_pacsynth:
+        result["pacsynth"] = _summary(peers)
+        result["time_ratio"] = result["ours"]["seconds"] / result["pacsynth"]["seconds"]
+    return result
+
+
+# --- output --------------------------------------------------------------------------------------
+
+def _fmt(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_text(result: dict) -> None:
+    print(f"{result['rows']:,} records x {result['columns']} columns ({result['source']}, seed {result['seed']}), "
+          f"{result['items_per_record']:.2f} values per record; loaded in {result['load_seconds']:.1f} s")
+    p = result["parameters"]
+    print(f"epsilon {p['epsilon']}, delta {p['delta'] or 'default'}, reporting length {p['reporting_length']}, "
+          f"{p['accuracy_mode']}, fabrication {p['fabrication_mode']}; {result['repeats']} run(s)")
+    engines = [("ours", result["ours"])] + ([("pac-synth", result["pacsynth"])] if "pacsynth" in result else [])
+    for name, summary in engines:
+        extra = f", peak {summary['peak_mb']:.0f} MB" if summary.get("peak_mb") is not None else ""
+        print(f"{name:>9}: {summary['seconds']:.2f} s{extra}, protected record count {summary['record_count']}")
+    if "time_ratio" in result:
+        print(f"time ours / pac-synth: {result['time_ratio']:.3f}")
+    if "sensitivities" in result["ours"]:
+        print("Δ_k (ours): " + ", ".join(f"{k}: {v}" for k, v in result["ours"]["sensitivities"].items()))
+    print(f"{'length':>6} {'engine':>9} {'combos':>9} {'true':>9} {'MAE':>8} {'MRE':>7} {'fabr %':>8} {'suppr %':>8}")
+    for k in sorted(result["ours"]["lengths"]):
+        for name, summary in engines:
+            m = summary["lengths"][k]
+            print(f"{k:>6} {name:>9} {m['combinations']:>9.0f} {m['true_combinations']:>9} "
+                  f"{_fmt(m['mean_absolute_error'], '8.2f')} {_fmt(m['mean_relative_error'], '7.3f')} "
+                  f"{m['fabricated_pct']:>8.2f} {m['suppressed_pct']:>8.2f}")
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return value
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--source", help="a records CSV to sample instead of the demonstration source")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each engine (pac-synth is unseeded)")
+    parser.add_argument("--no-pacsynth", action="store_true", help="time our stage only")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    privacy.add_privacy_arguments(parser)
+    args = parser.parse_args(argv)
+    params = privacy.privacy_parameters_from_args(args, args.rows)
+    result = report(args.rows, args.seed, params, args.repeats, args.source, not args.no_pacsynth)
+    if args.json:
+        print(json.dumps(_jsonable(result), sort_keys=True))
+    else:
+        print_text(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
