@@ -79,6 +79,18 @@ class DataService:
         return self._cached("flag_group_counts", (flt.cache_key(), group),
                             lambda s: s.flag_group_counts(flt, group))
 
+    def grouping_counts(self, flt: Filter, sets):
+        sets = tuple(tuple(s) for s in sets)
+        return self._cached("grouping_counts", (flt.cache_key(), sets), lambda s: s.grouping_counts(flt, sets))
+
+    def flag_groups_counts(self, flt: Filter, groups):
+        groups = tuple(groups)
+        return self._cached("flag_groups_counts", (flt.cache_key(), groups),
+                            lambda s: s.flag_groups_counts(flt, groups))
+
+    def quality(self):
+        return self._cached("quality", (), lambda s: s.quality())
+
     def protected_counts(self, keys: Iterable[str]) -> dict[str, int]:
         keys = tuple(sorted(set(keys)))
         return self._cached("protected_counts", keys, lambda s: s.protected_counts(keys))

@@ -11,7 +11,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import duckdb
 import pandas as pd
@@ -232,6 +232,56 @@ class Store:
         row = self._cursor().execute(
             f"SELECT count(*) FILTER (WHERE {any_set}), {per_flag} FROM records WHERE {where}", params).fetchone()
         return int(row[0]), {f: int(c) for f, c in zip(flags, row[1:])}
+
+    def grouping_counts(self, flt: Filter, sets: Sequence[Sequence[str]]) -> list[pd.DataFrame]:
+        """For each set of attributes, what `group_counts` gives for it: the counts of records
+        under `flt` per combination of the set's values that occurs (missing values as None),
+        in codebook order. All sets come from one scan of the records (GROUPING SETS)."""
+        sets = [tuple(s) for s in sets]
+        for names in sets:
+            if not names or len(set(names)) != len(names):
+                raise FilterError("each set names one or more different attributes")
+            for name in names:
+                if name not in self.codebook:
+                    raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+        if not sets:
+            return []
+        columns = [n for n in self.codebook.names if any(n in s for s in sets)]
+        quoted = ", ".join(quote_ident(c) for c in columns)
+        grouping = ", ".join("(" + ", ".join(quote_ident(n) for n in names) + ")" for names in dict.fromkeys(sets))
+        where, params = flt.where()
+        frame = self._query_frame(
+            f"SELECT {quoted}, GROUPING({quoted}) AS grouping_mask, count(*) AS count FROM records "
+            f"WHERE {where} GROUP BY GROUPING SETS ({grouping}) "
+            f"ORDER BY grouping_mask, {', '.join(quote_ident(c) + ' NULLS LAST' for c in columns)}", params)
+        for name in columns:
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+        frame["count"] = frame["count"].astype("int64")
+        out = []
+        for names in sets:
+            # GROUPING() sets the bit of each column left out of the set, first column highest.
+            mask = sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in names)
+            part = frame.loc[frame["grouping_mask"] == mask, [n for n in columns if n in names] + ["count"]]
+            out.append(part[list(names) + ["count"]].reset_index(drop=True))
+        return out
+
+    def flag_groups_counts(self, flt: Filter, groups: Sequence[str]) -> dict[str, tuple[int, dict[str, int]]]:
+        """`flag_group_counts` for several groups, from one scan of the records."""
+        members = {}
+        for group in dict.fromkeys(groups):
+            flags = [a.name for a in self.codebook if a.group == group and a.kind == "flag"]
+            if not flags:
+                raise FilterError(f"no flags in group {str(group)[:80]!r}")
+            members[group] = flags
+        if not members:
+            return {}
+        where, params = flt.where()
+        selected = []
+        for flags in members.values():
+            selected.append("count(*) FILTER (WHERE " + " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags) + ")")
+            selected.extend(f"count({quote_ident(f)})" for f in flags)
+        row = iter(self._cursor().execute(f"SELECT {', '.join(selected)} FROM records WHERE {where}", params).fetchone())
+        return {group: (int(next(row)), {f: int(next(row)) for f in flags}) for group, flags in members.items()}
 
     def _columns(self, columns: Iterable[str] | None) -> list[str]:
         if columns is None:
