@@ -26,6 +26,8 @@ class DataService:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._last_error: str | None = None
+        self._codes = None                      # (store, RecordCodes) for in-memory counting
+        self._codes_lock = threading.Lock()
 
     # --- the store, reopened when the file changes ------------------------------------------
 
@@ -94,6 +96,21 @@ class DataService:
     def protected_counts(self, keys: Iterable[str]) -> dict[str, int]:
         keys = tuple(sorted(set(keys)))
         return self._cached("protected_counts", keys, lambda s: s.protected_counts(keys))
+
+    def navigate_counts(self, flt: Filter, attributes: Iterable[str]) -> dict[str, dict[str | None, int]]:
+        """Per attribute, value -> records under the selection's other attributes (data/counting.py)."""
+        attributes = tuple(attributes)
+        return self._cached("navigate_counts", (flt.cache_key(), attributes),
+                            lambda s: self._record_codes(s).navigate_counts(flt, attributes))
+
+    def _record_codes(self, store: Store):
+        """The records' codes in memory, loaded once per store (about 0.1 s and 7 MB for 258k records)."""
+        from data.counting import RecordCodes
+
+        with self._codes_lock:
+            if self._codes is None or self._codes[0] is not store:
+                self._codes = (store, RecordCodes.load(store))
+            return self._codes[1]
 
 
 def _identity(path: str):

@@ -316,6 +316,28 @@ class Store:
         finally:
             cursor.close()
 
+    def record_codes(self) -> dict[str, "np.ndarray"]:
+        """Every record's value of each attribute as a number, in record_id order: 0 when not
+        recorded, k for the k-th value in codebook order (for counting in memory, data/counting.py)."""
+        import numpy as np
+
+        names = self.codebook.names
+        if not names:
+            return {}
+        orders = self._cursor().execute("SELECT " + ", ".join(
+            f"enum_range(any_value({quote_ident(n)}))" for n in names) + " FROM (SELECT * FROM records LIMIT 1)").fetchone()
+        arrays = self._cursor().execute("SELECT " + ", ".join(
+            f"coalesce(enum_code({quote_ident(n)})::USMALLINT + 1, 0) AS c{i}" for i, n in enumerate(names))
+            + " FROM records ORDER BY record_id").fetchnumpy()
+        out = {}
+        for i, name in enumerate(names):
+            values = self.codebook[name].values
+            position = {v: j + 1 for j, v in enumerate(values)}
+            # enum code + 1 -> codebook position (0 stays "not recorded")
+            remap = np.array([0] + [position[v] for v in orders[i]], dtype=np.uint16)
+            out[name] = remap[arrays[f"c{i}"]].astype(np.uint8 if len(values) < 255 else np.uint16)
+        return out
+
     # --- protected aggregates --------------------------------------------------------------
 
     def combination_key(self, items: Mapping[str, str]) -> str:
