@@ -14,6 +14,7 @@ from components import shell
 from components.pages import all_pages
 from data.service import DataService
 from data.store import StoreError
+import serving
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_STORE = os.path.join(HERE, "var", "gsd-demo.duckdb")
@@ -37,7 +38,8 @@ def cache_config() -> dict:
 def create_app(store_path: str | None = None) -> Dash:
     store_path = store_path or os.environ.get("GSD_STORE") or DEFAULT_STORE
     app = Dash(__name__, title="GSD Explorer", assets_folder=os.path.join(HERE, "assets"),
-               serve_locally=True, suppress_callback_exceptions=True, enable_mcp=False)
+               serve_locally=True, suppress_callback_exceptions=True,
+               enable_mcp=os.environ.get("GSD_ENABLE_MCP") == "1")  # off unless asked for
     cache = Cache(app.server, config=cache_config())
     service = DataService(store_path, cache)
     pages = all_pages()
@@ -56,6 +58,10 @@ def create_app(store_path: str | None = None) -> Dash:
         if page.register is not None:
             page.register(app, service)
     app.server.config["GSD_SERVICE"] = service
+
+    # Production serving (headers, CSP, CSRF, error responses, /healthz): see serving/. Last,
+    # after every callback is registered.
+    serving.install(app)
     return app
 
 

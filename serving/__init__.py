@@ -1,0 +1,21 @@
+"""Production serving of the dashboard: security headers and CSP, CSRF protection, short error
+responses, request guards and the /healthz endpoint.
+
+`create_app` calls `install(app)` once, last, after every page has registered its callbacks
+(the CSP's script hashes come from the index page Dash renders at that moment).
+"""
+from __future__ import annotations
+
+import os
+
+from serving import guard, health, security
+
+
+def install(app) -> None:
+    security.install(app)
+    guard.install(app)
+    health.install(app)
+    if os.environ.get("GSD_DEBUG") == "1":
+        # Only when asked for: Dash's dev tools, including tracebacks in error responses.
+        app.logger.warning("GSD_DEBUG=1: Dash dev tools and tracebacks are on; never in production")
+        app.enable_dev_tools(debug=True, dev_tools_hot_reload=False)

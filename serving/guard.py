@@ -1,0 +1,171 @@
+"""Request guards and error responses.
+
+* Request bodies are capped (GSD_MAX_BODY_BYTES, 1 MiB by default).
+* A POST to /_dash-update-component must have the shape Dash's renderer sends for a callback the
+  app registered (output, inputs and state matching that callback's declaration, JSON values no
+  deeper than MAX_DEPTH); anything else is answered 400 before Dash parses it.
+* Errors are answered with a short plain-text message and never with internals: a bad filter is
+  400, an unavailable store 503, an unknown component-suite file 404, and any other exception
+  500, logged with its traceback.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from dash.exceptions import DependencyException
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from data.store import FilterError, StoreError
+
+log = logging.getLogger("gsd.errors")
+
+MAX_DEPTH = 32
+WILDCARDS = ('["MATCH"]', '["ALL"]', '["ALLSMALLER"]')
+
+
+class BadCallback(ValueError):
+    """The request is not a callback call of this app."""
+
+
+def _plain(message: str, status: int) -> Response:
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+# --- the shape of a callback request ----------------------------------------------------------
+
+def _depth(value, limit: int) -> int:
+    """Nesting depth of a JSON value, iteratively; stops counting past `limit`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _expected_id(text: str):
+    """A declared component id: a string, or a pattern (dict) as in app.callback_map."""
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _is_pattern_of(value, pattern: dict) -> bool:
+    if not isinstance(value, dict) or set(value) != set(pattern):
+        return False
+    for key, wanted in pattern.items():
+        got = value[key]
+        if isinstance(wanted, list):  # a wildcard: any scalar id value
+            if not isinstance(got, (str, int, float, bool)) or got is None:
+                return False
+        elif got != wanted:
+            return False
+    return True
+
+
+def _check_item(item, declared_id: str, declared_property: str, where: str) -> None:
+    expected = _expected_id(declared_id)
+    wildcard_all = isinstance(expected, dict) and any(
+        v in (["ALL"], ["ALLSMALLER"]) for v in expected.values())
+    items = item if wildcard_all else [item]
+    if wildcard_all and not isinstance(item, list):
+        raise BadCallback(f"{where}: a list was expected")
+    for one in items:
+        if not isinstance(one, dict) or one.get("property") != declared_property:
+            raise BadCallback(f"{where}: not the declared property")
+        if isinstance(expected, dict):
+            if not _is_pattern_of(one.get("id"), expected):
+                raise BadCallback(f"{where}: not the declared id")
+        elif one.get("id") != expected:
+            raise BadCallback(f"{where}: not the declared id")
+
+
+def check_callback_body(body, callback_map: dict) -> None:
+    """Raises BadCallback unless `body` is a call of a server-side callback in `callback_map`."""
+    if not isinstance(body, dict):
+        raise BadCallback("the body must be a JSON object")
+    output = body.get("output")
+    spec = callback_map.get(output) if isinstance(output, str) else None
+    if spec is None or "callback" not in spec:
+        raise BadCallback("no such callback")
+    if _depth(body, MAX_DEPTH) > MAX_DEPTH:
+        raise BadCallback("too deeply nested")
+    for key, declared in (("inputs", spec.get("inputs", [])), ("state", spec.get("state", []))):
+        items = body.get(key, [])
+        if not isinstance(items, list) or len(items) != len(declared):
+            raise BadCallback(f"{key} do not match the callback")
+        for n, (item, dep) in enumerate(zip(items, declared)):
+            _check_item(item, dep["id"], dep["property"], f"{key}[{n}]")
+    if not spec.get("no_output"):
+        outputs = body.get("outputs")
+        declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
+        if isinstance(spec.get("outputs_indices"), list):
+            if not isinstance(outputs, list) or len(outputs) != len(declared):
+                raise BadCallback("outputs do not match the callback")
+        else:
+            outputs = [outputs]
+        for n, (item, dep) in enumerate(zip(outputs, declared)):
+            _check_item(item, dep.component_id_str(), dep.component_property, f"outputs[{n}]")
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) and len(c) < 1000 for c in changed):
+        raise BadCallback("changedPropIds must be a list of names")
+
+
+# --- installation -----------------------------------------------------------------------------
+
+def install(app) -> None:
+    server = app.server
+    server.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("GSD_MAX_BODY_BYTES", str(1 << 20)))
+    update_path = app.config.routes_pathname_prefix + "_dash-update-component"
+
+    @server.before_request
+    def _check_callback_request():
+        if request.path != update_path or request.method != "POST":
+            return None
+        if not request.is_json:
+            return _plain("A callback request is JSON.", 415)
+        try:
+            body = json.loads(request.get_data(cache=True))
+        except (ValueError, RecursionError):  # invalid UTF-8 or JSON; absurd nesting
+            return _plain("The body is not valid JSON.", 400)
+        try:
+            check_callback_body(body, app.callback_map)
+        except BadCallback as err:
+            return _plain(f"Not a callback of this app ({err}).", 400)
+        return None
+
+    @server.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        response = err.get_response()  # keeps Location, Allow, ... ; the body becomes one line
+        if response.status_code >= 400:
+            response.set_data(f"{err.code} {err.name}\n")
+            response.mimetype = "text/plain"
+        return response
+
+    @server.errorhandler(DependencyException)
+    def _no_such_resource(err: DependencyException):
+        # Dash's answer to a /_dash-component-suites/ path it did not register.
+        return _plain("404 Not Found", 404)
+
+    @server.errorhandler(FilterError)
+    def _bad_filter(err: FilterError):
+        return _plain("The filter names an attribute or value this release does not have.", 400)
+
+    @server.errorhandler(StoreError)
+    def _no_store(err: StoreError):
+        return _plain("The data store is not available.", 503)
+
+    @server.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _plain("Internal server error.", 500)

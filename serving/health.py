@@ -1,0 +1,32 @@
+"""GET /healthz for load balancers and monitors.
+
+200 with the identity of the store this worker serves when it opens: the file's (inode, mtime,
+size) on this host, and the release's name and build time, equal on every host serving the same
+release; 503 with a one-line message otherwise (the reason is in the log, not in the answer).
+Dash's own `health_endpoint` answers "OK" whatever the state of the data, so it stays off.
+"""
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from data.store import StoreError
+
+PATH = "/healthz"
+
+
+def install(app) -> None:
+    service = app.server.config["GSD_SERVICE"]
+
+    def healthz():
+        try:
+            store = service.store()
+        except StoreError:
+            return Response("store unavailable\n", status=503, mimetype="text/plain",
+                            headers={"Retry-After": "5"})
+        inode, mtime_ns, size = store.identity
+        release = store.release
+        return jsonify(status="ok",
+                       release={"name": release.get("name"), "built_at": str(release.get("built_at"))},
+                       store={"inode": inode, "mtime_ns": mtime_ns, "size": size})
+
+    app.server.add_url_rule(PATH, endpoint="gsd_healthz", view_func=healthz, methods=["GET", "HEAD"])
