@@ -90,6 +90,14 @@ def _check_item(item, declared_id: str, declared_property: str, where: str) -> N
             raise BadCallback(f"{where}: not the declared id")
 
 
+def _declared_outputs(output: str) -> list[tuple[str, str]]:
+    """(id, property) of each output named in a callback_map key, as the renderer echoes them:
+    "id.prop", or "..id1.prop1...id2.prop2.." for several; a property may carry "@hash" when
+    the output allows duplicates."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [tuple(part.rsplit(".", 1)) if "." in part else (part, "") for part in parts]
+
+
 def check_callback_body(body, callback_map: dict) -> None:
     """Raises BadCallback unless `body` is a call of a server-side callback in `callback_map`."""
     if not isinstance(body, dict):
@@ -107,15 +115,15 @@ def check_callback_body(body, callback_map: dict) -> None:
         for n, (item, dep) in enumerate(zip(items, declared)):
             _check_item(item, dep["id"], dep["property"], f"{key}[{n}]")
     if not spec.get("no_output"):
+        declared = _declared_outputs(output)
         outputs = body.get("outputs")
-        declared = spec["output"] if isinstance(spec["output"], list) else [spec["output"]]
-        if isinstance(spec.get("outputs_indices"), list):
+        if output.startswith(".."):
             if not isinstance(outputs, list) or len(outputs) != len(declared):
                 raise BadCallback("outputs do not match the callback")
         else:
             outputs = [outputs]
-        for n, (item, dep) in enumerate(zip(outputs, declared)):
-            _check_item(item, dep.component_id_str(), dep.component_property, f"outputs[{n}]")
+        for n, (item, (dep_id, dep_property)) in enumerate(zip(outputs, declared)):
+            _check_item(item, dep_id, dep_property, f"outputs[{n}]")
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) and len(c) < 1000 for c in changed):
         raise BadCallback("changedPropIds must be a list of names")
