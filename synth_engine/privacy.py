@@ -537,7 +537,9 @@ def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Gener
         else:
             prev_lookup = _Lookup(prev.keys, base ** (k - 1))
             cand_keys, cand_items = _next_candidates(prev.keys, prev.items, base, columns, prev_lookup)
-        if len(cand_keys) and sensitivity > 0:
+        if len(cand_keys):
+            # only values inside a surviving (k-1)-combination can be part of a candidate; the
+            # sets shrink from length to length, so an equal size means the same set
             active = np.unique(prev.items)
             if active_items is None or len(active) != len(active_items):
                 active_items = active
