@@ -6,10 +6,14 @@ SOURCE := var/demo-source.csv
 STORE  := var/gsd-demo.duckdb
 ENGINE := $(wildcard synth_engine/*.py) data/schema.py data/writer.py
 
-.PHONY: run test setup setup-dev system-deps store clean
+.PHONY: run serve test setup setup-dev system-deps store clean
 
 run: setup $(STORE)
 	$(BIN)/python app.py
+
+# Production: gunicorn on 127.0.0.1:8050 (GSD_BIND, GSD_WORKERS, ...: see gunicorn.conf.py).
+serve: setup $(STORE)
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 test: setup-dev system-deps
 	$(BIN)/python -m pytest
