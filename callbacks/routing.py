@@ -1,12 +1,12 @@
-"""Chooses the page from the URL's path."""
+"""Chooses the page from the URL's path; keeps the navigation's links on the current filters."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-from dash import Input, Output, State, html
+from dash import ALL, Input, Output, State, html
 
 from components import ids, shell
-from components.pages import page_for
+from components.pages import normal_path, page_for
 from data.store import StoreError
 
 
@@ -21,6 +21,27 @@ def render_page(pathname, search, pages, service):
         return shell.store_unavailable(str(err))
 
 
+def nav_links(pathname, search, link_ids, service):
+    """(hrefs, classes) of the navigation's links: each carries the address's filters (the
+    query keys that are attributes of the store), the current page's link is marked."""
+    try:
+        codebook = service.store().codebook
+        pairs = [(k, v) for k, values in parse_qs((search or "").lstrip("?")).items() if k in codebook for v in values]
+    except StoreError:
+        pairs = []
+    query = ("?" + urlencode(pairs)) if pairs else ""
+    current = normal_path(pathname)
+    return ([i["path"] + query for i in link_ids],
+            ["nav-link active" if i["path"] == current else "nav-link" for i in link_ids])
+
+
 def register(app, service, pages) -> None:
-    app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))(
-        lambda pathname, search: render_page(pathname, search, pages, service))
+    # A new page also clears the notice of the previous one (a page's filter sync may set its own).
+    app.callback(Output(ids.PAGE, "children"), Output(ids.NOTICE, "children"),
+                 Input(ids.URL, "pathname"), State(ids.URL, "search"))(
+        lambda pathname, search: (render_page(pathname, search, pages, service), None))
+    app.callback(Output({"type": ids.NAV_LINK, "path": ALL}, "href"),
+                 Output({"type": ids.NAV_LINK, "path": ALL}, "className"),
+                 Input(ids.URL, "pathname"), Input(ids.URL, "search"),
+                 State({"type": ids.NAV_LINK, "path": ALL}, "id"))(
+        lambda pathname, search, link_ids: nav_links(pathname, search, link_ids, service))

@@ -93,9 +93,10 @@ class ChartView:
 
 
 def card(name: str, title: str, view: ChartView | None = None, *, group: str = "",
-         notes: Sequence[str] = (), height: int = 380, wide: bool = False):
+         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True):
     """A chart card. `name` and `group` derive the ids, `name` the PNG's file name; `notes` are
-    caveats shown under the chart, before the standing note on synthetic counts."""
+    caveats shown under the chart, before the standing note on synthetic counts (left out when
+    the chart shows measurements rather than `counts`)."""
     view = view or empty_view(title)
     heading = f"chart-{group}-{name}-title" if group else f"chart-{name}-title"
     return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
@@ -113,8 +114,7 @@ def card(name: str, title: str, view: ChartView | None = None, *, group: str = "
             html.Summary("Show as table"),
             html.Div(view.table, id=part_id(ids.CHART_TABLE, name, group), className="table-scroll"),
         ]),
-        *[html.P(note, className="chart-note") for note in notes],
-        html.P(SYNTHETIC_NOTE, className="chart-note"),
+        *[html.P(note, className="chart-note") for note in [*notes, *([SYNTHETIC_NOTE] if counts else [])]],
     ])
 
 
@@ -124,8 +124,36 @@ def fmt_count(n: int) -> str:
     return f"{int(n):,}"
 
 
+def wrap_label(text: str, width: int = 18) -> str:
+    """A category label broken into lines of about `width` characters (plotly does not wrap)."""
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(lines + [line]) if line else str(text)
+
+
+def fmt_compact(n: int) -> str:
+    """A count in at most four characters, for labels inside charts: 950, 9.5k, 12k, 1.2M."""
+    n = int(n)
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            value = n / size
+            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
+    return str(n)
+
+
 def fmt_percent(p: float | None) -> str:
     return "–" if p is None or math.isnan(p) else f"{p:.1f} %"
+
+
+def fmt_measure(value: float | None, unit: str = "") -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:,.3g}" + (f" {unit}" if unit else "")
 
 
 def data_table(header: Sequence[str], rows: Sequence[Sequence], caption: str | None = None):
@@ -167,7 +195,8 @@ def base_layout(title: str, **extra) -> dict:
         "plot_bgcolor": "#ffffff",
         "margin": {"l": 10, "r": 10, "t": 48, "b": 10},
         "hoverlabel": {"font": {"family": FONT}},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0,
+                   "traceorder": "normal"},
         "separators": ".,",
     }
     layout.update(extra)
@@ -191,31 +220,37 @@ def _percent(count: int, denominator: int | None) -> float | None:
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *,
               category_title: str = "", value_title: str = "records", stacked: bool = False,
-              horizontal: bool = False, denominator: int | None = None,
-              summary: str | None = None) -> ChartView:
+              horizontal: bool = False, denominator: int | None = None, counts: bool = True,
+              unit: str = "", summary: str | None = None) -> ChartView:
     """Bars, one set per series (grouped, or stacked when `stacked`). With `denominator`, bars
-    show percentages of it (the counts stay in the hover text and the table)."""
+    show percentages of it (the counts stay in the hover text and the table). With
+    `counts=False` the values are measurements in `unit`: no low-count marks."""
     categories = list(categories)
-    if not categories or not any(sum(s.counts) for s in series):
+    if not categories or not any(any(s.counts) for s in series):
         return empty_view(title)
+    shown = [wrap_label(c) for c in categories] if horizontal else categories
+    cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
+    if not counts:
+        value_format = "%{" + value_axis + ":,.3~g}" + (f" {unit}" if unit else "")
+    elif denominator:
+        value_format = "%{" + value_axis + ":.1f} % (%{customdata:,} records)"
+    else:
+        value_format = "%{" + value_axis + ":,} records"
     traces = []
     for i, s in enumerate(series):
-        counts = [int(c) for c in s.counts]
-        values = [_percent(c, denominator) for c in counts] if denominator else counts
-        cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
-        value_format = "%{" + value_axis + ":.1f} % (%{customdata:,} records)" if denominator \
-            else "%{" + value_axis + ":,} records"
+        raw = [int(c) if counts else c for c in s.counts]
+        low = [counts and 0 < c < LOW_COUNT for c in raw]
         traces.append({
-            "type": "bar", "name": s.name, cat_axis: categories, value_axis: values,
-            "orientation": "h" if horizontal else "v", "customdata": counts,
+            "type": "bar", "name": s.name, cat_axis: shown,
+            value_axis: [_percent(c, denominator) for c in raw] if counts and denominator else raw,
+            "orientation": "h" if horizontal else "v", "customdata": raw,
             "marker": {"color": s.colour or OKABE_ITO[i % len(OKABE_ITO)],
-                       "line": {"color": "#1b1f24", "width": [1 if 0 < c < LOW_COUNT else 0 for c in counts]},
-                       "pattern": {"shape": ["/" if 0 < c < LOW_COUNT else "" for c in counts],
-                                   "fgcolor": "#1b1f24", "solidity": 0.3}},
+                       "line": {"color": "#1b1f24", "width": [1 if x else 0 for x in low]},
+                       "pattern": {"shape": ["/" if x else "" for x in low], "fgcolor": "#1b1f24", "solidity": 0.3}},
             "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",
         })
-    value_axis_title = f"% of {value_title}" if denominator else value_title
-    cat_layout = {"title": {"text": category_title}, "type": "category", "automargin": True}
+    value_axis_title = f"% of {value_title}" if counts and denominator else value_title + (f" ({unit})" if unit else "")
+    cat_layout = {"title": {"text": "" if horizontal else category_title}, "type": "category", "automargin": True}
     value_layout = {"title": {"text": value_axis_title}, "rangemode": "tozero", "automargin": True,
                     "gridcolor": "#e3e7ec", "separatethousands": True}
     if horizontal:
@@ -227,21 +262,24 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
     header = [category_title or "category"]
     for s in series:
         header.append(s.name if len(series) > 1 else value_title)
-        if denominator:
+        if counts and denominator:
             header.append(f"% of {value_title}")
     rows = []
     for j, category in enumerate(categories):
         row: list = [category]
         for s in series:
+            if not counts:
+                row.append(fmt_measure(s.counts[j], unit))
+                continue
             row.append(int(s.counts[j]))
             if denominator:
                 row.append(fmt_percent(_percent(int(s.counts[j]), denominator)))
         rows.append(row)
-    return ChartView({"data": traces, "layout": layout},
-                     summary or top_summary(categories, [sum(int(s.counts[j]) for s in series)
-                                                         for j in range(len(categories))],
-                                            denominator=denominator),
-                     data_table(header, rows))
+    if summary is None:
+        totals = [sum(s.counts[j] or 0 for s in series) for j in range(len(categories))]
+        summary = top_summary(categories, totals, denominator=denominator) if counts else \
+            f"Highest: {categories[max(range(len(totals)), key=totals.__getitem__)]} ({fmt_measure(max(totals), unit)})."
+    return ChartView({"data": traces, "layout": layout}, summary, data_table(header, rows))
 
 
 def heatmap_chart(title: str, x_labels: Sequence[str], y_labels: Sequence[str],
@@ -252,17 +290,19 @@ def heatmap_chart(title: str, x_labels: Sequence[str], y_labels: Sequence[str],
     matrix = [[int(c) for c in row] for row in counts]
     if not matrix or not any(any(row) for row in matrix):
         return empty_view(title)
-    text = [[(fmt_count(c) + ("*" if 0 < c < LOW_COUNT else "")) if c else "" for c in row] for row in matrix]
+    text = [[(fmt_compact(c) + ("*" if 0 < c < LOW_COUNT else "")) if c else "" for c in row] for row in matrix]
     trace = {
-        "type": "heatmap", "x": list(x_labels), "y": list(y_labels),
+        "type": "heatmap", "x": [wrap_label(x, 12) for x in x_labels], "y": list(y_labels),
         "z": [[c if c else None for c in row] for row in matrix],
         "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
         "colorscale": [list(stop) for stop in SEQUENTIAL], "xgap": 2, "ygap": 2,
-        "colorbar": {"title": {"text": "records"}, "thickness": 12},
+        "colorbar": {"title": {"text": "records"}, "thickness": 10, "orientation": "h", "y": -0.02,
+                     "yanchor": "top", "len": 0.6, "tickangle": 0},
         "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:,}} records<extra></extra>",
     }
     layout = base_layout(title,
-                         xaxis={"title": {"text": x_title}, "type": "category", "automargin": True, "side": "bottom"},
+                         xaxis={"title": {"text": x_title}, "type": "category", "automargin": True, "side": "top",
+                                "tickangle": 0},
                          yaxis={"title": {"text": y_title}, "type": "category", "automargin": True,
                                 "autorange": "reversed"})
     rows = [[y] + row for y, row in zip(y_labels, matrix)]
@@ -293,8 +333,9 @@ def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], cou
             "customdata": [[r[2], r[0]] for r in solid], "hovertemplate": hover,
             "colorscale": [list(stop) for stop in SEQUENTIAL], "zmin": 1, "zmax": max(math.log10(top), 1.5),
             "marker": {"line": {"color": "#ffffff", "width": 0.5}},
-            "colorbar": {"title": {"text": "records"}, "thickness": 12, "tickvals": [math.log10(t) for t in ticks],
-                         "ticktext": [fmt_count(t) for t in ticks]},
+            "colorbar": {"title": {"text": "records", "side": "top"}, "thickness": 10, "orientation": "h",
+                         "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top", "len": 0.7,
+                         "tickvals": [math.log10(t) for t in ticks], "ticktext": [fmt_compact(t) for t in ticks]},
         })
     if low:
         traces.append({
@@ -303,7 +344,7 @@ def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], cou
             "hovertemplate": hover, "colorscale": [[0, LOW_COUNT_COLOUR], [1, LOW_COUNT_COLOUR]],
             "showscale": False, "showlegend": True, "marker": {"line": {"color": "#1b1f24", "width": 0.8}},
         })
-    layout = base_layout(title, margin={"l": 0, "r": 0, "t": 48, "b": 0},
+    layout = base_layout(title, margin={"l": 0, "r": 0, "t": 48, "b": 40},
                          geo={"scope": "world", "resolution": 110, "projection": {"type": "natural earth"},
                               "showframe": False, "showcoastlines": False, "showcountries": True,
                               "countrycolor": "#ffffff", "showland": True, "landcolor": "#EDEFF2",

@@ -12,3 +12,12 @@ CHART_GRAPH = "chart-graph"
 CHART_SUMMARY = "chart-summary"
 CHART_TABLE = "chart-table"
 CHART_PNG = "chart-png"
+
+# filter panels (components/filters.py): {"type": FILTER, "page": page, "name": control name}
+FILTER = "filter"
+FILTER_STATE = "filter-state"
+NAV_LINK = "nav-link"
+OVERVIEW_HEADLINES = "overview-headlines"
+DOWNLOAD_COUNT = "download-count"
+DOWNLOAD_COLUMNS = "download-columns"
+DOWNLOAD_LINKS = "download-links"

@@ -1,7 +1,223 @@
-"""Overview page: the release's headline figures."""
+"""Overview page: headline figures and the overview charts, all under one filter.
+
+What is drawn comes from the store's codebook (kinds and groups), so a store without, say, a
+year attribute or a recruiter group simply has fewer cards. Two cached queries serve every
+chart: one scan with several group-bys (`grouping_counts`) and one for the flag groups.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dash import html
+
+from components import charts, filters, ids
+from synth_engine.codebook import NOT_RECORDED, Attribute, Codebook
+
+PAGE = "overview"
+PATH = "/"
+GROUP_NOTE = ("Percentages are of the records with at least one {group} recorded, the codebook's rule; "
+              "a record can be in several categories, so the shares can add up to more than 100 %.")
+MAP_NOTE = ("A blank country has no record here, which can mean that its cases were suppressed to "
+            "protect people, not that it has none.")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which charts a codebook supports."""
+    year: Attribute | None
+    exploitation: tuple[Attribute, ...]         # flags of the exploitation-type group
+    person: tuple[Attribute, ...]               # up to two demographic attributes, drawn together
+    countries: tuple[Attribute, ...]
+    flag_groups: tuple[tuple[str, tuple[Attribute, ...]], ...]
+
+    def sets(self) -> list[tuple[str, ...]]:
+        out = []
+        if self.year:
+            out.append((self.year.name,) + tuple(a.name for a in self.exploitation))
+        if self.person:
+            out.append(tuple(a.name for a in self.person))
+        out += [(c.name,) for c in self.countries]
+        return out
+
+    def cards(self) -> list[tuple[str, str, tuple[str, ...], bool]]:
+        """(name, title, notes, wide) of each card, in page order."""
+        out = []
+        if self.year:
+            title = f"Records by {self.year.label.lower()}" + (" and type of exploitation" if self.exploitation else "")
+            notes = ("Each record is counted once: under its one type, or under “more than one type”.",) \
+                if self.exploitation else ()
+            out.append(("years", title, notes, True))
+        if self.person:
+            out.append(("person", "Records by " + " and ".join(a.label.lower() for a in self.person), (), False))
+        out += [(f"map-{c.name}", f"Records by {c.label.lower()}", (MAP_NOTE,), False) for c in self.countries]
+        out += [(f"group-{slug(group)}", group_title(group), (GROUP_NOTE.format(group=group),), False)
+                for group, _ in self.flag_groups]
+        return out
+
+
+def plan(codebook: Codebook) -> Plan:
+    year = next((a for a in codebook if a.kind == "year"), None)
+    groups: dict[str, list[Attribute]] = {}
+    for a in codebook:
+        if a.kind == "flag":
+            groups.setdefault(a.group, []).append(a)
+    return Plan(
+        year=year,
+        exploitation=tuple(groups.get(filters.EXPLOITATION_GROUP, ())),
+        person=tuple(a for a in codebook if a.group == filters.PERSON_GROUP
+                     and a.kind in ("categorical", "ordinal"))[:2],
+        countries=tuple(a for a in codebook if a.kind == "country"),
+        flag_groups=tuple((g, tuple(members)) for g, members in groups.items()),
+    )
+
+
+def slug(text: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def group_title(group: str) -> str:
+    return group[:1].upper() + group[1:]
+
+
+# --- the views ------------------------------------------------------------------------------
+
+def _labelled(attribute: Attribute, frame) -> list[tuple[str | None, str, int]]:
+    """(value, label, count) in codebook order, not recorded last, from a one-attribute frame."""
+    counts = {v: int(c) for v, c in zip(frame[attribute.name], frame["count"])}
+    out = [(v, attribute.label_of(v), counts[v]) for v in attribute.values if counts.get(v)]
+    if counts.get(None):
+        out.append((None, NOT_RECORDED, counts[None]))
+    return out
+
+
+def _share(part: int, whole: int) -> str:
+    return charts.fmt_percent(100.0 * part / whole) if whole else "–"
+
+
+def years_view(p: Plan, frame, title: str) -> charts.ChartView:
+    year = p.year
+    flag_names = [a.name for a in p.exploitation]
+    rows = list(zip(frame[year.name], zip(*(frame[n] for n in flag_names)) if flag_names else
+                    [()] * len(frame), frame["count"]))
+    per_year: dict = {}
+    for y, _, count in rows:
+        per_year[y] = per_year.get(y, 0) + int(count)
+    present = [v for v in year.values if per_year.get(v)]
+    if not present and not per_year.get(None):
+        return charts.empty_view(title)
+    # every year from the first to the last present, so gaps show as gaps
+    keys = list(year.values[year.values.index(present[0]):year.values.index(present[-1]) + 1]) if present else []
+    span = list(keys)
+    if per_year.get(None):
+        keys.append(None)
+    categories = [year.label_of(v) for v in keys]
+    index = {k: i for i, k in enumerate(keys)}
+    if p.exploitation:
+        parts = {n: [0] * len(keys) for n in flag_names + ["several", "none"]}
+        for y, flags, count in rows:
+            set_flags = [n for n, v in zip(flag_names, flags) if v is not None]
+            part = set_flags[0] if len(set_flags) == 1 else ("several" if set_flags else "none")
+            parts[part][index[y]] += int(count)
+        series = [charts.Series(f"{a.label} only", parts[a.name], charts.OKABE_ITO[i])
+                  for i, a in enumerate(p.exploitation)]
+        series += [charts.Series("More than one type", parts["several"], charts.OKABE_ITO[4]),
+                   charts.Series("Type not recorded", parts["none"], charts.NOT_RECORDED_COLOUR)]
+    else:
+        series = [charts.Series("records", [per_year.get(k, 0) for k in keys])]
+    total = sum(per_year.values())
+    summary = f"{charts.fmt_count(total)} records"
+    if span:
+        busiest = max(span, key=lambda v: per_year.get(v, 0))
+        summary += (f", registered from {year.label_of(span[0])} to {year.label_of(span[-1])}; the busiest year is "
+                    f"{year.label_of(busiest)} with {charts.fmt_count(per_year.get(busiest, 0))}")
+    summary += f"; {charts.fmt_count(per_year[None])} have no year recorded." if per_year.get(None) else "."
+    return charts.bar_chart(title, categories, series, category_title=year.label, stacked=True, summary=summary)
+
+
+def person_view(p: Plan, frame, title: str) -> charts.ChartView:
+    if len(p.person) == 1:
+        rows = _labelled(p.person[0], frame)
+        return charts.bar_chart(title, [r[1] for r in rows], [charts.Series("records", [r[2] for r in rows])],
+                                category_title=p.person[0].label)
+    # the first attribute across (few values, e.g. gender), the second down (e.g. age bands)
+    across, down = p.person
+    lookup = {(d, a): int(c) for a, d, c in zip(frame[across.name], frame[down.name], frame["count"])}
+    row_keys = [r for r in list(down.values) + [None] if any(v for (d, _), v in lookup.items() if d == r)]
+    col_keys = [c for c in list(across.values) + [None] if any(v for (_, a), v in lookup.items() if a == c)]
+    matrix = [[lookup.get((r, c), 0) for c in col_keys] for r in row_keys]
+    total = sum(map(sum, matrix))
+    if not total:
+        return charts.empty_view(title)
+    both = [(rc, n) for rc, n in lookup.items() if None not in rc and n]
+    missing_down = sum(n for (d, _), n in lookup.items() if d is None)
+    summary = ""
+    if both:
+        (d, a), n = max(both, key=lambda item: item[1])
+        summary = (f"The largest group with both recorded: {across.label_of(a)}, {down.label_of(d)} "
+                   f"({charts.fmt_count(n)} records). ")
+    summary += f"{down.label} is not recorded for {_share(missing_down, total)} of {charts.fmt_count(total)} records."
+    return charts.heatmap_chart(title, [across.label_of(c) for c in col_keys], [down.label_of(r) for r in row_keys],
+                                matrix, x_title=across.label, y_title=down.label, summary=summary)
+
+
+def map_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
+    rows = [r for r in _labelled(attribute, frame) if r[0] is not None]
+    total = int(frame["count"].sum())
+    missing = total - sum(r[2] for r in rows)
+    view = charts.choropleth_chart(title, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                                   place_title=attribute.label)
+    if not rows:
+        return view
+    top = max(rows, key=lambda r: r[2])
+    summary = (f"{len(rows)} countries have records; the most: {top[1]} with {charts.fmt_count(top[2])} "
+               f"({_share(top[2], total)} of all). {attribute.label} is not recorded or suppressed for "
+               f"{charts.fmt_count(missing)} records ({_share(missing, total)}).")
+    return charts.ChartView(view.figure, summary, view.table)
+
+
+def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, dict[str, int]],
+               title: str) -> charts.ChartView:
+    denominator, per_flag = counts
+    if not denominator:
+        return charts.empty_view(title, f"No record under the current filter has a {group} recorded.")
+    order = sorted(members, key=lambda a: -per_flag.get(a.name, 0))
+    labels = [a.label for a in order]
+    values = [per_flag.get(a.name, 0) for a in order]
+    total_share = 100.0 * sum(values) / denominator
+    summary = (f"Of {charts.fmt_count(denominator)} records with at least one {group} recorded, "
+               f"{labels[0]} is the most frequent ({_share(values[0], denominator)})"
+               + (f"; the shares add up to {total_share:.0f} % because categories overlap." if len(values) > 1 else "."))
+    return charts.bar_chart(title, labels, [charts.Series("records", values)], category_title=group_title(group),
+                            value_title="records with any recorded", horizontal=True, denominator=denominator,
+                            summary=summary)
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    headlines: list
+    views: dict[str, charts.ChartView]
+
+
+def compute(service, flt) -> OverviewData:
+    """Headlines and every card's view for filter `flt`: two cached queries."""
+    store = service.store()
+    p = plan(store.codebook)
+    sets = p.sets()
+    frames = dict(zip(sets, service.grouping_counts(flt, sets)))
+    groups = service.flag_groups_counts(flt, [g for g, _ in p.flag_groups]) if p.flag_groups else {}
+    total = int(next(iter(frames.values()))["count"].sum()) if frames else service.count(flt)
+    titles = {name: title for name, title, _, _ in p.cards()}
+    views = {}
+    if p.year:
+        views["years"] = years_view(p, frames[sets[0]], titles["years"])
+    if p.person:
+        views["person"] = person_view(p, frames[tuple(a.name for a in p.person)], titles["person"])
+    for c in p.countries:
+        views[f"map-{c.name}"] = map_view(c, frames[(c.name,)], titles[f"map-{c.name}"])
+    for group, members in p.flag_groups:
+        name = f"group-{slug(group)}"
+        views[name] = group_view(group, members, groups[group], titles[name])
+    return OverviewData(headline_figures(store.release, p, frames, total, bool(flt)), views)
 
 
 def headline(label: str, value: str, note: str = ""):
@@ -12,16 +228,40 @@ def headline(label: str, value: str, note: str = ""):
     ])
 
 
+def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered: bool) -> list:
+    out = [headline("synthetic records" + (" match the filter" if filtered else ""), charts.fmt_count(total),
+                    f"of {charts.fmt_count(release['synthetic_record_count'])} in the release" if filtered else "")]
+    if release.get("protected_record_count") is not None:
+        out.append(headline("protected record count", charts.fmt_count(release["protected_record_count"]),
+                            "whole release, differentially private"))
+    for c in p.countries:
+        n = sum(1 for v, count in zip(frames[(c.name,)][c.name], frames[(c.name,)]["count"]) if v is not None and count)
+        out.append(headline(f"countries ({c.label.lower()})", charts.fmt_count(n)))
+    if p.year:
+        frame = frames[p.sets()[0]]
+        seen = {v for v, count in zip(frame[p.year.name], frame["count"]) if count}
+        present = [v for v in p.year.values if v in seen]
+        out.append(headline(f"{p.year.label.lower()} covered",
+                            f"{present[0]}–{present[-1]}" if len(present) > 1 else (present[0] if present else "–"),
+                            f"{len(present)} years with records"))
+    return out
+
+
+# --- the page -------------------------------------------------------------------------------
+
 def layout(service, query: dict):
     store = service.store()
-    release = store.release
-    flt = store.filter({})
-    figures = [headline("synthetic records", f"{release['synthetic_record_count']:,}")]
-    if release.get("protected_record_count") is not None:
-        figures.append(headline("protected record count", f"{release['protected_record_count']:,}",
-                                "differentially private"))
-    return html.Div([
+    codebook = store.codebook
+    values, mapping, _ = filters.from_query(codebook, filters.controls(codebook), query)
+    data = compute(service, store.filter(mapping))
+    p = plan(codebook)
+    return html.Div(className="overview", children=[
         html.H1("Overview"),
-        html.Div(figures, className="headlines"),
-        html.P(f"{store.count(flt):,} records in the store."),
+        html.P("Who was identified, where and when, and how they were exploited, in the release's synthetic "
+               "records. Every chart follows the filters.", className="lead"),
+        filters.panel(PAGE, PATH, codebook, values, mapping),
+        html.Div(data.headlines, id=ids.OVERVIEW_HEADLINES, className="headlines", **{"aria-live": "polite"}),
+        html.Div(className="chart-grid", children=[
+            charts.card(name, title, data.views.get(name), group=PAGE, notes=notes, wide=wide)
+            for name, title, notes, wide in p.cards()]),
     ])

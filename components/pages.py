@@ -14,13 +14,21 @@ class Page:
 
 
 def all_pages() -> list[Page]:
-    from components import overview
+    from callbacks import downloads as downloads_callbacks, overview as overview_callbacks
+    from components import about, downloads, overview
 
     return [
-        Page("/", "Overview", overview.layout),
+        Page("/", "Overview", overview.layout, overview_callbacks.register),
+        # The Explore page ("/explore", components/explore.py, callbacks/explore.py) goes here.
+        Page("/downloads", "Downloads", downloads.layout, downloads_callbacks.register),
+        Page("/about", "About the data", about.layout),
     ]
 
 
+def normal_path(path: str | None) -> str:
+    return (path or "/").rstrip("/") or "/"
+
+
 def page_for(path: str | None, pages: list[Page]) -> Page | None:
-    path = (path or "/").rstrip("/") or "/"
+    path = normal_path(path)
     return next((p for p in pages if p.path == path), None)

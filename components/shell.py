@@ -34,16 +34,21 @@ def header(pages, release: dict | None):
             html.Div(release_identity(release), id=ids.HEADER_RELEASE, className="release-identity"),
         ]),
         html.Nav(id=ids.NAV, className="main-nav", **{"aria-label": "Pages"}, children=[
-            dcc.Link(page.name, href=page.path, className="nav-link") for page in pages
+            dcc.Link(page.name, href=page.path, className="nav-link", id={"type": ids.NAV_LINK, "path": page.path})
+            for page in pages
         ]),
     ])
 
 
-def footer():
+def footer(release: dict | None):
+    demo = bool(release and release.get("is_demonstration"))
     return html.Footer(className="site-footer", children=[
         html.P("Counts on these pages come from synthetic records, which are statistical stand-ins, "
-               "not people; protected counts are the release's differentially private aggregates."),
-        html.P(dcc.Link("About the data", href="/about")),
+               "not people; protected counts are the release's differentially private aggregates."
+               + (" This is demonstration data, generated to resemble the published release." if demo else "")),
+        html.P(["Source of the published release: Counter Trafficking Data Collaborative (CTDC), Global "
+                "Synthetic Dataset. ", dcc.Link("About the data", href="/about"), " · ",
+                dcc.Link("Downloads", href="/downloads")]),
     ])
 
 
@@ -53,7 +58,7 @@ def layout(pages, release: dict | None):
         header(pages, release),
         html.Div(id=ids.NOTICE, role="status", className="notice-area"),
         html.Main(id=ids.PAGE, tabIndex="-1", className="page"),
-        footer(),
+        footer(release),
     ])
 
 

@@ -1,0 +1,31 @@
+"""Overview page: the filter sync, and one callback that refreshes the headlines and every card."""
+from __future__ import annotations
+
+from dash import ALL, Input, Output, callback_context
+
+from callbacks import filters as filter_sync
+from components import charts, filters, ids, overview
+from data.store import FilterError
+
+
+def refresh(service, mapping: dict | None, names: list[str]) -> tuple:
+    """(headlines, figures, summaries, tables) for the filter `mapping`, the card lists in the
+    order of `names` (the cards on the page)."""
+    try:
+        flt = service.filter(mapping or {})
+    except FilterError:            # a mapping from before the store was replaced
+        flt = service.filter({})
+    data = overview.compute(service, flt)
+    views = [data.views.get(name) or charts.empty_view(name) for name in names]
+    return (data.headlines, [v.figure for v in views], [v.summary for v in views], [v.table for v in views])
+
+
+def register(app, service) -> None:
+    filter_sync.register(app, service, overview.PAGE, overview.PATH)
+
+    def callback(mapping):
+        names = [o["id"]["chart"] for o in callback_context.outputs_list[1]]
+        return refresh(service, mapping, names)
+
+    app.callback(Output(ids.OVERVIEW_HEADLINES, "children"), *charts.card_outputs(ALL, overview.PAGE),
+                 Input(filters.state_id(overview.PAGE), "data"), prevent_initial_call=True)(callback)

@@ -1,0 +1,204 @@
+"""About the data: what the two kinds of numbers are, the release's parameters, its measured
+quality (read from the store's `quality` table, whatever metrics it holds) and the caveats."""
+from __future__ import annotations
+
+import math
+import re
+
+from dash import dcc, html
+
+from components import charts
+
+PAGE = "about"
+
+# Words of metric and comparison names, as the engine writes them, in plain language. A name
+# made of other words is still shown, spelt out from its parts.
+WORDS = {
+    "pct": "%", "percent": "%", "mae": "mean absolute error", "mre": "mean relative error",
+    "abs": "absolute", "rel": "relative", "vs": "vs", "sensitive": "sensitive records",
+    "synthetic": "synthetic records", "protected": "protected counts", "aggregates": "protected counts",
+    "original": "sensitive records", "n": "number of",
+}
+EXPLANATIONS = {  # keyed by a word the metric's name contains
+    "suppressed": "Share of the combinations of the first set that are missing from the second.",
+    "fabricated": "Combinations in the second set that the first does not have, as a share of the first's.",
+    "absolute": "Average difference between the two counts of the same combination, over the combinations both have.",
+    "relative": "Average difference between the two counts of a combination, as a share of the first count.",
+    "preservation": "How much of a combination's count survives, min(second ÷ first, 1), averaged per count "
+                    "bucket [b, 2b): 1 means fully preserved.",
+    "expansion": "How many more (or fewer) records the synthetic data has than the sensitive records, in %.",
+    "combinations": "How many combinations there are.",
+}
+
+
+def humanize(name: str) -> str:
+    words = [w for w in re.split(r"[_\s\-]+", str(name)) if w]
+    text = " ".join(WORDS.get(w.lower(), w.lower()) for w in words)
+    text = text.replace(" %", " (%)")
+    return text[:1].upper() + text[1:] if text else str(name)
+
+
+def unit_of(metric: str) -> str:
+    return "%" if re.search(r"(^|_)(pct|percent)($|_)", metric.lower()) else ""
+
+
+def explanation(metric: str) -> str:
+    name = humanize(metric).lower()
+    return next((text for word, text in EXPLANATIONS.items() if word in name), "")
+
+
+def _value(v) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def quality_cards(quality) -> tuple[list, list]:
+    """(headline figures for metrics with one value, chart cards for metrics by length or bucket)."""
+    headlines, cards = [], []
+    if quality is None or quality.empty:
+        return headlines, cards
+    frame = quality.astype(object).where(quality.notna(), None)
+    for (comparison, metric), part in frame.groupby(["comparison", "metric"], sort=True):
+        title = f"{humanize(metric)}: {humanize(comparison).lower()}"
+        unit = unit_of(metric)
+        notes = [n for n in [explanation(metric)] if n]
+        overall = part[part["length"].isna() & part["bucket_low"].isna()]
+        by_length = part[part["length"].notna() & part["bucket_low"].isna()]
+        by_bucket = part[part["bucket_low"].notna()]
+        if len(overall) and not len(by_length) and not len(by_bucket):
+            headlines.append(html.Div(className="headline", children=[
+                html.Div(charts.fmt_measure(_value(overall["value"].iloc[0]), unit), className="headline-value"),
+                html.Div(humanize(metric), className="headline-label"),
+                html.Div(humanize(comparison).lower(), className="headline-note")]))
+            continue
+        name = f"q-{len(cards)}"
+        if len(by_bucket):
+            lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) or [None]
+            buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
+            lookup = {(None if l is None else int(l), int(b)): _value(v)
+                      for l, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
+            series = [charts.Series("all lengths" if l is None else f"length {l}", [lookup.get((l, b)) for b in buckets])
+                      for l in lengths]
+            categories = [f"{b:,}–{2 * b - 1:,}" for b in buckets]
+            summary = (f"{humanize(metric)} by count bucket for {len(lengths)} combination length"
+                       f"{'s' if len(lengths) > 1 else ''}; from {charts.fmt_measure(_first(series), unit)} in the "
+                       f"smallest bucket to {charts.fmt_measure(_last(series), unit)} in the largest (first length).")
+            view = charts.bar_chart(title, categories, series, category_title="count of the combination",
+                                    value_title=humanize(metric).lower(), counts=False, unit=unit, summary=summary)
+        else:
+            lengths = [int(x) for x in by_length["length"]]
+            values = [_value(v) for v in by_length["value"]]
+            summary = "; ".join(f"length {l}: {charts.fmt_measure(v, unit)}" for l, v in zip(lengths, values))
+            if len(overall):
+                summary += f"; over all lengths: {charts.fmt_measure(_value(overall['value'].iloc[0]), unit)}"
+            view = charts.bar_chart(title, [f"length {l}" for l in lengths], [charts.Series(humanize(metric), values)],
+                                    category_title="combination length", value_title=humanize(metric).lower(),
+                                    counts=False, unit=unit, summary=f"{humanize(metric)} by combination length — "
+                                    + summary + ".")
+        cards.append(charts.card(name, title, view, group=PAGE, notes=notes, counts=False, height=320))
+    return headlines, cards
+
+
+def _first(series) -> float | None:
+    return next((v for v in series[0].counts if v is not None), None)
+
+
+def _last(series) -> float | None:
+    return next((v for v in reversed(series[0].counts) if v is not None), None)
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def parameters_table(release: dict):
+    rows = [("Release", release["name"]),
+            ("Kind", "built by this project's engine" if release["kind"] == "built" else "imported published release"),
+            ("Demonstration data", "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
+            ("Privacy budget ε", _fmt(release.get("epsilon"))),
+            ("δ", _fmt(release.get("delta"), 3)),
+            ("Longest protected combination (reporting length)", _fmt(release.get("reporting_length"))),
+            ("Protected record count", _fmt(release.get("protected_record_count"))),
+            ("Synthetic records", _fmt(release.get("synthetic_record_count"))),
+            ("Synthesizer", release.get("synthesizer") or "–"),
+            ("Built", str(release.get("built_at") or "–")[:19]),
+            ("Engine version", release.get("engine_version") or "–"),
+            ("Made from", release.get("source") or "–")]
+    for key, value in sorted((release.get("parameters") or {}).items()):
+        if isinstance(value, (int, float, str, bool)) and key not in ("epsilon", "delta", "reporting_length"):
+            rows.append((humanize(key), _fmt(value)))
+    return html.Table(className="data-table params", children=[
+        html.Caption("The release's public parameters"),
+        html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows])])
+
+
+def lengths_table(lengths):
+    if lengths is None or lengths.empty:
+        return html.P("The store records no per-length parameters for this release.")
+    header = ["length k", "σ_k", "Δ_k (contributions kept per record)", "noise sd σ_k·√Δ_k",
+              "threshold", "combinations released"]
+    rows = [[f"{int(r['length'])}", _fmt(r["sigma"]), _fmt(None if r["sensitivity"] is None or r["sensitivity"] != r["sensitivity"] else int(r["sensitivity"])),
+             _fmt(r["noise_sd"]), _fmt(r["threshold"]), int(r["combinations"])]
+            for r in lengths.astype(object).where(lengths.notna(), None).to_dict(orient="records")]
+    return charts.data_table(header, rows, caption="Noise and thresholds by combination length")
+
+
+def layout(service, query: dict):
+    store = service.store()
+    release = store.release
+    headlines, cards = quality_cards(service.quality())
+    eps = release.get("epsilon")
+    return html.Div(className="about prose", children=[
+        html.H1("About the data"),
+        html.Section([
+            html.H2("Two kinds of numbers"),
+            html.P("The release has two parts. The synthetic records are made-up records, one per row, that "
+                   "reproduce the patterns of the sensitive case records without being any of them. Every chart "
+                   "on the Overview and Explore pages counts synthetic records, because only records can be "
+                   "filtered and cut in any way."),
+            html.P("The protected counts are counts of short combinations of values (for example, “woman, aged "
+                   "18–20”) taken from the sensitive records, with random noise added and small counts removed, "
+                   "so that no one's presence in the data can be inferred (differential privacy"
+                   + (f", here with ε = {eps:g}" if eps is not None else "") + "). They are the release's "
+                   "reference figures for those combinations."),
+            html.P("The two differ because the synthetic records are built from the noisy counts and then drawn "
+                   "at random: counts of records drift from the protected ones, longer combinations drift more, "
+                   "and combinations that are rare or absent among the protected counts can be missing or "
+                   "appear in the records. Where the Explore page shows both, trust the protected count."),
+        ]),
+        html.Section([html.H2("This release"), parameters_table(release), lengths_table(store.release_lengths),
+                      html.P("σ_k is the share of the noise scale given to combinations of k values, Δ_k how many "
+                             "such combinations one record may contribute, and the threshold the noisy count a "
+                             "combination had to exceed to be released.", className="muted")]),
+        html.Section([
+            html.H2("How close the synthetic records are"),
+            html.P("Measured when the release was built, by comparing counts of combinations between the "
+                   "sensitive records, the protected counts and the synthetic records.")
+            if headlines or cards else
+            html.P("This store holds no quality measurements (an imported release carries none)."),
+            html.Div(headlines, className="headlines") if headlines else None,
+            html.Div(cards, className="chart-grid") if cards else None,
+        ]),
+        html.Section([
+            html.H2("Read the figures with care"),
+            html.Ul([
+                html.Li("Identified is not the same as trafficked: the records are of people identified by or "
+                        "reported to the contributing organisations, not a sample of all victims. Where they "
+                        "operate, and who comes forward, shapes the data."),
+                html.Li("Some countries are suppressed on purpose. A country with no records on a map may have "
+                        "cases that were removed to protect the people concerned."),
+                html.Li("An empty value means “not recorded”, never “no”. A record without a type of "
+                        "exploitation is not a record of no exploitation."),
+                html.Li("One record can be in several categories of a group (several means of control, both "
+                        "forced labour and sexual exploitation…). Percentages within a group are taken over the "
+                        "records with at least one value in that group and can add up to more than 100 %."),
+                html.Li("Counts under 10 are unreliable and are marked wherever they are shown."),
+            ] + ([html.Li("This is demonstration data: generated stand-ins calibrated to published figures, "
+                          "not a real release.")] if release["is_demonstration"] else [])),
+            html.P(["The codebook and a data card with every parameter are on the ",
+                    dcc.Link("Downloads", href="/downloads"), " page."]),
+        ]),
+    ])

@@ -1,0 +1,179 @@
+"""The filter panel the Overview and Downloads pages share.
+
+Which controls a store gets comes from its codebook: a year range for the year attribute, a
+multiple choice for each demographic attribute and each country attribute, and one choice among
+the flags of the exploitation-type group. Control values and filter mappings (attribute ->
+values, as `Filter.build` and `url_state` take them) translate both ways here; the callback that
+keeps the controls, the filter and the address in step is callbacks/filters.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import dcc, html
+
+from components import ids
+from components.url_state import NOT_RECORDED_TOKEN, parse_filters
+from synth_engine.codebook import NOT_RECORDED, Attribute, Codebook
+
+# Codebook groups (engine metadata, not column names) whose attributes become filters.
+PERSON_GROUP = "demographics"
+EXPLOITATION_GROUP = "exploitation type"
+FLAG_GROUP_PREFIX = "group:"
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str                      # id key: the attribute's name, or "group:<group>" for a flag group
+    kind: str                      # "years" (range), "values" (several values), "flags" (one flag of a group)
+    label: str
+    attributes: tuple[Attribute, ...]
+
+
+def controls(codebook: Codebook) -> list[Control]:
+    out = []
+    year = next((a for a in codebook if a.kind == "year" and a.values), None)
+    if year is not None:
+        out.append(Control(year.name, "years", year.label, (year,)))
+    out += [Control(a.name, "values", a.label, (a,)) for a in codebook
+            if a.group == PERSON_GROUP and a.kind in ("categorical", "ordinal")]
+    flags = tuple(a for a in codebook if a.group == EXPLOITATION_GROUP and a.kind == "flag")
+    if flags:
+        out.append(Control(FLAG_GROUP_PREFIX + EXPLOITATION_GROUP, "flags", "Type of exploitation", flags))
+    out += [Control(a.name, "values", a.label, (a,)) for a in codebook if a.kind == "country"]
+    return out
+
+
+def control_id(page: str, name) -> dict:
+    return {"type": ids.FILTER, "page": page, "name": name}
+
+
+def state_id(page: str, role="mapping") -> dict:
+    """The dcc.Store holding the page's current filter mapping. Callbacks that may run while
+    another page is shown address it with role=ALL, which then matches nothing."""
+    return {"type": ids.FILTER_STATE, "page": page, "role": role}
+
+
+# --- values <-> filter mapping ------------------------------------------------------------------
+
+def _years(attribute: Attribute) -> list[int]:
+    return [int(v) for v in attribute.values]
+
+
+def mapping_from_values(ctrls: list[Control], values: dict) -> dict[str, list[str | None]]:
+    """The filter mapping the controls' values stand for (controls left open add nothing)."""
+    mapping: dict[str, list[str | None]] = {}
+    for c in ctrls:
+        value = values.get(c.name)
+        if c.kind == "years":
+            years = _years(c.attributes[0])
+            if not value or len(value) != 2:
+                continue
+            low, high = sorted(int(v) for v in value)
+            if low <= years[0] and high >= years[-1]:
+                continue                       # the whole range: records without a year stay in
+            chosen = [v for v, y in zip(c.attributes[0].values, years) if low <= y <= high]
+            mapping[c.name] = chosen
+        elif c.kind == "values":
+            known = c.attributes[0].values
+            chosen = [None if v == NOT_RECORDED_TOKEN else v for v in (value or [])
+                      if v == NOT_RECORDED_TOKEN or v in known]
+            if chosen:
+                mapping[c.name] = chosen
+        elif c.kind == "flags":
+            if value == NOT_RECORDED_TOKEN:
+                mapping.update({a.name: [None] for a in c.attributes})
+            else:
+                flag = next((a for a in c.attributes if a.name == value), None)
+                if flag is not None:
+                    mapping[flag.name] = [flag.values[0]]
+    return mapping
+
+
+def values_from_mapping(ctrls: list[Control], mapping: dict[str, list[str | None]]) -> tuple[dict, list[str]]:
+    """Control values showing `mapping`, and a notice for each part of it the controls cannot
+    show (which is then left out)."""
+    values: dict = {}
+    notices: list[str] = []
+    for c in ctrls:
+        if c.kind == "years":
+            attribute = c.attributes[0]
+            years = _years(attribute)
+            chosen = [int(v) for v in mapping.get(c.name, []) if v is not None]
+            if not chosen:
+                if c.name in mapping:
+                    notices.append(f"{attribute.label}: only a range of years can be chosen here; "
+                                   "the filter on records without a year was left out.")
+                values[c.name] = [years[0], years[-1]]
+                continue
+            low, high = min(chosen), max(chosen)
+            if None in mapping[c.name] or len(chosen) != sum(low <= y <= high for y in years):
+                notices.append(f"{attribute.label}: only a range of years can be chosen here; "
+                               f"showing {low}–{high}.")
+            values[c.name] = [low, high]
+        elif c.kind == "values":
+            values[c.name] = [NOT_RECORDED_TOKEN if v is None else v for v in mapping.get(c.name, [])]
+        elif c.kind == "flags":
+            chosen = {a.name: mapping[a.name] for a in c.attributes if a.name in mapping}
+            set_flags = [a.name for a in c.attributes if chosen.get(a.name) == [a.values[0]]]
+            if not chosen:
+                values[c.name] = None
+            elif len(chosen) == len(c.attributes) and all(v == [None] for v in chosen.values()):
+                values[c.name] = NOT_RECORDED_TOKEN
+            elif len(chosen) == 1 and len(set_flags) == 1:
+                values[c.name] = set_flags[0]
+            else:
+                values[c.name] = set_flags[0] if set_flags else None
+                kept = next((a.label for a in c.attributes if a.name == values[c.name]), None)
+                notices.append(f"{c.label}: one type can be chosen here; "
+                               + (f"kept {kept}." if kept else "the filter was left out."))
+    return values, notices
+
+
+def from_query(codebook: Codebook, ctrls: list[Control], query: dict[str, list[str]]) -> tuple[dict, dict, list[str]]:
+    """(control values, filter mapping, notices) for a parsed query string: what the controls
+    can show of it, and a notice for everything left out."""
+    mapping, _, notices = parse_filters(codebook, query, attributes={a.name for c in ctrls for a in c.attributes})
+    values, more = values_from_mapping(ctrls, mapping)
+    return values, mapping_from_values(ctrls, values), notices + more
+
+
+# --- layout -------------------------------------------------------------------------------------
+
+def _value_options(attribute: Attribute) -> list[dict]:
+    options = [{"label": label, "value": value} for value, label in zip(attribute.values, attribute.value_labels)]
+    return options + [{"label": NOT_RECORDED, "value": NOT_RECORDED_TOKEN}]
+
+
+def _control(page: str, c: Control, value):
+    label_id = f"{page}-filter-{c.name.replace(':', '-').replace(' ', '-')}-label"
+    if c.kind == "years":
+        years = _years(c.attributes[0])
+        # the ends, and round decades not crowding them (the boxes beside the slider take any year)
+        marks = {y: str(y) for y in years if y in (years[0], years[-1])
+                 or (y % 10 == 0 and min(y - years[0], years[-1] - y) >= 4)}
+        widget = dcc.RangeSlider(id=control_id(page, c.name), min=years[0], max=years[-1], step=1,
+                                 value=value, allowCross=False, updatemode="mouseup", marks=marks,
+                                 tooltip={"placement": "bottom", "always_visible": False})
+    elif c.kind == "values":
+        widget = dcc.Dropdown(id=control_id(page, c.name), options=_value_options(c.attributes[0]), value=value,
+                              multi=True, placeholder="Any", search_order="original")
+    else:
+        widget = dcc.Dropdown(id=control_id(page, c.name), value=value, multi=False, placeholder="Any type",
+                              options=[{"label": a.label, "value": a.name} for a in c.attributes]
+                              + [{"label": "Type not recorded", "value": NOT_RECORDED_TOKEN}])
+    return html.Div(className=f"filter filter-{c.kind}", role="group", **{"aria-labelledby": label_id}, children=[
+        html.Span(c.label, id=label_id, className="filter-label"), widget])
+
+
+def panel(page: str, path: str, codebook: Codebook, values: dict, mapping: dict):
+    """The filter panel showing `values` (from `from_query`), and the store of their `mapping`."""
+    ctrls = controls(codebook)
+    return html.Section(className="filters", **{"aria-label": "Filters"}, children=[
+        html.Div(className="filters-head", children=[
+            html.H2("Filter the records", className="filters-title"),
+            dcc.Link("Clear all filters", href=path, className="filters-reset"),
+        ]),
+        html.Div(className="filters-grid", children=[_control(page, c, values.get(c.name)) for c in ctrls]),
+        dcc.Store(id=state_id(page), data=mapping),
+    ])
