@@ -1,10 +1,237 @@
-"""Placeholder until the build pipeline lands (owned by the synthesis work)."""
+"""The offline build: load → validate → aggregate → synthesize → evaluate → write.
+
+    python -m synth_engine build --input FILE.csv --out STORE.duckdb [--seed N] [--synthesizer default|sds]
+        [--private-report FILE.json] [--name NAME] [--demonstration] [privacy flags: --epsilon, --delta,
+        --reporting-length, ...]
+
+Each stage is a function of its own (`load`, `validate`, `aggregate`, `synthesize`, `evaluate`,
+`write`) so it can be run and tested alone; `run_build` chains them, shows a progress bar per
+stage on stderr and prints a summary at the end.
+
+Only the aggregate stage reads the sensitive records. The synthesize stage sees the protected
+aggregates alone; the public quality figures compare the synthetic records with the protected
+aggregates. Figures that compare anything with the sensitive records go to the --private-report
+file only, never into the store.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synth_engine import __version__
+from synth_engine.dataset import Dataset, InputError, load_csv
+
+MAX_COMBINATION_BITS = 63
 
 
-def add_build_arguments(parser) -> None:
-    parser.add_argument("--input", required=True)
-    parser.add_argument("--out", required=True)
+# --- stages -----------------------------------------------------------------------------------
+
+def load(path: str) -> Dataset:
+    """The records of the input CSV (load_csv also checks the file and builds the codebook)."""
+    return load_csv(path)
 
 
-def run_build(args) -> None:
-    raise NotImplementedError("build is not available yet")
+def validate(dataset: Dataset, reporting_length: int) -> None:
+    """Checks that the records can go through the build; raises InputError saying why not."""
+    if dataset.n_records < 1:
+        raise InputError("the input holds no records")
+    if len(dataset.codebook) == 0:
+        raise InputError("the input holds no attributes")
+    if not (dataset.codes > 0).any():
+        raise InputError("every value of the input is missing: there is nothing to release")
+    if reporting_length < 1:
+        raise InputError(f"reporting length must be at least 1 (got {reporting_length})")
+    if reporting_length > len(dataset.codebook):
+        raise InputError(f"reporting length {reporting_length} is longer than the number of "
+                         f"attributes ({len(dataset.codebook)})")
+    n_items = sum(len(a.values) for a in dataset.codebook)
+    if reporting_length * np.log2(max(n_items, 2)) >= MAX_COMBINATION_BITS:
+        raise InputError(f"{n_items:,} distinct values are too many for combinations of length "
+                         f"{reporting_length}: use a shorter reporting length")
+
+
+def aggregate(dataset: Dataset, args: argparse.Namespace, rng: np.random.Generator):
+    """The differentially private aggregates (the privacy core)."""
+    from synth_engine import privacy
+
+    params = privacy.privacy_parameters_from_args(args, dataset.n_records)
+    return privacy.aggregate(dataset, params, rng)
+
+
+def synthesize(aggregates, synthesizer: str, rng: np.random.Generator, progress=None):
+    """Synthetic records from the protected aggregates only."""
+    from synth_engine.synthesize import synthesize as run
+
+    return run(aggregates, synthesizer, rng, progress=progress)
+
+
+def evaluate(synthetic_codes: np.ndarray, aggregates, sensitive: Dataset | None = None):
+    """Public quality (synthetic vs protected) and, with the sensitive records, the private figures."""
+    from synth_engine.evaluate import evaluate as run
+
+    return run(synthetic_codes, aggregates, None if sensitive is None else sensitive.codes)
+
+
+def write(out: str, records: Dataset, release, aggregates, quality) -> None:
+    """The store, written atomically (an interrupted write leaves the old store)."""
+    from data.writer import write_store
+
+    write_store(out, records, release, aggregates, quality)
+
+
+def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | None):
+    """The release's public metadata."""
+    from data.writer import Release
+
+    parameters = dict(aggregates.parameters)
+    parameters["synthesizer"] = synthesis.synthesizer
+    parameters["synthesizer_settings"] = synthesis.settings
+    source = os.path.basename(args.input)
+    return Release(
+        name=args.name or os.path.splitext(source)[0],
+        kind="built",
+        source=source,
+        is_demonstration=bool(args.demonstration),
+        engine_version=__version__,
+        epsilon=_as_float(aggregates.parameters.get("epsilon", getattr(args, "epsilon", None))),
+        delta=_as_float(aggregates.parameters.get("delta", getattr(args, "delta", None))),
+        reporting_length=aggregates.reporting_length,
+        protected_record_count=int(aggregates.record_count),
+        synthesizer=synthesis.synthesizer,
+        seed=seed,
+        lengths=list(aggregates.lengths),
+        parameters=parameters,
+    )
+
+
+def _as_float(value):
+    return None if value is None else float(value)
+
+
+def make_rng(seed: int | None) -> np.random.Generator:
+    """The build's one random generator: seeded when the data owner gives a seed, else from
+    the operating system's entropy (and then no seed is recorded)."""
+    if seed is None:
+        return np.random.default_rng(secrets.randbits(128))
+    return np.random.default_rng(seed)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    from synth_engine import privacy
+    from synth_engine.synthesize import SYNTHESIZERS
+
+    parser.add_argument("--input", required=True, help="the sensitive records (CSV)")
+    parser.add_argument("--out", required=True, help="the store to write (DuckDB file)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="make the build reproducible (recorded in the store); default: random")
+    parser.add_argument("--synthesizer", choices=SYNTHESIZERS, default="default",
+                        help="default: the project's; sds: Synthetic Data Showcase's aggregate-seeded sampler")
+    parser.add_argument("--private-report", metavar="FILE.json", default=None,
+                        help="also write figures computed from the sensitive records (not "
+                             "differentially private: keep it to yourself)")
+    parser.add_argument("--name", default=None, help="the release's name (default: the input's file name)")
+    parser.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
+    privacy.add_privacy_arguments(parser)
+
+
+@dataclass
+class BuildResult:
+    release: object
+    aggregates: object
+    synthesis: object
+    evaluation: object
+    timings: dict = field(default_factory=dict)
+
+
+class _Stages:
+    """One tqdm bar per stage on stderr, and the time each stage took."""
+
+    def __init__(self, enabled: bool = True, stream=None):
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.timings: dict[str, float] = {}
+
+    def run(self, name: str, function, *args, with_progress: bool = False, **kwargs):
+        from tqdm import tqdm
+
+        start = time.perf_counter()
+        bar = tqdm(total=100, desc=f"{name:<10}", file=self.stream, disable=not self.enabled, leave=True,
+                   bar_format="{desc} {percentage:3.0f}%|{bar:30}| {elapsed}")
+        try:
+            if with_progress:
+                result = function(*args, progress=bar.update, **kwargs)
+            else:
+                result = function(*args, **kwargs)
+            bar.update(bar.total - bar.n)
+        finally:
+            bar.close()
+            self.timings[name] = time.perf_counter() - start
+        return result
+
+
+def build(args: argparse.Namespace, show_progress: bool = True) -> BuildResult:
+    """Run every stage; nothing is written unless every stage succeeds."""
+    stages = _Stages(enabled=show_progress)
+    rng = make_rng(args.seed)
+    dataset = stages.run("load", load, args.input)
+    stages.run("validate", validate, dataset, args.reporting_length)
+    aggregates = stages.run("aggregate", aggregate, dataset, args, rng)
+    synthesis = stages.run("synthesize", synthesize, aggregates, args.synthesizer, rng, with_progress=True)
+    synthetic = Dataset(dataset.codebook, synthesis.codes, dataset.source_name)
+    wants_private = bool(getattr(args, "private_report", None))
+    evaluation = stages.run("evaluate", evaluate, synthesis.codes, aggregates, dataset if wants_private else None)
+    release = make_release(args, aggregates, synthesis, args.seed)
+    stages.run("write", write, args.out, synthetic, release, aggregates, evaluation.quality)
+    if wants_private:
+        from synth_engine.evaluate import write_private_report
+
+        write_private_report(args.private_report, _private_report(args, evaluation, aggregates, synthesis))
+    return BuildResult(release, aggregates, synthesis, evaluation, stages.timings)
+
+
+def _private_report(args, evaluation, aggregates, synthesis) -> dict:
+    return {
+        "warning": "computed from the sensitive records: not differentially private, do not publish",
+        "input": os.path.basename(args.input),
+        "synthesizer": synthesis.synthesizer,
+        "protected_record_count": int(aggregates.record_count),
+        "synthetic_record_count": int(len(synthesis.codes)),
+        **evaluation.private,
+        "synthetic_vs_protected": evaluation.public,
+    }
+
+
+def summary(result: BuildResult) -> str:
+    """What the build did, in a few lines (public figures only)."""
+    public = result.evaluation.public
+    lines = [f"built {result.release.name!r}: {len(result.synthesis.codes):,} synthetic records "
+             f"(protected record count {result.aggregates.record_count:,}), synthesizer {result.release.synthesizer}"]
+    lengths = ", ".join(f"length {k}: {len(c):,}" for k, c in sorted(result.aggregates.combos.items()))
+    lines.append(f"protected combinations: {lengths}")
+    lines.append("timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
+                 + f" (total {sum(result.timings.values()):.1f} s)")
+    for k, f in sorted(public["lengths"].items()):
+        lines.append(f"length {k}: mean relative error {f['mean_relative_error']:.4f} "
+                     f"(over {f['relative_error_combinations']:,} combinations with protected count >= 10), "
+                     f"mean absolute error {f['mean_absolute_error']:.2f}, suppressed {f['suppressed_pct']:.2f} %, "
+                     f"fabricated {f['fabricated_pct']:.2f} %")
+    lines.append(f"record expansion {public['records']['record_expansion_pct']:+.2f} %, "
+                 f"{public['overall']['retained_pct']:.2f} % of the protected combinations retained")
+    return "\n".join(lines)
+
+
+def run_build(args: argparse.Namespace) -> None:
+    if not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
+        raise InputError(f"{args.out}: the folder does not exist")
+    result = build(args)
+    print(summary(result), file=sys.stderr)
+    if getattr(args, "private_report", None):
+        print(f"private report (not differentially private) written to {args.private_report}", file=sys.stderr)
