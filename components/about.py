@@ -13,8 +13,9 @@ PAGE = "about"
 
 # Words of metric and comparison names, as the engine writes them, in plain language. A name
 # made of other words is still shown, spelt out from its parts.
+UNIT_WORDS = {"pct": "%", "percent": "%"}
 WORDS = {
-    "pct": "%", "percent": "%", "mae": "mean absolute error", "mre": "mean relative error",
+    "mae": "mean absolute error", "mre": "mean relative error",
     "abs": "absolute", "rel": "relative", "vs": "vs", "sensitive": "sensitive records",
     "synthetic": "synthetic records", "protected": "protected counts", "aggregates": "protected counts",
     "original": "sensitive records", "n": "number of",
@@ -31,15 +32,23 @@ EXPLANATIONS = {  # keyed by a word the metric's name contains
 }
 
 
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in re.split(r"[_\s\-]+", str(name)) if w]
+
+
 def humanize(name: str) -> str:
-    words = [w for w in re.split(r"[_\s\-]+", str(name)) if w]
-    text = " ".join(WORDS.get(w.lower(), w.lower()) for w in words)
-    text = text.replace(" %", " (%)")
+    """A metric's or comparison's name in words, without its unit (see unit_of)."""
+    text = " ".join(WORDS.get(w, w) for w in _words(name) if w not in UNIT_WORDS)
     return text[:1].upper() + text[1:] if text else str(name)
 
 
 def unit_of(metric: str) -> str:
-    return "%" if re.search(r"(^|_)(pct|percent)($|_)", metric.lower()) else ""
+    return next((UNIT_WORDS[w] for w in _words(metric) if w in UNIT_WORDS), "")
+
+
+def _rank(metric: str) -> int:
+    name = humanize(metric).lower()
+    return next((i for i, word in enumerate(EXPLANATIONS) if word in name), len(EXPLANATIONS))
 
 
 def explanation(metric: str) -> str:
@@ -57,7 +66,8 @@ def quality_cards(quality) -> tuple[list, list]:
     if quality is None or quality.empty:
         return headlines, cards
     frame = quality.astype(object).where(quality.notna(), None)
-    for (comparison, metric), part in frame.groupby(["comparison", "metric"], sort=True):
+    groups = sorted(frame.groupby(["comparison", "metric"], sort=True), key=lambda g: (g[0][0], _rank(g[0][1])))
+    for (comparison, metric), part in groups:
         title = f"{humanize(metric)}: {humanize(comparison).lower()}"
         unit = unit_of(metric)
         notes = [n for n in [explanation(metric)] if n]
@@ -107,6 +117,8 @@ def _last(series) -> float | None:
 
 
 def _fmt(value, digits: int = 4) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if isinstance(value, float):

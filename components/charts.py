@@ -153,7 +153,8 @@ def fmt_percent(p: float | None) -> str:
 def fmt_measure(value: float | None, unit: str = "") -> str:
     if value is None or math.isnan(value):
         return "–"
-    return f"{value:,.3g}" + (f" {unit}" if unit else "")
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return text + (f" {unit}" if unit else "")
 
 
 def data_table(header: Sequence[str], rows: Sequence[Sequence], caption: str | None = None):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dash import html
 
 from components import charts, filters, ids
-from synth_engine.codebook import NOT_RECORDED, Attribute, Codebook
+from synth_engine.codebook import FLAG_GROUPS, NOT_RECORDED, Attribute, Codebook
 
 PAGE = "overview"
 PATH = "/"
@@ -59,7 +59,7 @@ def plan(codebook: Codebook) -> Plan:
     year = next((a for a in codebook if a.kind == "year"), None)
     groups: dict[str, list[Attribute]] = {}
     for a in codebook:
-        if a.kind == "flag":
+        if a.kind == "flag" and a.group in FLAG_GROUPS:      # the groups the codebook's percentage rule covers
             groups.setdefault(a.group, []).append(a)
     return Plan(
         year=year,
