@@ -9,7 +9,7 @@ import os
 from dash import Dash
 from flask_caching import Cache
 
-from callbacks import charts, routing
+from callbacks import routing
 from components import shell
 from components.pages import all_pages
 from data.service import DataService
@@ -53,7 +53,6 @@ def create_app(store_path: str | None = None) -> Dash:
 
     app.layout = layout
     routing.register(app, service, pages)
-    charts.register(app, service)
     for page in pages:
         if page.register is not None:
             page.register(app, service)

@@ -45,7 +45,7 @@ EMPTY_MESSAGE = "No records match the current filter."
 
 def part_id(part: str, name, group: str = "") -> dict:
     """The id of one part of card `name` of `group`; `part` is ids.CHART_GRAPH, CHART_SUMMARY,
-    CHART_TABLE or CHART_PNG. `name` may be a wildcard (ALL, MATCH)."""
+    or CHART_TABLE. `name` may be a wildcard (ALL, MATCH)."""
     return {"type": part, "chart": name, "group": group}
 
 
@@ -57,8 +57,9 @@ def card_outputs(name, group: str = "") -> tuple[Output, Output, Output]:
             Output(part_id(ids.CHART_TABLE, name, group), "children"))
 
 
-def graph_config(filename: str) -> dict:
-    """dcc.Graph options: PNG export from the modebar, nothing sent to or loaded from elsewhere."""
+def graph_config(filename: str, geo: bool = False) -> dict:
+    """dcc.Graph options: PNG export from the modebar (always shown, its buttons reachable with
+    the keyboard; maps keep their zoom), nothing sent to or loaded from elsewhere."""
     return {
         "displaylogo": False,
         "showSendToCloud": False,
@@ -66,7 +67,8 @@ def graph_config(filename: str) -> dict:
         "showLink": False,
         "responsive": True,
         "scrollZoom": False,
-        "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+        "displayModeBar": True,
+        "modeBarButtons": [["toImage", "zoomInGeo", "zoomOutGeo", "resetGeo"] if geo else ["toImage"]],
         "toImageButtonOptions": {"format": "png", "filename": filename, "width": 1100, "height": 650, "scale": 2},
         # Map geometry is served by the app itself (assets/topojson), never by a CDN.
         "topojsonURL": get_asset_url("topojson/"),
@@ -101,14 +103,11 @@ def card(name: str, title: str, view: ChartView | None = None, *, group: str = "
     heading = f"chart-{group}-{name}-title" if group else f"chart-{name}-title"
     return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
                         **{"aria-labelledby": heading}, children=[
-        html.Div(className="chart-card-head", children=[
-            html.H2(title, id=heading, className="chart-title"),
-            html.Button("Save PNG", id=part_id(ids.CHART_PNG, name, group), className="chart-png", n_clicks=0,
-                        title=f"Save “{title}” as a PNG image"),
-        ]),
+        html.H2(title, id=heading, className="chart-title"),
         html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name, group), className="chart-summary",
                **{"aria-live": "polite"}),
-        dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure, config=graph_config(name),
+        dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure,
+                  config=graph_config(name, geo=any(t.get("type") == "choropleth" for t in view.figure["data"])),
                   className="chart-graph", style={"height": f"{height}px"}),
         html.Details(className="chart-table", children=[
             html.Summary("Show as table"),

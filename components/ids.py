@@ -11,7 +11,6 @@ NAV = "main-nav"
 CHART_GRAPH = "chart-graph"
 CHART_SUMMARY = "chart-summary"
 CHART_TABLE = "chart-table"
-CHART_PNG = "chart-png"
 
 # filter panels (components/filters.py): {"type": FILTER, "page": page, "name": control name}
 FILTER = "filter"

@@ -27,14 +27,14 @@ def test_card_parts_have_derived_ids_and_a_safe_config():
                 walk(child)
 
     walk(card)
-    assert set(found) == {ids.CHART_GRAPH, ids.CHART_SUMMARY, ids.CHART_TABLE, ids.CHART_PNG}
+    assert set(found) == {ids.CHART_GRAPH, ids.CHART_SUMMARY, ids.CHART_TABLE}
     assert found[ids.CHART_GRAPH].id == {"type": ids.CHART_GRAPH, "chart": "ages", "group": "overview"}
     config = found[ids.CHART_GRAPH].config
     assert config["displaylogo"] is False and config["showSendToCloud"] is False
-    assert config["toImageButtonOptions"]["format"] == "png"
+    assert config["toImageButtonOptions"]["format"] == "png" and config["modeBarButtons"] == [["toImage"]]
     assert config["topojsonURL"] == "/assets/topojson/"
     assert found[ids.CHART_SUMMARY].children == view.summary
-    assert isinstance(card.children[0].children[0], html.H2) and card.children[0].children[0].children == "Records by age"
+    assert isinstance(card.children[0], html.H2) and card.children[0].children == "Records by age"
     outputs = charts.card_outputs("ages", "overview")
     assert [o.component_property for o in outputs] == ["figure", "children", "children"]
 
@@ -75,7 +75,7 @@ def test_quality_metrics_are_read_from_the_store_not_a_fixed_list():
     headlines, cards = about.quality_cards(frame)
     assert [h.children[1].children for h in headlines] == ["Record expansion"]
     assert headlines[0].children[0].children == "3.25 %"
-    titles = [c.children[0].children[0].children for c in cards]
+    titles = [c.children[0].children for c in cards]
     assert titles == ["Brand new metric: protected counts vs sensitive records",
                       "Suppressed: synthetic records vs sensitive records",
                       "Preservation: synthetic records vs sensitive records"]
