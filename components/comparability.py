@@ -100,7 +100,12 @@ class Part:
     count: int | None = None       # protected count (released or derived)
     noise_sd: float | None = None
     bound: int | None = None       # BEYOND: the smallest count of a sub-combination of length R
-    reason: str = ""               # why there is no count, in plain language
+    # Why there is no count, in plain language; written only when asked for (views ask rarely).
+    explain: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def reason(self) -> str:
+        return self.explain() if self.explain else ""
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,16 @@ class Comparison:
     noise_sd: float | None = None
     bound: int | None = None         # BEYOND: upper bound on the protected count
     parts: tuple[Part, ...] = ()
-    reason: str = ""
+    message: str = ""                # why there is no protected count, when no part says it
+
+    @property
+    def reason(self) -> str:
+        """Why there is no protected count (empty when there is one)."""
+        if self.message or self.status not in (BEYOND, UNAVAILABLE) or not self.parts:
+            return self.message
+        if self.status == BEYOND or len(self.parts) == 1:
+            return self.parts[0].reason
+        return f"None of the {len(self.parts)} exact combinations of this selection has a protected count."
 
     @property
     def missing_parts(self) -> list[Part]:
@@ -174,7 +188,30 @@ def describe_difference(c: Comparison) -> str:
 
 
 def percent(share: float) -> str:
+    """A share as a whole percentage; under 1 %, with two significant digits (never a bare 0 %)."""
+    if 0 < share < 0.01:
+        return f"{share * 100:.2g} %"
     return f"{share * 100:.0f} %"
+
+
+def note(c: Comparison, reporting_length: int) -> str:
+    """A few words on where the protected count came from, or why there is none (for tables)."""
+    if c.status == EXACT:
+        return ""
+    if c.status == DERIVED:
+        return "derived by subtraction"
+    if c.status == LOWER_BOUND:
+        return f"at least: {len(c.missing_parts)} of {len(c.parts)} parts suppressed"
+    if c.status == BEYOND:
+        bound = f"; at most {c.bound:,}" if c.bound is not None else ""
+        return f"longer than the reporting length {reporting_length}{bound}"
+    if c.status == NO_AGGREGATES:
+        return "no protected counts published"
+    if len(c.parts) == 1 and c.parts[0].status == SUPPRESSED:
+        return "suppressed: at or below the threshold, or absent"
+    if len(c.parts) == 1 and c.parts[0].status == UNDERIVABLE:
+        return "not derivable: a count it needs is suppressed"
+    return "unavailable: every part suppressed" if c.parts else "unavailable: too many combinations"
 
 
 def verdict(c: Comparison) -> Verdict:
@@ -218,6 +255,7 @@ class Comparator:
         self.facts = facts
         self.key_of = key_of
         self.lookup = lookup
+        self._keys: dict[Items, str] = {}     # key_of's answers: parts of a view share many terms
 
     @classmethod
     def for_store(cls, store, lookup: Callable[[list[str]], Mapping[str, int]] | None = None) -> "Comparator":
@@ -231,7 +269,7 @@ class Comparator:
     def compare_many(self, requests: Iterable[tuple[Mapping[str, Sequence[str | None]], int]]) -> list[Comparison]:
         requests = list(requests)
         if not self.facts.has_aggregates:
-            return [Comparison(int(n), NO_AGGREGATES, reason="No protected counts were published with this release.")
+            return [Comparison(int(n), NO_AGGREGATES, message="No protected counts were published with this release.")
                     for _, n in requests]
         plans = [self._plan(selection) for selection, _ in requests]
         keys = sorted({t.key for parts in plans if parts is not None
@@ -257,7 +295,12 @@ class Comparator:
 
     def _term(self, items: Iterable[tuple[str, str]], sign: int = 1) -> Term:
         items = tuple(items)
-        return Term(self.key_of(dict(items)) if items else None, sign, items)
+        if not items:
+            return Term(None, sign, items)
+        key = self._keys.get(items)
+        if key is None:
+            key = self._keys[items] = self.key_of(dict(items))
+        return Term(key, sign, items)
 
     def _plan_part(self, items: Items):
         known = [(a, v) for a, v in items if v is not None]
@@ -292,30 +335,33 @@ class Comparator:
         if kind == BEYOND:
             found = [c for c in (self._count(t, counts) for t in bound_terms) if c is not None]
             lost = len(bound_terms) - len(found)
-            reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
-                      f"of {self.facts.reporting_length}: the release has no protected count for it")
-            if lost:
-                reason += (f"; {lost} of its sub-combinations of length {bound_terms[0].length} "
-                           "were suppressed, so it is probably rare")
-            return Part(items, BEYOND, bound=min(found) if found else None, reason=reason + ".")
+            return Part(items, BEYOND, bound=min(found) if found else None,
+                        explain=lambda: self._beyond_reason(items, lost, bound_terms[0].length if lost else 0))
         if kind == EXACT:
             count = self._count(terms[0], counts)
             if count is not None:
                 return Part(items, EXACT, count, self._noise(terms))
-            return Part(items, SUPPRESSED, reason=self._suppressed_reason(items, terms[0].length))
+            return Part(items, SUPPRESSED, explain=lambda: self._suppressed_reason(items, terms[0].length))
         if kind == UNDERIVABLE:
-            return Part(items, UNDERIVABLE, reason=(
+            return Part(items, UNDERIVABLE, explain=lambda: (
                 f"{self.describe(items)}: deriving a “not recorded” count here would take more than "
                 f"{MAX_TERMS:,} protected counts, so it is not attempted."))
         values = [self._count(t, counts) for t in terms]
         lost = [t for t, v in zip(terms, values) if v is None]
         if lost:
-            return Part(items, UNDERIVABLE, reason=(
+            return Part(items, UNDERIVABLE, explain=lambda: (
                 f"{self.describe(items)}: a “not recorded” count is derived by subtracting released counts, "
                 f"and {len(lost)} of the {len(terms)} needed were suppressed (for example "
                 f"{self.describe(lost[0].items) if lost[0].items else 'the protected record count'})."))
         total = sum(t.sign * v for t, v in zip(terms, values))
         return Part(items, DERIVED, max(0, total), self._noise(terms))
+
+    def _beyond_reason(self, items: Items, lost: int, length: int) -> str:
+        reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
+                  f"of {self.facts.reporting_length}: the release has no protected count for it")
+        if lost:
+            reason += f"; {lost} of its sub-combinations of length {length} were suppressed, so it is probably rare"
+        return reason + "."
 
     def _suppressed_reason(self, items: Items, length: int) -> str:
         threshold = self.facts.thresholds.get(length)
@@ -326,19 +372,17 @@ class Comparator:
 
     def _evaluate(self, plan, synthetic: int, counts) -> Comparison:
         if plan is None:
-            return Comparison(synthetic, UNAVAILABLE, reason=(
+            return Comparison(synthetic, UNAVAILABLE, message=(
                 f"This selection has more than {MAX_PARTS:,} exact combinations; "
                 "choose fewer values to compare it with protected counts."))
         parts = [self._evaluate_part(*p, counts) for p in plan]
         if parts and parts[0].status == BEYOND:
             bounds = [p.bound for p in parts]
             bound = None if any(b is None for b in bounds) else sum(bounds)
-            return Comparison(synthetic, BEYOND, bound=bound, parts=tuple(parts), reason=parts[0].reason)
+            return Comparison(synthetic, BEYOND, bound=bound, parts=tuple(parts))
         found = [p for p in parts if p.count is not None]
         if not found:
-            reason = parts[0].reason if len(parts) == 1 else (
-                f"None of the {len(parts)} exact combinations of this selection has a protected count.")
-            return Comparison(synthetic, UNAVAILABLE, parts=tuple(parts), reason=reason)
+            return Comparison(synthetic, UNAVAILABLE, parts=tuple(parts))
         sds = [p.noise_sd for p in found]
         noise = None if any(s is None for s in sds) else math.sqrt(sum(s * s for s in sds))
         status = LOWER_BOUND if len(found) < len(parts) else (

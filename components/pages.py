@@ -16,10 +16,12 @@ class Page:
 def all_pages() -> list[Page]:
     from callbacks import downloads as downloads_callbacks, overview as overview_callbacks
     from components import about, downloads, overview
+    from callbacks import explore as explore_callbacks
+    from components import explore
 
     return [
         Page("/", "Overview", overview.layout, overview_callbacks.register),
-        # The Explore page ("/explore", components/explore.py, callbacks/explore.py) goes here.
+        Page("/explore", "Explore", explore.layout, explore_callbacks.register),
         Page("/downloads", "Downloads", downloads.layout, downloads_callbacks.register),
         Page("/about", "About the data", about.layout),
     ]

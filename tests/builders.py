@@ -56,3 +56,8 @@ def random_rows(n: int, seed: int = 0) -> list[dict]:
                "isSexualExploit": "1" if rng.random() < .5 else None}
         rows.append(row)
     return rows
+
+
+def repeated_rows(*groups: tuple[int, dict]) -> list[dict]:
+    """Rows from (how many, record) pairs, e.g. repeated_rows((524, {"gender": "Woman"}), (3, {}))."""
+    return [dict(record) for n, record in groups for _ in range(n)]

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from builders import store_from_rows
+from builders import repeated_rows as rows, store_from_rows
 from components import comparability as cmp
 from data.store import Store
 from synth_engine.aggregates import LengthParameters
@@ -14,11 +14,6 @@ AGE, MONTHS = "ageBroad", "traffickMonths"
 A39, A48, M13, M0 = "39--47", "48+", "13--24 (1-2 yrs)", "0--12 (0-1 yr)"
 LENGTHS = [LengthParameters(1, 2.0, 4, 4.0, 30.0), LengthParameters(2, 1.0, 9, 3.0, 0.0)]
 SD1, SD2 = 4.0, 3.0
-
-
-def rows(*groups):
-    """Rows from (count, record) pairs."""
-    return [dict(record) for n, record in groups for _ in range(n)]
 
 
 def open_store(tmp_path, records, aggregates, **kw):
@@ -174,3 +169,21 @@ def test_an_excess_and_a_zero_protected_count():
     c = cmp.Comparison(5, cmp.DERIVED, 0)
     assert (c.relative_difference, c.score) == (None, 0.0)
     assert cmp.describe_difference(c) == "5 more synthetic records"
+
+
+def test_table_notes_say_where_a_count_came_from_or_why_there_is_none(store):
+    notes = {name: cmp.note(compare(store, selection), 2) for name, selection in {
+        "exact": {AGE: [A39]},
+        "suppressed": {AGE: [A48], MONTHS: [M13]},
+        "lower": {AGE: [A39, A48], MONTHS: [M13]},
+        "beyond": {"gender": ["Woman"], AGE: [A39], MONTHS: [M13]},
+        "underivable": {AGE: [A39], MONTHS: [None]},
+    }.items()}
+    assert notes == {"exact": "", "suppressed": "suppressed: at or below the threshold, or absent",
+                     "lower": "at least: 1 of 2 parts suppressed",
+                     "beyond": "longer than the reporting length 2; at most 795",
+                     "underivable": "not derivable: a count it needs is suppressed"}
+
+
+def test_small_shares_keep_two_significant_digits():
+    assert [cmp.percent(x) for x in (0, 0.00023, 0.0123, 0.659, 1)] == ["0 %", "0.023 %", "1 %", "66 %", "100 %"]

@@ -1,0 +1,625 @@
+"""Explore page: filter on any attributes and set the synthetic counts beside the protected ones —
+for the whole selection (the comparability panel), for each value of one attribute or of all of
+them (Synthetic Data Showcase's navigate view), and for a cross-tab of two attributes.
+
+The factories here read through the data service (cached queries) and leave the arithmetic to
+components/comparability.py; callbacks/explore.py calls them again when the address changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from dash import dcc, html
+
+from components import charts, ids
+from components import comparability as cmp
+from components.explore_state import ALL_ATTRIBUTES, SORTS, ExploreState, from_query
+from components.overview import headline
+from components.url_state import NOT_RECORDED_TOKEN
+from synth_engine.codebook import Codebook
+
+GROUP = "explore"                 # chart-card group of this page's cards
+SYNTHETIC_COLOUR, PROTECTED_COLOUR = charts.OKABE_ITO[0], charts.OKABE_ITO[1]
+# Blue where the synthetic count is below the protected one, vermillion where above, white at 0:
+# two hues told apart with the common colour-vision deficiencies.
+DIVERGING = ((0.0, "#0072B2"), (0.5, "#F7F7F7"), (1.0, "#D55E00"))
+MINI_ROWS = 8                     # values in each small multiple
+MAX_BARS = 40                     # values drawn in the one-attribute chart (its table lists all)
+MAX_AXIS = 25                     # values on each axis of the cross-tab
+ABOUT_DIFFERENCES = "/about"
+# The page's controls, by name (see control_id), and its state store.
+ATTRIBUTE, VALUES, VIEW, SORT, ROWS, COLS = "attribute", "values", "view", "sort", "rows", "cols"
+STATE_ID = {"type": ids.EXPLORE_STATE, "page": "explore"}
+
+
+def control_id(name: str) -> dict:
+    return {"type": ids.EXPLORE_CONTROL, "name": name}
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Context:
+    service: object
+    codebook: Codebook
+    release: dict
+    comparator: cmp.Comparator
+
+    @property
+    def reporting_length(self) -> int:
+        return self.comparator.facts.reporting_length
+
+    def label(self, name: str, value: str | None) -> str:
+        return self.codebook[name].label_of(value)
+
+
+def context(service) -> Context:
+    store = service.store()
+    return Context(service, store.codebook, store.release, cmp.Comparator.for_store(store, service.protected_counts))
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    attribute: str
+    value: str | None
+    label: str
+    synthetic: int
+    comparison: cmp.Comparison
+
+    @property
+    def protected(self) -> int | None:
+        return self.comparison.protected
+
+
+def value_rows(ctx: Context, state: ExploreState, names: list[str]) -> dict[str, list[ValueRow]]:
+    """For each attribute, each value's synthetic count under the selection's other attributes and
+    its comparison with the protected count of (those selections + the value); values with
+    neither a record nor a protected count are left out."""
+    counts = ctx.service.navigate_counts(state.filter, names)
+    requests = []
+    for name in names:
+        others = state.filter.without(name).as_dict()
+        requests += [(name, value, {**others, name: [value]}, n) for value, n in counts[name].items()]
+    comparisons = ctx.comparator.compare_many([(selection, n) for _, _, selection, n in requests])
+    out: dict[str, list[ValueRow]] = {name: [] for name in names}
+    for (name, value, _, n), c in zip(requests, comparisons):
+        if n or c.protected:
+            out[name].append(ValueRow(name, value, ctx.label(name, value), n, c))
+    return out
+
+
+def sort_rows(rows: list[ValueRow], sort: str) -> list[ValueRow]:
+    missing_last = float("inf")
+    keys = {
+        "order": None,
+        "synthetic": lambda r: -r.synthetic,
+        "protected": lambda r: -r.protected if r.protected is not None else missing_last,
+        "difference": lambda r: -abs(r.comparison.difference) if r.comparison.difference is not None
+        else missing_last,
+        "comparability": lambda r: r.comparison.score if r.comparison.score is not None else missing_last,
+    }
+    key = keys.get(sort)
+    return list(rows) if key is None else sorted(rows, key=key)
+
+
+def _signed(n: int | None) -> str:
+    return "–" if n is None else f"{n:+,}".replace("-", "−")
+
+
+def _score(c: cmp.Comparison) -> str:
+    return "–" if c.score is None else cmp.percent(c.score)
+
+
+def describe_selection(codebook: Codebook, state: ExploreState) -> str:
+    if not state.filter:
+        return "All records (no filter)"
+    return "; and ".join(
+        f"{codebook[name].label}: " + " or ".join(codebook[name].label_of(v) for v in values)
+        for name, values in state.filter.selections)
+
+
+# --- the selection: pickers and chips ------------------------------------------------------------
+
+def attribute_options(codebook: Codebook) -> list[dict]:
+    return [{"label": f"{a.label} ({a.group})", "value": a.name, "search": f"{a.label} {a.group} {a.name}"}
+            for a in codebook]
+
+
+def value_options(ctx: Context, state: ExploreState, name: str | None) -> list[dict]:
+    """The values of `name`, each with its count under the other selections; "not recorded" when
+    records lack the attribute (or it is chosen)."""
+    if not name:
+        return []
+    counts = ctx.service.navigate_counts(state.filter, [name])[name]
+    chosen = state.filter.values(name)
+    options = [{"label": f"{ctx.label(name, v)} ({n:,})", "value": v} for v, n in counts.items() if v is not None]
+    if counts[None] or None in chosen:
+        options.append({"label": f"{ctx.label(name, None)} ({counts[None]:,})", "value": NOT_RECORDED_TOKEN})
+    return options
+
+
+def picked_values(state: ExploreState, name: str | None) -> list[str]:
+    return [NOT_RECORDED_TOKEN if v is None else v for v in state.filter.values(name)] if name else []
+
+
+def chips(codebook: Codebook, state: ExploreState):
+    """The filters as removable chips: values of one attribute joined by "or", attributes by "and"."""
+    if not state.filter:
+        return html.P("No filter: every record counts. Choose an attribute, then one or more of its values.",
+                      className="chips-empty")
+    groups = []
+    for name, values in state.filter.selections:
+        attribute = codebook[name]
+        parts = [html.Span(attribute.label, className="chip-attribute")]
+        for i, value in enumerate(values):
+            text = f"{attribute.label}: {attribute.label_of(value)}"
+            if i:
+                parts.append(html.Span("or", className="chip-join"))
+            parts.append(html.Span(className="chip", children=[
+                html.Span(attribute.label_of(value)),
+                dcc.Link([html.Span("×", **{"aria-hidden": "true"}),
+                          html.Span(f"Remove {text}", className="visually-hidden")],
+                         href=state.without_value(codebook, name, value).href(),
+                         className="chip-remove", title=f"Remove {text}"),
+            ]))
+        groups.append(html.Li(parts, className="chip-group"))
+    return html.Div(className="chips-bar", children=[
+        html.Ul(groups, className="chips", **{"aria-label": "Current filters (all of them apply)"}),
+        dcc.Link("Clear all filters", href=state.cleared().href(), className="chips-clear"),
+    ])
+
+
+def notice(messages) -> html.Div | None:
+    if not messages:
+        return None
+    return html.Div(className="explore-notice", children=[
+        html.P("Part of the address was not understood and was left out:"),
+        html.Ul([html.Li(m) for m in messages]),
+    ])
+
+
+# --- the comparability panel --------------------------------------------------------------------
+
+def _protected_figure(ctx: Context, c: cmp.Comparison):
+    if c.status == cmp.NO_AGGREGATES:
+        return headline("protected count", "not published",
+                        "this release came without protected aggregates")
+    if c.status == cmp.BEYOND:
+        value = f"≤ {c.bound:,}" if c.bound is not None else "none"
+        return headline("protected count", value, f"the selection is longer than the reporting length "
+                                                  f"({ctx.reporting_length}); this is an upper bound")
+    if c.protected is None:
+        return headline("protected count", "none", cmp.note(c, ctx.reporting_length))
+    prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
+    interval = c.interval
+    detail = (f"95 % noise interval {interval[0]:,.0f} to {interval[1]:,.0f}" if interval
+              else "noise not published for this release")
+    if c.status != cmp.EXACT:
+        detail += f" · {cmp.note(c, ctx.reporting_length)}"
+    return headline("protected count", prefix + f"{c.protected:,}", detail)
+
+
+def _parts_table(ctx: Context, c: cmp.Comparison):
+    """Each exact combination of the selection and what the release says of it."""
+    rows = []
+    for p in c.parts:
+        combination = ctx.comparator.describe(p.items)
+        if p.count is not None:
+            how = "released" if p.status == cmp.EXACT else "derived by subtraction"
+            rows.append([combination, p.count, how])
+        elif p.status == cmp.BEYOND:
+            rows.append([combination, "–", p.reason + (f" At most {p.bound:,}." if p.bound is not None else "")])
+        else:
+            rows.append([combination, "–", p.reason])
+    return charts.data_table(["exact combination", "protected count", "source"], rows,
+                             caption="The selection is the sum of these exact combinations.")
+
+
+def _noise_table(ctx: Context):
+    facts = ctx.comparator.facts
+    rows = [[f"length {k}", f"{facts.noise_sd[k]:,.2f}", f"± {cmp.Z95 * facts.noise_sd[k]:,.1f}",
+             f"{facts.thresholds[k]:,.1f}" if k in facts.thresholds else "–"]
+            for k in sorted(facts.noise_sd)]
+    if facts.record_count_sd is not None:
+        rows.insert(0, ["record count", f"{facts.record_count_sd:,.2f}",
+                        f"± {cmp.Z95 * facts.record_count_sd:,.1f}", "–"])
+    if not rows:
+        return None
+    return charts.data_table(["combination", "noise standard deviation σ_k·√Δ_k", "95 % of the noise within",
+                              "threshold"], rows, caption="This release's noise per combination length")
+
+
+def explanation(ctx: Context):
+    """How the panel's figures are worked out, and why the two counts differ."""
+    r = ctx.reporting_length
+    return html.Div(className="cmp-explain", children=[
+        html.Details([
+            html.Summary("How these figures are worked out"),
+            html.Dl([
+                html.Dt("Protected count"),
+                html.Dd("The release's differentially private count of exactly this combination of values. "
+                        "With several values of one attribute it is the sum over every exact combination; "
+                        "a combination the release does not list was suppressed, counts as 0 and makes the "
+                        "sum a lower bound (≥)."),
+                html.Dt("Comparability"),
+                html.Dd("The smaller of the two counts divided by the larger: 100 % when they agree, 0 % when "
+                        "one of them is 0. Close: 90 % or more; fair: 75 % to 90 %; loose: 50 % to 75 %; "
+                        "poor: under 50 %."),
+                html.Dt("Relative difference"),
+                html.Dd("Synthetic minus protected, as a share of the protected count: a shortfall when "
+                        "negative, an excess when positive."),
+                html.Dt("95 % noise interval"),
+                html.Dd("The protected count ± 1.96 standard deviations of the noise added to it "
+                        "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
+                        "summed or subtracted). It covers the noise only, not suppression."),
+                html.Dt("“Not recorded”"),
+                html.Dd("The release counts only values that were recorded. A “not recorded” count is "
+                        "derived by subtraction — e.g. the count of Woman minus the count of Woman and "
+                        "forced labour gives Woman with forced labour not recorded — when every count it "
+                        "needs was released; otherwise it is unavailable."),
+                html.Dt("Beyond the reporting length"),
+                html.Dd(f"Protected counts exist only for combinations of up to {r} values. For longer "
+                        f"selections the smallest protected count of the selection's parts of {r} values "
+                        "bounds the count from above, and the synthetic count is the only estimate."
+                        if r else "This release has no protected counts."),
+            ]),
+            _noise_table(ctx),
+        ]),
+        html.P(className="cmp-why", children=[
+            html.Strong("Why the counts differ. "),
+            "Noise was added to every protected count; combinations whose noisy count was too small "
+            "were suppressed; the synthetic records were generated from the protected counts, so they "
+            "can hold combinations that never occurred (fabrication) and drift further for long "
+            "combinations, which the release does not count beyond its reporting length. ",
+            dcc.Link("More about the two kinds of numbers", href=ABOUT_DIFFERENCES),
+        ]),
+    ])
+
+
+def panel(ctx: Context, state: ExploreState):
+    """The comparability panel for the current selection."""
+    synthetic = ctx.service.count(state.filter)
+    c = ctx.comparator.compare(state.filter.as_dict(), synthetic)
+    v = cmp.verdict(c)
+    figures = [headline("synthetic records", f"{synthetic:,}", "rows of the synthetic data matching"),
+               _protected_figure(ctx, c)]
+    if c.difference is not None:
+        figures.append(headline("difference", _signed(c.difference), cmp.describe_difference(c)))
+        figures.append(headline("comparability", cmp.percent(c.score),
+                                v.grade + (" (against a lower bound)" if c.status == cmp.LOWER_BOUND else "")))
+    details = []
+    if len(c.parts) > 1 or c.missing_parts or c.status == cmp.DERIVED:
+        details.append(html.Details(open=bool(c.missing_parts) and len(c.parts) <= 12, children=[
+            html.Summary(f"The {len(c.parts)} exact combination{'s' if len(c.parts) != 1 else ''} "
+                         "behind the protected count" + (f" — {len(c.missing_parts)} without a count"
+                                                         if c.missing_parts else "")),
+            html.Div(_parts_table(ctx, c), className="table-scroll"),
+        ]))
+    elif c.status in (cmp.UNAVAILABLE, cmp.BEYOND) and c.reason:
+        details.append(html.P(c.reason, className="cmp-reason"))
+    return html.Section(className="cmp-panel", **{"aria-labelledby": "cmp-title"}, children=[
+        html.H2("Data comparability", id="cmp-title"),
+        html.P(["For: ", html.Strong(describe_selection(ctx.codebook, state))], className="cmp-for"),
+        html.Div(figures, className="headlines cmp-figures"),
+        html.P(v.text, className=f"cmp-verdict cmp-{v.grade or 'none'}"),
+        *details,
+        explanation(ctx),
+    ])
+
+
+# --- per attribute -------------------------------------------------------------------------------
+
+def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
+    return charts.data_table(
+        [attribute_label, "synthetic", "protected", "difference", "comparability", "note"],
+        [[r.label, r.synthetic, r.protected if r.protected is not None else "–",
+          _signed(r.comparison.difference), _score(r.comparison), cmp.note(r.comparison, ctx.reporting_length)]
+         for r in rows])
+
+
+def _attribute_summary(ctx: Context, label: str, rows: list[ValueRow]) -> str:
+    if not rows:
+        return charts.EMPTY_MESSAGE
+    top = max(rows, key=lambda r: r.synthetic)
+    compared = [r for r in rows if r.comparison.difference is not None]
+    text = (f"{len(rows)} values of {label.lower()}; most synthetic records: {top.label} ({top.synthetic:,}). "
+            f"{len(compared)} of them have a protected count")
+    if compared:
+        gap = max(compared, key=lambda r: abs(r.comparison.difference))
+        text += f"; the largest gap is at {gap.label} ({_signed(gap.comparison.difference)})"
+    return text + "."
+
+
+def _interval_errors(rows: list[ValueRow]) -> dict:
+    """Error bars of the protected counts' 95 % noise intervals (not below 0)."""
+    intervals = [r.comparison.interval or (r.protected or 0, r.protected or 0) for r in rows]
+    above = [high - (r.protected or 0) for r, (_, high) in zip(rows, intervals)]
+    below = [(r.protected or 0) - low for r, (low, _) in zip(rows, intervals)]
+    return {"type": "data", "symmetric": False, "array": above, "arrayminus": below, "visible": any(above),
+            "color": "#1b1f24", "thickness": 1.2}
+
+
+def attribute_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]):
+    attribute = ctx.codebook[name]
+    rows = sort_rows(rows, state.sort)
+    drawn = rows
+    notes = ["Protected bars carry their 95 % noise interval. A value without a protected count has no "
+             "orange bar: its note in the table says why."]
+    if len(rows) > MAX_BARS:
+        largest = {id(r) for r in sorted(rows, key=lambda r: -r.synthetic)[:MAX_BARS]}
+        drawn = [r for r in rows if id(r) in largest]
+        notes.insert(0, f"The chart draws the {MAX_BARS} values with the most synthetic records; "
+                        f"the table lists all {len(rows)}.")
+    if name in state.filter.attributes:
+        notes.insert(0, f"Counted under the other filters: the filter on {attribute.label.lower()} "
+                        "itself is not applied here, so every value shows.")
+    title = f"{attribute.label}: synthetic and protected counts"
+    summary = _attribute_summary(ctx, attribute.label, rows)
+    view = charts.bar_chart(title, [r.label for r in drawn], [
+        charts.Series("synthetic records", [r.synthetic for r in drawn], SYNTHETIC_COLOUR),
+        charts.Series("protected count", [r.protected or 0 for r in drawn], PROTECTED_COLOUR),
+    ], horizontal=True, category_title=attribute.label, value_title="records", summary=summary)
+    if len(view.figure["data"]) == 2:
+        view.figure["data"][1]["error_x"] = _interval_errors(drawn)
+    view = charts.ChartView(view.figure, summary, comparison_table(ctx, rows, attribute.label))
+    return charts.card("by-attribute", title, view, group=GROUP, notes=notes, wide=True,
+                       height=max(320, 90 + 34 * len(drawn)))
+
+
+def _mini_bar(count: int | None, peak: int, colour: str, text: str, title: str | None = None):
+    width = 0 if not count else max(1.0, 100.0 * count / peak)
+    return html.Td(className="mini-cell", title=title, children=[
+        html.Span(className="mini-bar", style={"width": f"{width:.1f}%", "background": colour},
+                  **{"aria-hidden": "true"}),
+        html.Span(text, className="mini-number"),
+    ])
+
+
+def mini_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]):
+    """One small multiple: an attribute's values as a table with bars (the table is the chart)."""
+    attribute = ctx.codebook[name]
+    shown = rows
+    if len(rows) > MINI_ROWS:
+        largest = {id(r) for r in sorted(rows, key=lambda r: -r.synthetic)[:MINI_ROWS]}
+        shown = [r for r in rows if id(r) in largest]
+    shown = sort_rows(shown, state.sort)
+    peak = max([max(r.synthetic, r.protected or 0) for r in shown] + [1])
+    chosen = state.filter.values(name)
+    body = []
+    for r in shown:
+        selected = r.value in chosen
+        target = (state.without_value(ctx.codebook, name, r.value) if selected
+                  else state.with_values(ctx.codebook, name, [r.value]))
+        action = "Remove from the filter" if selected else "Filter on"
+        protected_text = f"{r.protected:,}" if r.protected is not None else "–"
+        if r.comparison.status == cmp.LOWER_BOUND:
+            protected_text = "≥ " + protected_text
+        body.append(html.Tr(className="is-selected" if selected else None, children=[
+            html.Th(dcc.Link(r.label, href=target.href(), title=f"{action} {attribute.label}: {r.label}"),
+                    scope="row"),
+            _mini_bar(r.synthetic, peak, SYNTHETIC_COLOUR, f"{r.synthetic:,}"),
+            _mini_bar(r.protected, peak, PROTECTED_COLOUR, protected_text,
+                      cmp.note(r.comparison, ctx.reporting_length) or None),
+        ]))
+    heading = f"mini-{name}"
+    more = []
+    if len(rows) > len(shown):
+        more.append(html.P(f"The {len(shown)} values with the most synthetic records of {len(rows)}.",
+                           className="mini-note"))
+    view_all = replace(state, view=name, notices=())
+    return html.Section(className="mini-card", **{"aria-labelledby": heading}, children=[
+        html.H3(attribute.label, id=heading, className="mini-title"),
+        html.P(_attribute_summary(ctx, attribute.label, rows), className="mini-summary"),
+        html.Table(className="mini-table", children=[
+            html.Thead(html.Tr([html.Th("value", scope="col"), html.Th("synthetic", scope="col"),
+                                html.Th("protected", scope="col")])),
+            html.Tbody(body),
+        ]) if body else html.P(charts.EMPTY_MESSAGE),
+        *more,
+        dcc.Link(f"Open {attribute.label.lower()} on its own", href=view_all.href(), className="mini-open"),
+    ])
+
+
+def attribute_view(ctx: Context, state: ExploreState):
+    """The chosen attribute's chart and table, or every attribute as small multiples."""
+    names = ctx.codebook.names if state.view == ALL_ATTRIBUTES else [state.view]
+    rows = value_rows(ctx, state, names)
+    if state.view != ALL_ATTRIBUTES:
+        return attribute_card(ctx, state, state.view, rows[state.view])
+    longest = len(state.filter.attributes) + 1
+    beyond = ([html.P(f"Adding a value to this selection makes combinations of {longest} attributes, more "
+                      f"than the reporting length ({ctx.reporting_length}): no protected counts exist for "
+                      "them, and the notes give bounds instead.", className="explore-hint")]
+              if ctx.release.get("has_aggregates") and longest > ctx.reporting_length else [])
+    return html.Div([
+        *beyond,
+        html.P([html.Span("■ ", style={"color": SYNTHETIC_COLOUR}, **{"aria-hidden": "true"}), "synthetic records  ",
+                html.Span("■ ", style={"color": PROTECTED_COLOUR}, **{"aria-hidden": "true"}),
+                "protected count (– : none; hover for why). Select a value to filter on it."],
+               className="mini-legend"),
+        html.Div([mini_card(ctx, state, name, rows[name]) for name in names], className="mini-grid"),
+    ])
+
+
+# --- cross-tab -----------------------------------------------------------------------------------
+
+def _axis(codebook: Codebook, frame, name: str) -> list:
+    """The axis' values: those with records, at most MAX_AXIS (the largest), in codebook order."""
+    totals: dict = {}
+    for value, n in zip(frame[name], frame["count"]):
+        totals[value] = totals.get(value, 0) + int(n)
+    kept = set(sorted((v for v in totals if totals[v]), key=lambda v: -totals[v])[:MAX_AXIS])
+    return [v for v in list(codebook[name].values) + [None] if v in kept]
+
+
+def _grid_view(title: str, xs: list[str], ys: list[str], z, text, hover, *, x_title: str, y_title: str,
+               scale, summary: str, table, colour_title: str, diverging: bool = False) -> charts.ChartView:
+    """A heatmap of values that may be missing (None: an empty cell); `diverging` centres the
+    colour scale on 0."""
+    present = [v for row in z for v in row if v is not None]
+    if not present:
+        return charts.ChartView(charts.empty_figure(title, "No cell has a value to show."), summary, table)
+    trace = {
+        "type": "heatmap", "x": xs, "y": ys, "z": z, "text": text, "texttemplate": "%{text}",
+        "customdata": hover, "hoverongaps": False, "xgap": 2, "ygap": 2, "textfont": {"size": 11},
+        "colorscale": [list(stop) for stop in scale], "colorbar": {"title": {"text": colour_title}, "thickness": 12},
+        "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: %{{customdata}}<extra></extra>",
+    }
+    if diverging:
+        spread = max(abs(v) for v in present) or 1
+        trace.update({"zmid": 0, "zmin": -spread, "zmax": spread})
+    layout = charts.base_layout(title, xaxis={"title": {"text": x_title}, "type": "category", "automargin": True},
+                                yaxis={"title": {"text": y_title}, "type": "category", "automargin": True,
+                                       "autorange": "reversed"})
+    return charts.ChartView({"data": [trace], "layout": layout}, summary, table)
+
+
+def crosstab_key(state: ExploreState) -> list:
+    """What the cross-tab depends on: it is left alone when other parts of the address change."""
+    return [state.filter.cache_key(), state.rows, state.cols]
+
+
+def crosstab(ctx: Context, state: ExploreState):
+    """Synthetic counts, protected counts and their difference for every pair of values of the two
+    chosen attributes, under the other selections."""
+    a, b = state.rows, state.cols
+    if not (a and b):
+        return html.P("Choose an attribute for the rows and another for the columns to see every pair of "
+                      "their values.", className="explore-hint")
+    base = state.filter.without(a).without(b)
+    frame = ctx.service.group_counts(base, a, b)
+    ys, xs = _axis(ctx.codebook, frame, a), _axis(ctx.codebook, frame, b)
+    if not ys or not xs:
+        return html.P(charts.EMPTY_MESSAGE, className="explore-hint")
+    cells = {(ra, rb): int(n) for ra, rb, n in zip(frame[a], frame[b], frame["count"])}
+    others = base.as_dict()
+    pairs = [(va, vb) for va in ys for vb in xs]
+    comparisons = ctx.comparator.compare_many(
+        [({**others, a: [va], b: [vb]}, cells.get((va, vb), 0)) for va, vb in pairs])
+    grid = dict(zip(pairs, comparisons))
+    y_labels = [ctx.label(a, v) for v in ys]
+    x_labels = [ctx.label(b, v) for v in xs]
+    la, lb = ctx.codebook[a].label, ctx.codebook[b].label
+    synthetic = [[cells.get((va, vb), 0) for vb in xs] for va in ys]
+    r = ctx.reporting_length
+
+    def protected_text(c: cmp.Comparison) -> str:
+        if c.protected is None:
+            return cmp.note(c, r) or "–"
+        return ("≥ " if c.status == cmp.LOWER_BOUND else "") + f"{c.protected:,}"
+
+    protected_z = [[grid[va, vb].protected for vb in xs] for va in ys]
+    protected_cells = [[protected_text(grid[va, vb]) for vb in xs] for va in ys]
+    compared = [[grid[va, vb].difference if grid[va, vb].status in (cmp.EXACT, cmp.DERIVED) else None
+                 for vb in xs] for va in ys]
+    with_count = sum(c.protected is not None for c in comparisons)
+    worst = min(((c.score, p) for p, c in grid.items() if c.score is not None), default=None)
+
+    def pair_label(pair) -> str:
+        return f"{ctx.label(a, pair[0])} · {ctx.label(b, pair[1])}"
+
+    protected_view = _grid_view(
+        f"Protected counts: {la} by {lb}", x_labels, y_labels, protected_z,
+        [[("≥" if grid[va, vb].status == cmp.LOWER_BOUND else "") + (f"{grid[va, vb].protected:,}"
+          if grid[va, vb].protected is not None else "") for vb in xs] for va in ys],
+        protected_cells, x_title=lb, y_title=la, scale=charts.SEQUENTIAL, colour_title="protected",
+        summary=f"{with_count} of {len(pairs)} cells have a protected count"
+                + (f"; combinations here have {len(others) + 2} attributes, more than the reporting length "
+                   f"{r}, so none exists." if len(others) + 2 > r else "."),
+        table=charts.data_table([f"{la} \\ {lb}"] + x_labels,
+                                [[y] + [grid[va, vb].protected if grid[va, vb].status in (cmp.EXACT, cmp.DERIVED)
+                                        else protected_text(grid[va, vb]) for vb in xs]
+                                 for y, va in zip(y_labels, ys)]))
+    difference_view = _grid_view(
+        f"Synthetic minus protected: {la} by {lb}", x_labels, y_labels, compared,
+        [[_signed(d) if d is not None else "" for d in row] for row in compared],
+        [[(_signed(d) + " records" if d is not None else protected_text(grid[va, vb]))
+          for d, vb in zip(row, xs)] for row, va in zip(compared, ys)],
+        x_title=lb, y_title=la, scale=DIVERGING, diverging=True, colour_title="difference",
+        summary=("Blue: fewer synthetic records than the protected count; vermillion: more. "
+                 + (f"Lowest comparability: {pair_label(worst[1])} ({cmp.percent(worst[0])})." if worst else
+                    "No cell has both counts.")),
+        table=charts.data_table([f"{la} \\ {lb}"] + x_labels,
+                                [[y] + [_signed(d) if d is not None else "–" for d in row]
+                                 for y, row in zip(y_labels, compared)]))
+    height = max(300, 130 + 30 * len(ys))
+    notes = []
+    if len(xs) == MAX_AXIS or len(ys) == MAX_AXIS:
+        notes.append(f"Each axis shows at most the {MAX_AXIS} values with the most synthetic records.")
+    if a in state.filter.attributes or b in state.filter.attributes:
+        notes.append(f"The filters on {la.lower()} and {lb.lower()} are not applied here: they are the table's axes.")
+    return html.Div(className="chart-grid", children=[
+        charts.card("crosstab-synthetic", f"Synthetic records: {la} by {lb}",
+                    charts.heatmap_chart(f"Synthetic records: {la} by {lb}", x_labels, y_labels, synthetic,
+                                         x_title=lb, y_title=la), group=GROUP, notes=notes, height=height, wide=True),
+        charts.card("crosstab-protected", f"Protected counts: {la} by {lb}", protected_view, group=GROUP,
+                    notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower bound."],
+                    height=height, wide=True),
+        charts.card("crosstab-difference", f"Synthetic minus protected: {la} by {lb}", difference_view,
+                    group=GROUP, notes=notes + ["Only cells with a full protected count are compared."],
+                    height=height, wide=True),
+    ])
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+def _labelled(label: str, name: str, control):
+    label_id = f"explore-{name}-label"
+    return html.Div(className="explore-control", role="group", **{"aria-labelledby": label_id}, children=[
+        html.Span(label, id=label_id, className="filter-label"), control])
+
+
+def view_options(codebook: Codebook) -> list[dict]:
+    return [{"label": "All attributes (small multiples)", "value": ALL_ATTRIBUTES}] + attribute_options(codebook)
+
+
+def layout(service, query: dict):
+    ctx = context(service)
+    state = from_query(ctx.codebook, query)
+    return html.Div(className="explore", children=[
+        dcc.Store(id=STATE_ID, data=state.data()),
+        html.H1("Explore"),
+        html.P("Filter the synthetic records on any attributes and see, next to each count, the protected "
+               "count the release published for the same combination — how far the synthetic data can be "
+               "trusted for that question.", className="page-intro"),
+        html.Div(notice(state.notices), id=ids.EXPLORE_NOTICE, role="status"),
+        html.Section(className="explore-filters", **{"aria-labelledby": "explore-filters-title"}, children=[
+            html.H2("Selection", id="explore-filters-title"),
+            html.Div(className="explore-pickers", children=[
+                _labelled("Attribute", ATTRIBUTE, dcc.Dropdown(
+                    id=control_id(ATTRIBUTE), options=attribute_options(ctx.codebook),
+                    placeholder="Find an attribute…", clearable=True)),
+                _labelled("Its values (any of them)", VALUES, dcc.Dropdown(
+                    id=control_id(VALUES), options=[], value=[], multi=True, disabled=True,
+                    placeholder="Choose an attribute first", search_order="original")),
+            ]),
+            html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
+        ]),
+        html.Div(panel(ctx, state), id=ids.EXPLORE_PANEL, **{"aria-live": "polite"}),
+        html.Section(className="explore-section", **{"aria-labelledby": "explore-values-title"}, children=[
+            html.H2("Values of each attribute", id="explore-values-title"),
+            html.P("Each value's synthetic count under the other filters, beside the protected count of the "
+                   "selection plus that value.", className="section-intro"),
+            html.Div(className="explore-pickers", children=[
+                _labelled("Attribute", VIEW, dcc.Dropdown(
+                    id=control_id(VIEW), options=view_options(ctx.codebook), value=state.view, clearable=False)),
+                _labelled("Sort by", SORT, dcc.Dropdown(
+                    id=control_id(SORT), value=state.sort, clearable=False, searchable=False,
+                    options=[{"label": v, "value": k} for k, v in SORTS.items()])),
+            ]),
+            html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
+        ]),
+        html.Section(className="explore-section", **{"aria-labelledby": "explore-crosstab-title"}, children=[
+            html.H2("Cross-tab of two attributes", id="explore-crosstab-title"),
+            html.Div(className="explore-pickers", children=[
+                _labelled("Rows", ROWS, dcc.Dropdown(
+                    id=control_id(ROWS), options=attribute_options(ctx.codebook), value=state.rows,
+                    placeholder="Choose an attribute…")),
+                _labelled("Columns", COLS, dcc.Dropdown(
+                    id=control_id(COLS), options=attribute_options(ctx.codebook), value=state.cols,
+                    placeholder="Choose an attribute…")),
+            ]),
+            html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
+            dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
+        ]),
+    ])
