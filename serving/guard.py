@@ -14,7 +14,7 @@ import json
 import logging
 import os
 
-from dash.exceptions import DependencyException
+from dash.exceptions import DependencyException, InvalidCallbackReturnValue
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
@@ -23,7 +23,33 @@ from data.store import FilterError, StoreError
 log = logging.getLogger("gsd.errors")
 
 MAX_DEPTH = 32
-WILDCARDS = ('["MATCH"]', '["ALL"]', '["ALLSMALLER"]')
+
+_SCALARS = (str, int, float, bool)
+
+
+def _text(value) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _choice(value) -> bool:
+    """What a dcc input's `value` holds: nothing, a scalar, or a flat list of scalars."""
+    if value is None or isinstance(value, _SCALARS):
+        return True
+    return isinstance(value, list) and all(v is None or isinstance(v, _SCALARS) for v in value)
+
+
+def _count(value) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+
+
+# The values Dash's own components can hold for these properties, whichever component has them:
+# dcc.Location's address parts, the `value` of dcc's input components, click counters. A
+# request carrying another type for one of them did not come from the renderer.
+PROPERTY_TYPES = {
+    "pathname": _text, "search": _text, "hash": _text, "href": _text,
+    "value": _choice,
+    "n_clicks": _count, "n_submit": _count, "n_blur": _count,
+}
 
 
 class BadCallback(ValueError):
@@ -73,21 +99,39 @@ def _is_pattern_of(value, pattern: dict) -> bool:
     return True
 
 
-def _check_item(item, declared_id: str, declared_property: str, where: str) -> None:
+def _check_item(item, declared_id: str, declared_property: str, where: str, seen: dict) -> None:
+    """One input, state or output entry against its declaration. Pattern-matching entries are
+    noted in `seen` so that their expansions can be compared across the whole request."""
     expected = _expected_id(declared_id)
-    wildcard_all = isinstance(expected, dict) and any(
-        v in (["ALL"], ["ALLSMALLER"]) for v in expected.values())
-    items = item if wildcard_all else [item]
-    if wildcard_all and not isinstance(item, list):
+    is_pattern = isinstance(expected, dict)
+    expands = is_pattern and any(v in (["ALL"], ["ALLSMALLER"]) for v in expected.values())
+    if expands and not isinstance(item, list):
         raise BadCallback(f"{where}: a list was expected")
+    items = item if expands else [item]
     for one in items:
         if not isinstance(one, dict) or one.get("property") != declared_property:
             raise BadCallback(f"{where}: not the declared property")
-        if isinstance(expected, dict):
+        if "value" in one:
+            value = one["value"]
+            typed = PROPERTY_TYPES.get(declared_property)
+            if typed is not None and not typed(value):
+                raise BadCallback(f"{where}: not a possible {declared_property}")
+            if declared_property == "id" and value != one.get("id"):
+                raise BadCallback(f"{where}: an id property is the component's id")
+        if is_pattern:
             if not _is_pattern_of(one.get("id"), expected):
                 raise BadCallback(f"{where}: not the declared id")
         elif one.get("id") != expected:
             raise BadCallback(f"{where}: not the declared id")
+    if not is_pattern:
+        return
+    matched = [k for k, v in expected.items() if v == ["MATCH"]]
+    for one in items:
+        if matched:
+            seen.setdefault("MATCH", set()).add(json.dumps([one["id"][k] for k in matched]))
+    if ["ALL"] in expected.values():
+        expansion = json.dumps([one["id"] for one in items], sort_keys=True)
+        seen.setdefault(("ALL", declared_id), set()).add(expansion)
 
 
 def _declared_outputs(output: str) -> list[tuple[str, str]]:
@@ -99,7 +143,10 @@ def _declared_outputs(output: str) -> list[tuple[str, str]]:
 
 
 def check_callback_body(body, callback_map: dict) -> None:
-    """Raises BadCallback unless `body` is a call of a server-side callback in `callback_map`."""
+    """Raises BadCallback unless `body` is a call of a server-side callback in `callback_map`,
+    shaped as the renderer shapes it: every entry the declared id and property, values of the
+    types in PROPERTY_TYPES, ALL wildcards expanded to the same components wherever the same
+    pattern appears, one MATCH value."""
     if not isinstance(body, dict):
         raise BadCallback("the body must be a JSON object")
     output = body.get("output")
@@ -108,12 +155,13 @@ def check_callback_body(body, callback_map: dict) -> None:
         raise BadCallback("no such callback")
     if _depth(body, MAX_DEPTH) > MAX_DEPTH:
         raise BadCallback("too deeply nested")
+    seen: dict = {}
     for key, declared in (("inputs", spec.get("inputs", [])), ("state", spec.get("state", []))):
         items = body.get(key, [])
         if not isinstance(items, list) or len(items) != len(declared):
             raise BadCallback(f"{key} do not match the callback")
         for n, (item, dep) in enumerate(zip(items, declared)):
-            _check_item(item, dep["id"], dep["property"], f"{key}[{n}]")
+            _check_item(item, dep["id"], dep["property"], f"{key}[{n}]", seen)
     if not spec.get("no_output"):
         declared = _declared_outputs(output)
         outputs = body.get("outputs")
@@ -123,7 +171,9 @@ def check_callback_body(body, callback_map: dict) -> None:
         else:
             outputs = [outputs]
         for n, (item, (dep_id, dep_property)) in enumerate(zip(outputs, declared)):
-            _check_item(item, dep_id, dep_property, f"outputs[{n}]")
+            _check_item(item, dep_id, dep_property, f"outputs[{n}]", seen)
+    if any(len(values) > 1 for values in seen.values()):
+        raise BadCallback("wildcards expanded inconsistently")
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) and len(c) < 1000 for c in changed):
         raise BadCallback("changedPropIds must be a list of names")
@@ -164,6 +214,15 @@ def install(app) -> None:
     def _no_such_resource(err: DependencyException):
         # Dash's answer to a /_dash-component-suites/ path it did not register.
         return _plain("404 Not Found", 404)
+
+    @server.errorhandler(InvalidCallbackReturnValue)
+    def _mismatched_outputs(err: InvalidCallbackReturnValue):
+        # A callback's result does not fit the outputs the request listed: with ALL wildcards,
+        # the request's expansion of a page the server did not render. Logged, in case the
+        # callback is at fault rather than the request.
+        log.warning("callback result does not fit the request's outputs: %s",
+                    " ".join(str(err).split())[:300])
+        return _plain("The request's outputs do not match this page.", 400)
 
     @server.errorhandler(FilterError)
     def _bad_filter(err: FilterError):
