@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ops_support import DashClient, assert_no_internals, file_digest, make_demo_store
+from ops_support import (BodyBuilder, DashClient, assert_no_internals, file_digest, make_demo_store,
+                         routing_body)
 
 SETTINGS = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
@@ -89,82 +90,6 @@ def json_values(words):
 
 
 # --- callback requests shaped as the renderer shapes them ----------------------------------
-
-def declared_outputs(key: str) -> list[tuple[str, str]]:
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    return [tuple(part.rsplit(".", 1)) for part in parts]
-
-
-class BodyBuilder:
-    """A callback body for `key`: every declared id and property, values from `value_for`,
-    wildcards filled by `wildcard()` consistently (one MATCH value, one expansion per ALL
-    pattern)."""
-
-    def __init__(self, app, key, value_for, wildcard, expansion_size):
-        self.spec = app.callback_map[key]
-        self.key = key
-        self.value_for = value_for
-        self.wildcard = wildcard
-        self.expansion_size = expansion_size
-        self.match: dict = {}
-        self.expansions: dict = {}
-
-    def _fill(self, pattern: dict) -> dict:
-        filled = {}
-        for name, wanted in pattern.items():
-            if wanted == ["MATCH"]:
-                filled[name] = self.match.setdefault(name, self.wildcard())
-            elif isinstance(wanted, list):
-                filled[name] = self.wildcard()
-            else:
-                filled[name] = wanted
-        return filled
-
-    def _entries(self, declared_id: str, prop: str, with_value: bool):
-        def entry(component_id):
-            item = {"id": component_id, "property": prop}
-            if with_value:
-                item["value"] = self.value_for(component_id, prop.split("@")[0])
-            return item
-
-        if not declared_id.startswith("{"):
-            return entry(declared_id)
-        pattern = json.loads(declared_id)
-        if ["ALL"] in pattern.values() or ["ALLSMALLER"] in pattern.values():
-            if declared_id not in self.expansions:
-                self.expansions[declared_id] = [self._fill(pattern) for _ in range(self.expansion_size())]
-            return [entry(i) for i in self.expansions[declared_id]]
-        return entry(self._fill(pattern))
-
-    def body(self) -> dict:
-        inputs = [self._entries(d["id"], d["property"], True) for d in self.spec["inputs"]]
-        state = [self._entries(d["id"], d["property"], True) for d in self.spec.get("state", [])]
-        outputs = [self._entries(i, p, False) for i, p in declared_outputs(self.key)]
-        changed = []
-        for item in inputs:
-            for one in item if isinstance(item, list) else [item]:
-                cid = one["id"]
-                name = json.dumps(cid, sort_keys=True, separators=(",", ":")) if isinstance(cid, dict) else cid
-                changed.append(f"{name}.{one['property']}")
-        return {"output": self.key, "outputs": outputs if self.key.startswith("..") else outputs[0],
-                "inputs": inputs, "state": state, "changedPropIds": changed[:1]}
-
-
-def routing_body(app, pathname: str, search: str, other=lambda cid, prop: None) -> dict:
-    """The call rendering page `pathname` with query `search`."""
-    key = next(k for k, spec in app.callback_map.items()
-               if "callback" in spec and k.startswith("..page-content.children")
-               or k == "page-content.children")
-
-    def value_for(component_id, prop):
-        if component_id == "url" and prop == "pathname":
-            return pathname
-        if component_id == "url" and prop == "search":
-            return search
-        return other(component_id, prop)
-
-    return BodyBuilder(app, key, value_for, lambda: "x", lambda: 0).body()
-
 
 @st.composite
 def callback_calls(draw, app, words):
