@@ -168,6 +168,10 @@ def install(app) -> None:
     policy = content_security_policy(hashes)
     server.config["GSD_CSP"] = policy
 
+    prefix = app.config.routes_pathname_prefix
+    static_prefixes = (prefix + "_dash-component-suites/", prefix + "_favicon.ico",
+                       prefix + app.config.assets_url_path.strip("/") + "/")
+
     tokens = CsrfTokens(server.secret_key)
     cookie_name = app.config.csrf_token_name
     header_name = app.config.csrf_header_name
@@ -193,8 +197,8 @@ def install(app) -> None:
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-        if "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        if "Cache-Control" not in headers and not request.path.startswith(static_prefixes):
+            headers["Cache-Control"] = "no-store"  # pages and data; files keep their own caching
         headers.pop("Server", None)
         if response.mimetype == "text/html" and not tokens.valid(request.cookies.get(cookie_name)):
             # Readable by the renderer's script (not HttpOnly), sent to this site only.
