@@ -64,21 +64,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from synth_engine.codebook import AGE_VALUES, CTDC_COLUMNS, MONTHS_VALUES
+
 __all__ = ["COLUMNS", "REFERENCE_ROWS", "FILL_2025", "coe_year_table", "generate_demo_frame",
            "write_demo_source"]
 
-COLUMNS = (
-    "yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
-    "traffickMonths",
-    "meansDebtBondageEarnings", "meansThreats", "meansAbusePsyPhySex", "meansFalsePromises",
-    "meansDrugsAlcohol", "meansDenyBasicNeeds", "meansExcessiveWorkHours", "meansWithholdDocs",
-    "isForcedLabour", "isSexualExploit", "isOtherExploit",
-    "typeOfLabourAgriculture", "typeOfLabourConstruction", "typeOfLabourDomesticWork",
-    "typeOfLabourHospitality",
-    "typeOfSexProstitution", "typeOfSexPornography",
-    "recruiterRelationIntimatePartner", "recruiterRelationFriend", "recruiterRelationFamily",
-    "recruiterRelationOther",
-)
+COLUMNS = CTDC_COLUMNS
 MEANS = COLUMNS[6:14]
 EXPLOITATION = COLUMNS[14:17]
 SECTORS = COLUMNS[17:21]
@@ -86,8 +77,8 @@ SEX_TYPES = COLUMNS[21:23]
 RECRUITERS = COLUMNS[23:27]
 
 GENDERS = ("Man", "Trans/Transgender/NonConforming", "Woman")
-AGES = ("0--8", "09--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+")
-DURATIONS = ("0--12 (0-1 yr)", "13--24 (1-2 yrs)", "25+ (2+ yrs)")
+AGES = AGE_VALUES
+DURATIONS = MONTHS_VALUES
 
 # Citizenship codes of the 2024 release (ctdc-2024-country-codes.md); nothing else may appear.
 CITIZENSHIP_CODES = tuple("""
