@@ -26,22 +26,23 @@ def notice(messages: list[str]):
 def sync(service, page_path: str, from_url: bool, search: str | None, values: list, control_ids: list[dict],
          pathname: str | None, current: dict | None):
     """(query string, control values, notice, filter mapping) after a change of the address
-    (`from_url`) or of a control. Returns dash.no_update where nothing changes."""
+    (`from_url`) or of the controls. Controls that show the current filter (just inserted with
+    the page) count as a change of the address: the address is read, its notices shown, and
+    nothing is written back. Returns dash.no_update where nothing changes."""
     if normal_path(pathname) != normal_path(page_path):
         raise PreventUpdate                 # another page's address
     codebook = service.store().codebook
     by_name = {c.name: c for c in filters.controls(codebook)}
     ctrls = [by_name[i["name"]] for i in control_ids if i["name"] in by_name]
-    if from_url:
+    chosen = filters.mapping_from_values(ctrls, {i["name"]: v for i, v in zip(control_ids, values)})
+    if from_url or chosen == current:
         query = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
         shown, mapping, messages = filters.from_query(codebook, ctrls, query)
         new_values = [shown.get(i["name"], old) for i, old in zip(control_ids, values)]
         return (no_update, [no_update if new == old else new for new, old in zip(new_values, values)],
                 notice(messages), no_update if mapping == current else mapping)
-    mapping = filters.mapping_from_values(ctrls, {i["name"]: v for i, v in zip(control_ids, values)})
-    new_search = encode_filters(mapping)
-    return (no_update if new_search == (search or "") else new_search, [no_update] * len(values), None,
-            no_update if mapping == current else mapping)
+    new_search = encode_filters(chosen)
+    return (no_update if new_search == (search or "") else new_search, [no_update] * len(values), None, chosen)
 
 
 def register(app, service, page: str, page_path: str) -> None:

@@ -89,6 +89,16 @@ def test_sync_from_the_controls(service, ctrls):
     assert notice is None and out_values == [no_update] * len(ctrls)
 
 
+def test_controls_inserted_with_the_page_read_the_address(service, ctrls):
+    # The page was rendered from "?gender=Woman&gender=bogus": its controls show gender Woman.
+    values = [[2015, 2019] if c.kind == "years" else (["Woman"] if c.name == "gender" else
+                                                     [] if c.kind == "values" else None) for c in ctrls]
+    new_search, out_values, notice, mapping = sync_callbacks.sync(
+        service, "/", False, "?gender=Woman&gender=bogus", values, ids_of(ctrls), "/", {"gender": ["Woman"]})
+    assert new_search is no_update and mapping is no_update and out_values == [no_update] * len(ctrls)
+    assert "bogus" in str(notice)
+
+
 def test_sync_ignores_other_pages(service, ctrls):
     with pytest.raises(PreventUpdate):
         sync_callbacks.sync(service, "/", True, "?gender=Man", [None] * len(ctrls), ids_of(ctrls), "/about", {})
