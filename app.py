@@ -28,8 +28,11 @@ def cache_config() -> dict:
         return {"CACHE_TYPE": "FileSystemCache", "CACHE_DEFAULT_TIMEOUT": timeout,
                 "CACHE_DIR": os.environ.get("GSD_CACHE_DIR", os.path.join(HERE, "var", "cache"))}
     if kind == "redis":
-        return {"CACHE_TYPE": "RedisCache", "CACHE_DEFAULT_TIMEOUT": timeout,
-                "CACHE_REDIS_URL": os.environ.get("GSD_REDIS_URL", "redis://127.0.0.1:6379/0")}
+        # Shared by workers and hosts; an unreachable Redis is a cache miss (serving/cache.py).
+        # GSD_CACHE_PREFIX separates deployments (e.g. code versions during a rolling upgrade).
+        return {"CACHE_TYPE": "serving.cache.ResilientRedisCache", "CACHE_DEFAULT_TIMEOUT": timeout,
+                "CACHE_REDIS_URL": os.environ.get("GSD_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                "CACHE_KEY_PREFIX": os.environ.get("GSD_CACHE_PREFIX", "gsd-explorer:")}
     if kind == "null":
         return {"CACHE_TYPE": "NullCache"}
     return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_THRESHOLD": 5000}

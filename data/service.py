@@ -1,7 +1,8 @@
 """The app's access to the store: cached queries, and the store reopened when it is replaced.
 
-Results are cached with flask-caching under a key made of the store's identity (inode, mtime,
-size), the query and the normalized filter, so a rebuilt store never serves stale answers.
+Results are cached with flask-caching under a key made of the release's identity (its name and
+build time, and the file's size), the query and the normalized filter, so a rebuilt store never
+serves stale answers, and hosts serving copies of one store share a Redis cache's entries.
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ class DataService:
         store = self.store()
         if self.cache is None:
             return compute(store)
-        raw = repr((store.identity, name, parts)).encode()
+        release = (store.release.get("name"), str(store.release.get("built_at")), store.identity[2])
+        raw = repr((release, name, parts)).encode()
         key = "gsd:" + hashlib.sha256(raw).hexdigest()
         value = self.cache.get(key)
         if value is None:
