@@ -142,7 +142,7 @@ def parameters_table(release: dict):
     for key, value in sorted((release.get("parameters") or {}).items()):
         if isinstance(value, (int, float, str, bool)) and key not in ("epsilon", "delta", "reporting_length"):
             rows.append((humanize(key), _fmt(value)))
-    return html.Table(className="data-table params", children=[
+    return html.Table(className="params", children=[
         html.Caption("The release's public parameters"),
         html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows])])
 

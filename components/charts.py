@@ -156,31 +156,32 @@ def fmt_measure(value: float | None, unit: str = "") -> str:
     return text + (f" {unit}" if unit else "")
 
 
+def _md_cell(value) -> str:
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<br>", " ")
+
+
 def data_table(header: Sequence[str], rows: Sequence[Sequence], caption: str | None = None):
-    """A plain table. Integer cells are counts: formatted, and starred when under LOW_COUNT.
-    Other cells are shown as given."""
+    """A plain table, written as Markdown (one component however long: cheap to build and to
+    send). Integer cells are counts: formatted, and starred when under LOW_COUNT; other cells
+    are shown as given; the first column names the row, the others are right-aligned."""
     any_low = False
-    body = []
+    lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |",
+             "|" + "|".join([":---"] + ["---:"] * (len(header) - 1)) + "|"]
     for row in rows:
         cells = []
-        for i, value in enumerate(row):
+        for value in row:
             if isinstance(value, int) and not isinstance(value, bool):
                 low = 0 < value < LOW_COUNT
                 any_low = any_low or low
-                cells.append(html.Td(fmt_count(value) + ("*" if low else ""),
-                                     className="num low-count" if low else "num"))
-            elif i == 0:
-                cells.append(html.Th(str(value), scope="row"))
+                cells.append(fmt_count(value) + ("\\*" if low else ""))
             else:
-                cells.append(html.Td("" if value is None else str(value), className="num"))
-        body.append(html.Tr(cells))
-    parts = []
-    if caption:
-        parts.append(html.Caption(caption))
-    parts.append(html.Thead(html.Tr([html.Th(h, scope="col") for h in header])))
-    parts.append(html.Tbody(body))
-    table = html.Table(parts, className="data-table")
-    return html.Div([table, html.P(LOW_FOOTNOTE, className="table-note")]) if any_low else table
+                cells.append("" if value is None else _md_cell(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return html.Div(className="data-table", children=[
+        html.P(caption, className="table-caption") if caption else None,
+        dcc.Markdown("\n".join(lines)),
+        html.P(LOW_FOOTNOTE, className="table-note") if any_low else None,
+    ])
 
 
 # --- figures ----------------------------------------------------------------------------------
