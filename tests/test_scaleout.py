@@ -118,3 +118,26 @@ def test_an_unreachable_redis_is_a_cache_miss_not_an_error(tmp_path, store_copie
         assert cache_keys(redis.Redis(host="127.0.0.1", port=port))
     finally:
         server.stop()
+
+
+# --- the load script itself --------------------------------------------------------------------
+
+def test_the_load_script_runs_sessions_without_errors(store_copies):
+    import json
+    import subprocess
+    import sys
+
+    from ops_support import ROOT
+
+    script = os.path.join(ROOT, "bench", "load.py")
+    done = subprocess.run([sys.executable, script, "--serve", store_copies[0], "--workers", "1",
+                           "--clients", "3", "--duration", "6", "--json"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0 and report["errors"] == 0, report["error_samples"]
+    assert {"page", "layout", "dependencies", "callback"} <= set(report["by_kind"])
+    assert report["requests"] > 20 and report["latency_ms"]["p95"] is not None
+
+    refused = subprocess.run([sys.executable, script, "--url", "http://192.0.2.1:8050", "--clients", "1",
+                              "--duration", "1"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert refused.returncode == 2 and "loopback" in refused.stderr
