@@ -123,7 +123,7 @@ def fmt_count(n: int) -> str:
     return f"{int(n):,}"
 
 
-def wrap_label(text: str, width: int = 18) -> str:
+def wrap_label(text: str, width: int = 24) -> str:
     """A category label broken into lines of about `width` characters (plotly does not wrap)."""
     lines, line = [], ""
     for word in str(text).split():

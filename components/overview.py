@@ -22,6 +22,15 @@ MAP_NOTE = ("A blank country has no record here, which can mean that its cases w
 
 
 @dataclass(frozen=True)
+class CardSpec:
+    name: str
+    title: str
+    notes: tuple[str, ...] = ()
+    wide: bool = False
+    height: int = 380
+
+
+@dataclass(frozen=True)
 class Plan:
     """Which charts a codebook supports."""
     year: Attribute | None
@@ -39,19 +48,21 @@ class Plan:
         out += [(c.name,) for c in self.countries]
         return out
 
-    def cards(self) -> list[tuple[str, str, tuple[str, ...], bool]]:
-        """(name, title, notes, wide) of each card, in page order."""
+    def cards(self) -> list[CardSpec]:
+        """Every card, in page order."""
         out = []
         if self.year:
             title = f"Records by {self.year.label.lower()}" + (" and type of exploitation" if self.exploitation else "")
             notes = ("Each record is counted once: under its one type, or under “more than one type”.",) \
                 if self.exploitation else ()
-            out.append(("years", title, notes, True))
+            out.append(CardSpec("years", title, notes, wide=True))
         if self.person:
-            out.append(("person", "Records by " + " and ".join(a.label.lower() for a in self.person), (), False))
-        out += [(f"map-{c.name}", f"Records by {c.label.lower()}", (MAP_NOTE,), False) for c in self.countries]
-        out += [(f"group-{slug(group)}", group_title(group), (GROUP_NOTE.format(group=group),), False)
-                for group, _ in self.flag_groups]
+            rows = len(self.person[-1].values) + 1
+            out.append(CardSpec("person", "Records by " + " and ".join(a.label.lower() for a in self.person),
+                                height=max(380, 140 + 28 * rows)))
+        out += [CardSpec(f"map-{c.name}", f"Records by {c.label.lower()}", (MAP_NOTE,)) for c in self.countries]
+        out += [CardSpec(f"group-{slug(group)}", group_title(group), (GROUP_NOTE.format(group=group),),
+                         height=max(300, 110 + 48 * len(members))) for group, members in self.flag_groups]
         return out
 
 
@@ -186,9 +197,10 @@ def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, di
     total_share = 100.0 * sum(values) / denominator
     summary = (f"Of {charts.fmt_count(denominator)} records with at least one {group} recorded, "
                f"{labels[0]} is the most frequent ({_share(values[0], denominator)})"
-               + (f"; the shares add up to {total_share:.0f} % because categories overlap." if len(values) > 1 else "."))
+               + (f"; the shares add up to {total_share:.0f} % because categories overlap." if total_share >= 100.5
+                  else "."))
     return charts.bar_chart(title, labels, [charts.Series("records", values)], category_title=group_title(group),
-                            value_title="records with any recorded", horizontal=True, denominator=denominator,
+                            value_title="records", horizontal=True, denominator=denominator,
                             summary=summary)
 
 
@@ -206,7 +218,7 @@ def compute(service, flt) -> OverviewData:
     frames = dict(zip(sets, service.grouping_counts(flt, sets)))
     groups = service.flag_groups_counts(flt, [g for g, _ in p.flag_groups]) if p.flag_groups else {}
     total = int(next(iter(frames.values()))["count"].sum()) if frames else service.count(flt)
-    titles = {name: title for name, title, _, _ in p.cards()}
+    titles = {c.name: c.title for c in p.cards()}
     views = {}
     if p.year:
         views["years"] = years_view(p, frames[sets[0]], titles["years"])
@@ -262,6 +274,6 @@ def layout(service, query: dict):
         filters.panel(PAGE, PATH, codebook, values, mapping),
         html.Div(data.headlines, id=ids.OVERVIEW_HEADLINES, className="headlines", **{"aria-live": "polite"}),
         html.Div(className="chart-grid", children=[
-            charts.card(name, title, data.views.get(name), group=PAGE, notes=notes, wide=wide)
-            for name, title, notes, wide in p.cards()]),
+            charts.card(c.name, c.title, data.views.get(c.name), group=PAGE, notes=c.notes, wide=c.wide,
+                        height=c.height) for c in p.cards()]),
     ])

@@ -48,7 +48,7 @@ def test_plan_follows_the_codebook(service):
     assert [a.name for a in p.person] == ["gender", "ageBroad"]
     assert [c.name for c in p.countries] == ["citizenship", "CountryOfExploitation"]
     assert [g for g, _ in p.flag_groups] == ["means of control", "exploitation type", "recruiter relation"]
-    assert [c[0] for c in p.cards()] == NAMES
+    assert [c.name for c in p.cards()] == NAMES
 
 
 def test_years_split_by_type_of_exploitation(service):
@@ -134,7 +134,7 @@ def test_a_store_without_groups_or_countries(tmp_path):
             {"gender": "Woman"}]
     service = DataService(store_from_rows(tmp_path / "small.duckdb", rows))
     p = overview.plan(service.store().codebook)
-    assert [c[0] for c in p.cards()] == ["years", "person"]
+    assert [c.name for c in p.cards()] == ["years", "person"]
     data = overview.compute(service, service.filter({}))
     assert bars(data.views["years"]) == {"records": [1, 1, 1]}
     assert data.views["person"].figure["data"][0]["customdata"] == [1, 2]

@@ -1,0 +1,343 @@
+"""Benchmark of the dashboard's callbacks: server time over HTTP beside the raw DuckDB time of
+the queries each one runs.
+
+    python bench/dashboard.py [--store var/gsd-demo.duckdb] [--repeats 3] [--json]
+
+The app is served on 127.0.0.1 (werkzeug, threaded, the configured flask-caching backend). For
+each representative filter, each callback is POSTed to /_dash-update-component as the browser
+would (with the CSRF cookie and header): once on an empty cache ("cold": the queries run) and
+then `--repeats` times more ("warm": answered from the cache). Beside it, the queries the
+callback runs are timed directly on the store ("raw", median of three runs). The targets: the
+cold p95 at most 100 ms and at most 3 × the raw p95.
+
+A callback is described by a `Case` (its output, how to build its request for a filter, and the
+queries it runs); add a page's cases to CASES.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import requests  # noqa: E402
+
+from components import charts, filters, ids  # noqa: E402
+from components import overview as overview_page  # noqa: E402
+from data.store import Filter, Store  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET_MS = 100.0
+TARGET_RATIO = 3.0
+
+# Representative filter changes: none, one value, several values, flags, countries, mixtures.
+FILTERS: list[dict] = [
+    {},
+    {"gender": ["Woman"]},
+    {"gender": ["Man"]},
+    {"ageBroad": ["0--8", "09--17"]},
+    {"ageBroad": [None]},
+    {"yearOfRegistration": ["2015", "2016", "2017", "2018", "2019"]},
+    {"isForcedLabour": ["1"]},
+    {"isSexualExploit": ["1"], "gender": ["Woman"]},
+    {"isForcedLabour": [None], "isSexualExploit": [None], "isOtherExploit": [None]},
+    {"CountryOfExploitation": ["USA"]},
+    {"CountryOfExploitation": ["UKR", "RUS"], "gender": ["Woman"]},
+    {"citizenship": ["PHL"], "isForcedLabour": ["1"]},
+    {"gender": ["Man"], "yearOfRegistration": ["2016", "2017", "2018"], "CountryOfExploitation": ["RUS"]},
+    {"ageBroad": ["18--20", "21--23", "24--26"], "isSexualExploit": ["1"]},
+    {"gender": ["Woman"], "ageBroad": ["09--17"], "yearOfRegistration": ["2019"]},
+    {"citizenship": [None], "CountryOfExploitation": ["USA"], "gender": ["Woman"]},
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One callback: `output` names it (a piece of its key in app.callback_map); `request`
+    builds its POST body for a filter mapping; `queries` runs on a Store what it runs."""
+    name: str
+    output: str
+    request: Callable[[Store, dict], dict]
+    queries: Callable[[Store, Filter], None]
+
+
+def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> list[dict]:
+    return [{"id": charts.part_id(part, n, group), "property": prop} for n in names]
+
+
+def overview_request(store: Store, mapping: dict) -> dict:
+    names = [c.name for c in overview_page.plan(store.codebook).cards()]
+    group = overview_page.PAGE
+    return {
+        "outputs": [{"id": ids.OVERVIEW_HEADLINES, "property": "children"},
+                    _wildcard_outputs(ids.CHART_GRAPH, names, group, "figure"),
+                    _wildcard_outputs(ids.CHART_SUMMARY, names, group, "children"),
+                    _wildcard_outputs(ids.CHART_TABLE, names, group, "children")],
+        "inputs": [{"id": filters.state_id(group), "property": "data", "value": mapping}],
+        "changedPropIds": [_prop(filters.state_id(group), "data")],
+        "state": [],
+    }
+
+
+def overview_queries(store: Store, flt: Filter) -> None:
+    p = overview_page.plan(store.codebook)
+    store.grouping_counts(flt, p.sets())
+    store.flag_groups_counts(flt, [g for g, _ in p.flag_groups])
+
+
+def sync_request(page: str, path: str) -> Callable[[Store, dict], dict]:
+    """A control of the filter panel of `page` (at `path`) changed to show `mapping`."""
+    return lambda store, mapping: _sync_body(store, mapping, page, path)
+
+
+def _sync_body(store: Store, mapping: dict, page: str, path: str) -> dict:
+    ctrls = filters.controls(store.codebook)
+    values, _ = filters.values_from_mapping(ctrls, mapping)
+    control_ids = [filters.control_id(page, c.name) for c in ctrls]
+    state = {"id": filters.state_id(page, "mapping"), "property": "data", "value": {}}
+    return {
+        "outputs": [{"id": ids.URL, "property": "search"},
+                    [{"id": i, "property": "value"} for i in control_ids],
+                    {"id": ids.NOTICE, "property": "children"},
+                    [{"id": state["id"], "property": "data"}]],
+        "inputs": [{"id": ids.URL, "property": "search", "value": ""},
+                   [{"id": i, "property": "value", "value": values.get(i["name"])} for i in control_ids]],
+        "changedPropIds": [_prop(control_ids[0], "value")] if control_ids else [],
+        "state": [[{"id": i, "property": "id", "value": i} for i in control_ids],
+                  {"id": ids.URL, "property": "pathname", "value": path},
+                  [state]],
+    }
+
+
+def downloads_request(store: Store, mapping: dict) -> dict:
+    from components import downloads
+
+    state = filters.state_id(downloads.PAGE)
+    return {
+        "outputs": {"id": ids.DOWNLOAD_LINKS, "property": "children"},
+        "inputs": [{"id": state, "property": "data", "value": mapping},
+                   {"id": ids.DOWNLOAD_COLUMNS, "property": "value", "value": store.codebook.names}],
+        "changedPropIds": [_prop(state, "data")],
+        "state": [],
+    }
+
+
+def page_request(store: Store, mapping: dict) -> dict:
+    """The Overview page opened at an address holding `mapping` (layout with its first charts)."""
+    from components.url_state import encode_filters
+
+    return {
+        "outputs": [{"id": ids.PAGE, "property": "children"}, {"id": ids.NOTICE, "property": "children"}],
+        "inputs": [{"id": ids.URL, "property": "pathname", "value": overview_page.PATH}],
+        "changedPropIds": [_prop(ids.URL, "pathname")],
+        "state": [{"id": ids.URL, "property": "search", "value": encode_filters(mapping)}],
+    }
+
+
+def nav_request(store: Store, mapping: dict) -> dict:
+    from components.pages import all_pages
+    from components.url_state import encode_filters
+
+    links = [{"type": ids.NAV_LINK, "path": p.path} for p in all_pages()]
+    return {
+        "outputs": [[{"id": i, "property": "href"} for i in links], [{"id": i, "property": "className"} for i in links]],
+        "inputs": [{"id": ids.URL, "property": "pathname", "value": overview_page.PATH},
+                   {"id": ids.URL, "property": "search", "value": encode_filters(mapping)}],
+        "changedPropIds": [_prop(ids.URL, "search")],
+        "state": [[{"id": i, "property": "id", "value": i} for i in links]],
+    }
+
+
+def no_query(store: Store, flt: Filter) -> None:
+    """For callbacks that run no query."""
+
+
+def count_query(store: Store, flt: Filter) -> None:
+    store.count(flt)
+
+
+CASES: list[Case] = [
+    Case("page: open the Overview at an address", f"..{ids.PAGE}.children...{ids.NOTICE}.children..",
+         page_request, overview_queries),
+    Case("overview: headlines and every chart", ids.OVERVIEW_HEADLINES + ".children", overview_request,
+         overview_queries),
+    Case("overview: filter sync (controls -> address)", '"page":"overview","type":"filter"}.value',
+         sync_request(overview_page.PAGE, overview_page.PATH), no_query),
+    Case("navigation: links carry the filters", '"type":"nav-link"}.href', nav_request, no_query),
+    Case("downloads: filter sync", '"page":"downloads","type":"filter"}.value', sync_request("downloads", "/downloads"),
+         no_query),
+    Case("downloads: row count and links", ids.DOWNLOAD_LINKS + ".children", downloads_request, count_query),
+]
+
+
+def _prop(component_id, prop: str) -> str:
+    text = json.dumps(component_id, sort_keys=True, separators=(",", ":")) if isinstance(component_id, dict) \
+        else component_id
+    return f"{text}.{prop}"
+
+
+# --- the server and the client -------------------------------------------------------------
+
+class Server:
+    def __init__(self, store_path: str):
+        from werkzeug.serving import make_server
+
+        from app import create_app
+
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.app = create_app(store_path)
+        self._server = make_server("127.0.0.1", 0, self.app.server, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def clear_cache(self) -> None:
+        self.app.server.config["GSD_SERVICE"].cache.clear()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+class Client:
+    def __init__(self, server: Server):
+        self.server = server
+        self.session = requests.Session()
+        self.session.get(server.url + "/").raise_for_status()     # the page issues the CSRF cookie
+        config = server.app.config
+        self.headers = {config.csrf_header_name: self.session.cookies.get(config.csrf_token_name, ""),
+                        "Content-Type": "application/json"}
+        self.outputs = list(server.app.callback_map)
+
+    def output_key(self, case: Case) -> str:
+        found = [k for k in self.outputs if case.output in k]
+        if len(found) != 1:
+            raise SystemExit(f"{case.name}: {len(found)} callbacks match {case.output!r}")
+        return found[0]
+
+    def post(self, body: dict) -> float:
+        started = time.perf_counter()
+        response = self.session.post(self.server.url + "/_dash-update-component", json=body, headers=self.headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code not in (200, 204):
+            raise SystemExit(f"callback answered {response.status_code}: {response.text[:200]}")
+        return elapsed
+
+
+def as_sent(body: dict, key: str) -> dict:
+    """The body as the renderer sends it: the callback's key as `output`, and each output's
+    property as the key spells it (with "@hash" where the output allows duplicates)."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    properties = [part.rsplit(".", 1)[1] for part in parts]
+    outputs = body["outputs"] if key.startswith("..") else [body["outputs"]]
+    renamed = []
+    for item, prop in zip(outputs, properties):
+        if isinstance(item, list):
+            renamed.append([dict(one, property=prop) for one in item])
+        else:
+            renamed.append(dict(item, property=prop))
+    return dict(body, output=key, outputs=renamed if key.startswith("..") else renamed[0])
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def raw_ms(store: Store, case: Case, flt: Filter) -> float:
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        case.queries(store, flt)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def run(store_path: str, repeats: int, cases: list[Case] = None) -> dict:
+    cases = cases or CASES
+    server = Server(store_path)
+    store = Store(store_path)
+    try:
+        client = Client(server)
+        mappings = [m for m in FILTERS if _valid(store, m)]
+        results = []
+        for case in cases:
+            key = client.output_key(case)
+            cold, warm, raw = [], [], []
+            server.clear_cache()
+            for mapping in mappings:
+                body = as_sent(case.request(store, mapping), key)
+                cold.append(client.post(body))
+                warm.extend(client.post(body) for _ in range(repeats))
+                raw.append(raw_ms(store, case, store.filter(mapping)))
+            results.append(summarize(case.name, cold, warm, raw))
+        return {"store": os.path.relpath(store_path, ROOT) if store_path.startswith(ROOT) else store_path,
+                "records": store.release["synthetic_record_count"], "filters": len(mappings),
+                "cache": os.environ.get("GSD_CACHE", "simple"), "callbacks": results}
+    finally:
+        store.close()
+        server.stop()
+
+
+def _valid(store: Store, mapping: dict) -> bool:
+    try:
+        store.filter(mapping)
+        return True
+    except ValueError:
+        return False
+
+
+def summarize(name: str, cold: list[float], warm: list[float], raw: list[float]) -> dict:
+    out = {"callback": name, "n": len(cold),
+           "cold_p50_ms": percentile(cold, .5), "cold_p95_ms": percentile(cold, .95),
+           "warm_p50_ms": percentile(warm, .5), "warm_p95_ms": percentile(warm, .95),
+           "raw_p50_ms": percentile(raw, .5), "raw_p95_ms": percentile(raw, .95)}
+    has_queries = out["raw_p95_ms"] > 0.05
+    out["ratio_p50"] = out["cold_p50_ms"] / out["raw_p50_ms"] if has_queries else None
+    out["ratio_p95"] = out["cold_p95_ms"] / out["raw_p95_ms"] if has_queries else None
+    out["meets_target"] = out["cold_p95_ms"] <= TARGET_MS and (not has_queries or out["ratio_p95"] <= TARGET_RATIO)
+    return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def print_text(report: dict) -> None:
+    print(f"store {report['store']}: {report['records']:,} records; {report['filters']} filters; "
+          f"cache {report['cache']}; times in ms (cold = empty cache, warm = cached)")
+    header = f"{'callback':46} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'raw p50':>8} {'raw p95':>8} " \
+             f"{'×raw p50':>8} {'×raw p95':>8}  target"
+    print(header)
+    for r in report["callbacks"]:
+        ratio = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+        print(f"{r['callback']:46} {r['cold_p50_ms']:9.1f} {r['cold_p95_ms']:9.1f} {r['warm_p50_ms']:9.1f} "
+              f"{r['raw_p50_ms']:8.1f} {r['raw_p95_ms']:8.1f} {ratio(r['ratio_p50']):>8} {ratio(r['ratio_p95']):>8}  "
+              f"{'met' if r['meets_target'] else 'MISSED'}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default=os.environ.get("GSD_STORE", os.path.join(ROOT, "var", "gsd-demo.duckdb")))
+    parser.add_argument("--repeats", type=int, default=3, help="warm requests per filter")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    report = run(args.store, args.repeats)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_text(report)
+    return 0 if all(r["meets_target"] for r in report["callbacks"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
