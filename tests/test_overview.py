@@ -141,3 +141,23 @@ def test_a_store_without_groups_or_countries(tmp_path):
     other = DataService(store_from_rows(tmp_path / "other.duckdb", [{"region": "north", "size": "big"}]))
     assert overview.plan(other.store().codebook).cards() == []
     assert overview.compute(other, other.filter({})).headlines[0].children[0].children == "1"
+
+
+def test_page_queries_go_through_the_cache(tmp_path, monkeypatch):
+    from flask import Flask
+    from flask_caching import Cache
+
+    from data.store import Store
+
+    path = store_from_rows(tmp_path / "cached.duckdb", ROWS, columns=COLUMNS)
+    service = DataService(path, Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    calls = []
+    for name in ("grouping_counts", "flag_groups_counts", "count"):
+        original = getattr(Store, name)
+        monkeypatch.setattr(Store, name, lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
+    first = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
+    assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]       # two queries serve every chart
+    second = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
+    assert len(calls) == 2 and second[1] == first[1]
+    overview_callbacks.refresh(service, {"gender": [M]}, NAMES)
+    assert len(calls) == 4
