@@ -110,6 +110,23 @@ def _score(c: cmp.Comparison) -> str:
     return "–" if c.score is None else cmp.percent(c.score)
 
 
+def protected_text(c: cmp.Comparison) -> str:
+    """The protected count as tables show it: "795", "≥ 795" (a lower bound), "≤ 795" (beyond the
+    reporting length: an upper bound), "suppressed", or "–" (none)."""
+    if c.protected is not None:
+        return ("≥ " if c.status == cmp.LOWER_BOUND else "") + f"{c.protected:,}"
+    if c.status == cmp.BEYOND and c.bound is not None:
+        return f"≤ {c.bound:,}"
+    if c.parts and all(p.status == cmp.SUPPRESSED for p in c.parts):
+        return "suppressed"
+    return "–"
+
+
+def protected_cell(c: cmp.Comparison):
+    """A table cell: the count itself (so low counts get their mark) when it is whole, else text."""
+    return c.protected if c.status in (cmp.EXACT, cmp.DERIVED) else protected_text(c)
+
+
 def describe_selection(codebook: Codebook, state: ExploreState) -> str:
     if not state.filter:
         return "All records (no filter)"
@@ -312,7 +329,7 @@ def panel(ctx: Context, state: ExploreState):
 def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
     return charts.data_table(
         [attribute_label, "synthetic", "protected", "difference", "comparability", "note"],
-        [[r.label, r.synthetic, r.protected if r.protected is not None else "–",
+        [[r.label, r.synthetic, protected_cell(r.comparison),
           _signed(r.comparison.difference), _score(r.comparison), cmp.note(r.comparison, ctx.reporting_length)]
          for r in rows])
 
@@ -367,12 +384,10 @@ def attribute_card(ctx: Context, state: ExploreState, name: str, rows: list[Valu
 
 
 def _mini_bar(count: int | None, peak: int, colour: str, text: str, title: str | None = None):
+    """A cell holding a number over a bar (drawn as the cell's background: one component a cell)."""
     width = 0 if not count else max(1.0, 100.0 * count / peak)
-    return html.Td(className="mini-cell", title=title, children=[
-        html.Span(className="mini-bar", style={"width": f"{width:.1f}%", "background": colour},
-                  **{"aria-hidden": "true"}),
-        html.Span(text, className="mini-number"),
-    ])
+    return html.Td(text, className="mini-cell", title=title, style={
+        "backgroundImage": f"linear-gradient({colour}, {colour})", "backgroundSize": f"{width:.1f}% .45rem"})
 
 
 def mini_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]):
@@ -391,14 +406,11 @@ def mini_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]
         target = (state.without_value(ctx.codebook, name, r.value) if selected
                   else state.with_values(ctx.codebook, name, [r.value]))
         action = "Remove from the filter" if selected else "Filter on"
-        protected_text = f"{r.protected:,}" if r.protected is not None else "–"
-        if r.comparison.status == cmp.LOWER_BOUND:
-            protected_text = "≥ " + protected_text
         body.append(html.Tr(className="is-selected" if selected else None, children=[
             html.Th(dcc.Link(r.label, href=target.href(), title=f"{action} {attribute.label}: {r.label}"),
                     scope="row"),
             _mini_bar(r.synthetic, peak, SYNTHETIC_COLOUR, f"{r.synthetic:,}"),
-            _mini_bar(r.protected, peak, PROTECTED_COLOUR, protected_text,
+            _mini_bar(r.protected, peak, PROTECTED_COLOUR, protected_text(r.comparison),
                       cmp.note(r.comparison, ctx.reporting_length) or None),
         ]))
     heading = f"mini-{name}"
@@ -435,7 +447,8 @@ def attribute_view(ctx: Context, state: ExploreState):
         *beyond,
         html.P([html.Span("■ ", style={"color": SYNTHETIC_COLOUR}, **{"aria-hidden": "true"}), "synthetic records  ",
                 html.Span("■ ", style={"color": PROTECTED_COLOUR}, **{"aria-hidden": "true"}),
-                "protected count (– : none; hover for why). Select a value to filter on it."],
+                "protected count (≥: at least, some parts suppressed; ≤: at most, beyond the reporting "
+                "length). Select a value to filter on it; open an attribute on its own for every note."],
                className="mini-legend"),
         html.Div([mini_card(ctx, state, name, rows[name]) for name in names], className="mini-grid"),
     ])
@@ -460,15 +473,19 @@ def _grid_view(title: str, xs: list[str], ys: list[str], z, text, hover, *, x_ti
     if not present:
         return charts.ChartView(charts.empty_figure(title, "No cell has a value to show."), summary, table)
     trace = {
-        "type": "heatmap", "x": xs, "y": ys, "z": z, "text": text, "texttemplate": "%{text}",
+        "type": "heatmap", "x": [charts.wrap_label(x, 12) for x in xs], "y": list(ys), "z": z,
+        "text": text, "texttemplate": "%{text}",
         "customdata": hover, "hoverongaps": False, "xgap": 2, "ygap": 2, "textfont": {"size": 11},
-        "colorscale": [list(stop) for stop in scale], "colorbar": {"title": {"text": colour_title}, "thickness": 12},
+        "colorscale": [list(stop) for stop in scale],
+        "colorbar": {"title": {"text": colour_title}, "thickness": 10, "orientation": "h", "y": -0.02,
+                     "yanchor": "top", "len": 0.6, "tickangle": 0},
         "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: %{{customdata}}<extra></extra>",
     }
     if diverging:
         spread = max(abs(v) for v in present) or 1
         trace.update({"zmid": 0, "zmin": -spread, "zmax": spread})
-    layout = charts.base_layout(title, xaxis={"title": {"text": x_title}, "type": "category", "automargin": True},
+    layout = charts.base_layout(title, xaxis={"title": {"text": x_title}, "type": "category", "automargin": True,
+                                              "side": "top", "tickangle": 0},
                                 yaxis={"title": {"text": y_title}, "type": "category", "automargin": True,
                                        "autorange": "reversed"})
     return charts.ChartView({"data": [trace], "layout": layout}, summary, table)
@@ -503,15 +520,13 @@ def crosstab(ctx: Context, state: ExploreState):
     synthetic = [[cells.get((va, vb), 0) for vb in xs] for va in ys]
     r = ctx.reporting_length
 
-    def protected_text(c: cmp.Comparison) -> str:
-        if c.protected is None:
-            return cmp.note(c, r) or "–"
-        return ("≥ " if c.status == cmp.LOWER_BOUND else "") + f"{c.protected:,}"
+    def cells_of(show) -> list[list]:
+        return [[show(grid[va, vb]) for vb in xs] for va in ys]
 
-    protected_z = [[grid[va, vb].protected for vb in xs] for va in ys]
-    protected_cells = [[protected_text(grid[va, vb]) for vb in xs] for va in ys]
-    compared = [[grid[va, vb].difference if grid[va, vb].status in (cmp.EXACT, cmp.DERIVED) else None
-                 for vb in xs] for va in ys]
+    def hover(c: cmp.Comparison) -> str:
+        return protected_text(c) + (f" ({cmp.note(c, r)})" if cmp.note(c, r) else "")
+
+    compared = cells_of(lambda c: c.difference if c.status in (cmp.EXACT, cmp.DERIVED) else None)
     with_count = sum(c.protected is not None for c in comparisons)
     worst = min(((c.score, p) for p, c in grid.items() if c.score is not None), default=None)
 
@@ -519,22 +534,22 @@ def crosstab(ctx: Context, state: ExploreState):
         return f"{ctx.label(a, pair[0])} · {ctx.label(b, pair[1])}"
 
     protected_view = _grid_view(
-        f"Protected counts: {la} by {lb}", x_labels, y_labels, protected_z,
-        [[("≥" if grid[va, vb].status == cmp.LOWER_BOUND else "") + (f"{grid[va, vb].protected:,}"
-          if grid[va, vb].protected is not None else "") for vb in xs] for va in ys],
-        protected_cells, x_title=lb, y_title=la, scale=charts.SEQUENTIAL, colour_title="protected",
+        f"Protected counts: {la} by {lb}", x_labels, y_labels, cells_of(lambda c: c.protected),
+        cells_of(lambda c: ("≥" if c.status == cmp.LOWER_BOUND else "") + charts.fmt_compact(c.protected)
+                 + ("*" if 0 < c.protected < charts.LOW_COUNT else "") if c.protected is not None else ""),
+        cells_of(hover),
+        x_title=lb, y_title=la, scale=charts.SEQUENTIAL, colour_title="count",
         summary=f"{with_count} of {len(pairs)} cells have a protected count"
                 + (f"; combinations here have {len(others) + 2} attributes, more than the reporting length "
                    f"{r}, so none exists." if len(others) + 2 > r else "."),
         table=charts.data_table([f"{la} \\ {lb}"] + x_labels,
-                                [[y] + [grid[va, vb].protected if grid[va, vb].status in (cmp.EXACT, cmp.DERIVED)
-                                        else protected_text(grid[va, vb]) for vb in xs]
-                                 for y, va in zip(y_labels, ys)]))
+                                [[y] + row for y, row in zip(y_labels, cells_of(protected_cell))]))
     difference_view = _grid_view(
         f"Synthetic minus protected: {la} by {lb}", x_labels, y_labels, compared,
-        [[_signed(d) if d is not None else "" for d in row] for row in compared],
-        [[(_signed(d) + " records" if d is not None else protected_text(grid[va, vb]))
-          for d, vb in zip(row, xs)] for row, va in zip(compared, ys)],
+        [["" if d is None else ("+" if d > 0 else "−" if d < 0 else "") + charts.fmt_compact(abs(d))
+          for d in row] for row in compared],
+        cells_of(lambda c: _signed(c.difference) + " records" if c.status in (cmp.EXACT, cmp.DERIVED)
+                 else "not compared: " + hover(c)),
         x_title=lb, y_title=la, scale=DIVERGING, diverging=True, colour_title="difference",
         summary=("Blue: fewer synthetic records than the protected count; vermillion: more. "
                  + (f"Lowest comparability: {pair_label(worst[1])} ({cmp.percent(worst[0])})." if worst else
@@ -548,7 +563,8 @@ def crosstab(ctx: Context, state: ExploreState):
         notes.append(f"Each axis shows at most the {MAX_AXIS} values with the most synthetic records.")
     if a in state.filter.attributes or b in state.filter.attributes:
         notes.append(f"The filters on {la.lower()} and {lb.lower()} are not applied here: they are the table's axes.")
-    return html.Div(className="chart-grid", children=[
+    # On a narrow screen the grids keep a readable width and scroll sideways.
+    return html.Div(className="chart-grid xtab", style={"--xtab-min-width": f"{140 + 46 * len(xs)}px"}, children=[
         charts.card("crosstab-synthetic", f"Synthetic records: {la} by {lb}",
                     charts.heatmap_chart(f"Synthetic records: {la} by {lb}", x_labels, y_labels, synthetic,
                                          x_title=lb, y_title=la), group=GROUP, notes=notes, height=height, wide=True),

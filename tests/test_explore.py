@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import pytest
-from dash import Dash, html, no_update
+from dash import Dash, no_update
 from dash.exceptions import PreventUpdate
 
 from builders import repeated_rows as rows, store_from_rows
@@ -51,15 +51,6 @@ def text(component) -> str:
     if isinstance(component, (list, tuple)):
         return " ".join(text(c) for c in component)
     return text(getattr(component, "children", None))
-
-
-def find(component, kind) -> list:
-    """Every component of type `kind` in a tree."""
-    if isinstance(component, (list, tuple)):
-        return [f for c in component for f in find(c, kind)]
-    if component is None or isinstance(component, (str, int, float, bool)):
-        return []
-    return ([component] if isinstance(component, kind) else []) + find(getattr(component, "children", None), kind)
 
 
 def hrefs(component) -> list[str]:
@@ -178,15 +169,16 @@ def test_panel_without_filters_compares_the_record_counts(service):
 
 def test_per_attribute_view_sets_each_value_beside_its_protected_count(service):
     state = from_search(service.store().codebook, "?ageBroad=39--47&_view=gender&_sort=synthetic")
-    view = callbacks.render_view(service, state.data())
-    [table] = find(view, html.Table)                           # the card's table alternative
-    table = [text(row) for row in find(table, html.Tr)]
-    assert table[0] == "Gender synthetic protected difference comparability note"
+    rows = explore.sort_rows(explore.value_rows(explore.context(service), state, ["gender"])["gender"], state.sort)
     # gender under age 39–47: Woman 524 (protected 520), Man 100 (101), Trans 0 (3),
     # not recorded 0 (derived: 630 − 520 − 101 − 3)
-    assert table[1:] == ["Woman 524 520 +4 99 % ", "Man 100 101 −1 99 % ",
-                         "Trans, transgender or non-conforming 0 3* −3 0 % ",
-                         "not recorded 0 6* −6 0 % derived by subtraction"]
+    assert [(r.label, r.synthetic, r.protected, explore.protected_text(r.comparison), r.comparison.status)
+            for r in rows] == [("Woman", 524, 520, "520", "exact"), ("Man", 100, 101, "101", "exact"),
+                               ("Trans, transgender or non-conforming", 0, 3, "3", "exact"),
+                               ("not recorded", 0, 6, "6", "derived")]
+    words = text(callbacks.render_view(service, state.data()))
+    assert "Gender: synthetic and protected counts" in words
+    assert "derived by subtraction" in words        # the table alternative's note
 
 
 def test_small_multiples_cover_every_attribute(service):
@@ -196,6 +188,10 @@ def test_small_multiples_cover_every_attribute(service):
         assert attribute.label in words
     # gender itself is counted under the other filters (none), so every value shows
     assert "Man" in words
+    # beyond the reporting length (2 here) a value shows the bound its sub-combinations give:
+    # months 13–24 with Woman and 39–47 is at most min(795, 520, 515)
+    words = text(callbacks.render_view(service, {"search": "?gender=Woman&ageBroad=39--47", "notices": []}))
+    assert "≤ 515" in words
 
 
 def test_cross_tab_shows_three_grids_and_skips_needless_redraws(service):
