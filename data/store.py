@@ -360,9 +360,11 @@ class Store:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
+        # The table is stored by length, so bounding the length skips the longer combinations' rows.
+        lengths = [k.count(";") + 1 for k in keys]
         rows = self._cursor().execute(
-            "SELECT key, protected_count FROM aggregates WHERE key IN (SELECT unnest(?::VARCHAR[]))",
-            [keys]).fetchall()
+            "SELECT key, protected_count FROM aggregates WHERE length BETWEEN ? AND ? "
+            "AND key IN (SELECT unnest(?::VARCHAR[]))", [min(lengths), max(lengths), keys]).fetchall()
         return {k: int(c) for k, c in rows}
 
     def aggregate_rows(self, batch_rows: int = 100_000) -> Iterator[list[tuple[str, int]]]:
