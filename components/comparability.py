@@ -26,13 +26,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import combinations, product
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from synth_engine.codebook import Codebook
 
 Z95 = 1.959963984540054          # two-sided 95 % quantile of the normal distribution
 MAX_PARTS = 2000                  # exact combinations summed for one selection
 MAX_TERMS = 4000                  # released counts combined to derive one "not recorded" part
+VIEW_MAX_TERMS = 64               # the same in views of many values: no country's "not recorded"
+                                  # (such a subtraction nearly always lacks a suppressed term anyway)
 
 # How a part's or a selection's protected count was obtained.
 EXACT = "exact"                   # released as such (or the sum of released parts)
@@ -81,8 +83,7 @@ class ReleaseFacts:
         return self.record_count_sd if length == 0 else self.noise_sd.get(length)
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     key: str | None      # None: the protected record count
     sign: int
     items: Items
@@ -92,7 +93,9 @@ class Term:
         return len(self.items)
 
 
-@dataclass(frozen=True)
+# Parts and comparisons are made by the thousand for a view: plain slotted classes (a frozen
+# dataclass takes several times longer to build); treat them as read-only.
+@dataclass(slots=True)
 class Part:
     """One exact combination of the selection and its protected count."""
     items: Items
@@ -100,6 +103,7 @@ class Part:
     count: int | None = None       # protected count (released or derived)
     noise_sd: float | None = None
     bound: int | None = None       # BEYOND: the smallest count of a sub-combination of length R
+    unreleased: int = 0            # UNDERIVABLE: how many counts the subtraction needs were suppressed
     # Why there is no count, in plain language; written only when asked for (views ask rarely).
     explain: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
@@ -114,7 +118,7 @@ class Verdict:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Comparison:
     synthetic: int
     status: str                      # EXACT, DERIVED, LOWER_BOUND, BEYOND, UNAVAILABLE, NO_AGGREGATES
@@ -210,7 +214,8 @@ def note(c: Comparison, reporting_length: int) -> str:
     if len(c.parts) == 1 and c.parts[0].status == SUPPRESSED:
         return "suppressed: at or below the threshold, or absent"
     if len(c.parts) == 1 and c.parts[0].status == UNDERIVABLE:
-        return "not derivable: a count it needs is suppressed"
+        return ("not derivable: a count it needs is suppressed" if c.parts[0].unreleased
+                else "not derived here: it needs too many counts")
     return "unavailable: every part suppressed" if c.parts else "unavailable: too many combinations"
 
 
@@ -250,12 +255,19 @@ class Comparator:
 
     def __init__(self, codebook: Codebook, facts: ReleaseFacts,
                  key_of: Callable[[Mapping[str, str]], str],
-                 lookup: Callable[[list[str]], Mapping[str, int]]):
+                 lookup: Callable[[list[str]], Mapping[str, int]], max_terms: int = MAX_TERMS):
         self.codebook = codebook
         self.facts = facts
         self.key_of = key_of
         self.lookup = lookup
+        self.max_terms = max_terms
         self._keys: dict[Items, str] = {}     # key_of's answers: parts of a view share many terms
+
+    def with_max_terms(self, max_terms: int) -> "Comparator":
+        """The same comparator deriving "not recorded" counts from at most `max_terms` counts."""
+        other = Comparator(self.codebook, self.facts, self.key_of, self.lookup, max_terms)
+        other._keys = self._keys
+        return other
 
     @classmethod
     def for_store(cls, store, lookup: Callable[[list[str]], Mapping[str, int]] | None = None) -> "Comparator":
@@ -312,7 +324,7 @@ class Comparator:
         if not missing:
             return items, EXACT, (self._term(known),), ()
         domains = [self.codebook[a].values for a in missing]
-        if math.prod(len(d) + 1 for d in domains) > MAX_TERMS:
+        if math.prod(len(d) + 1 for d in domains) > self.max_terms:
             return items, UNDERIVABLE, (), ()
         terms = []
         for r in range(len(missing) + 1):
@@ -345,11 +357,11 @@ class Comparator:
         if kind == UNDERIVABLE:
             return Part(items, UNDERIVABLE, explain=lambda: (
                 f"{self.describe(items)}: deriving a “not recorded” count here would take more than "
-                f"{MAX_TERMS:,} protected counts, so it is not attempted."))
+                f"{self.max_terms:,} protected counts, so it is not attempted here."))
         values = [self._count(t, counts) for t in terms]
         lost = [t for t, v in zip(terms, values) if v is None]
         if lost:
-            return Part(items, UNDERIVABLE, explain=lambda: (
+            return Part(items, UNDERIVABLE, unreleased=len(lost), explain=lambda: (
                 f"{self.describe(items)}: a “not recorded” count is derived by subtracting released counts, "
                 f"and {len(lost)} of the {len(terms)} needed were suppressed (for example "
                 f"{self.describe(lost[0].items) if lost[0].items else 'the protected record count'})."))

@@ -25,7 +25,7 @@ SYNTHETIC_COLOUR, PROTECTED_COLOUR = charts.OKABE_ITO[0], charts.OKABE_ITO[1]
 DIVERGING = ((0.0, "#0072B2"), (0.5, "#F7F7F7"), (1.0, "#D55E00"))
 MINI_ROWS = 8                     # values in each small multiple
 MAX_BARS = 40                     # values drawn in the one-attribute chart (its table lists all)
-MAX_AXIS = 25                     # values on each axis of the cross-tab
+MAX_AXIS = 20                     # values on each axis of the cross-tab
 ABOUT_DIFFERENCES = "/about"
 # The page's controls, by name (see control_id), and its state store.
 ATTRIBUTE, VALUES, VIEW, SORT, ROWS, COLS = "attribute", "values", "view", "sort", "rows", "cols"
@@ -48,6 +48,11 @@ class Context:
     @property
     def reporting_length(self) -> int:
         return self.comparator.facts.reporting_length
+
+    @property
+    def view_comparator(self) -> cmp.Comparator:
+        """For views of many values at once: lighter "not recorded" subtractions."""
+        return self.comparator.with_max_terms(cmp.VIEW_MAX_TERMS)
 
     def label(self, name: str, value: str | None) -> str:
         return self.codebook[name].label_of(value)
@@ -80,7 +85,7 @@ def value_rows(ctx: Context, state: ExploreState, names: list[str]) -> dict[str,
     for name in names:
         others = state.filter.without(name).as_dict()
         requests += [(name, value, {**others, name: [value]}, n) for value, n in counts[name].items()]
-    comparisons = ctx.comparator.compare_many([(selection, n) for _, _, selection, n in requests])
+    comparisons = ctx.view_comparator.compare_many([(selection, n) for _, _, selection, n in requests])
     out: dict[str, list[ValueRow]] = {name: [] for name in names}
     for (name, value, _, n), c in zip(requests, comparisons):
         if n or c.protected:
@@ -456,11 +461,8 @@ def attribute_view(ctx: Context, state: ExploreState):
 
 # --- cross-tab -----------------------------------------------------------------------------------
 
-def _axis(codebook: Codebook, frame, name: str) -> list:
+def _axis(codebook: Codebook, name: str, totals: dict) -> list:
     """The axis' values: those with records, at most MAX_AXIS (the largest), in codebook order."""
-    totals: dict = {}
-    for value, n in zip(frame[name], frame["count"]):
-        totals[value] = totals.get(value, 0) + int(n)
     kept = set(sorted((v for v in totals if totals[v]), key=lambda v: -totals[v])[:MAX_AXIS])
     return [v for v in list(codebook[name].values) + [None] if v in kept]
 
@@ -496,78 +498,100 @@ def crosstab_key(state: ExploreState) -> list:
     return [state.filter.cache_key(), state.rows, state.cols]
 
 
+@dataclass(frozen=True)
+class CrossTab:
+    """The cross-tab's numbers: row and column values, and each cell's comparison (with its
+    synthetic count) under the other selections."""
+    rows: str
+    cols: str
+    ys: list
+    xs: list
+    cells: dict          # (row value, column value) -> cmp.Comparison
+    others: int          # attributes of the other selections
+
+    def grid(self, show) -> list[list]:
+        return [[show(self.cells[va, vb]) for vb in self.xs] for va in self.ys]
+
+
+def crosstab_data(ctx: Context, state: ExploreState) -> CrossTab | None:
+    """One pass over the records' codes for the synthetic counts, one lookup for the protected
+    ones; None until two attributes are chosen."""
+    a, b = state.rows, state.cols
+    if not (a and b):
+        return None
+    synthetic = ctx.service.pair_counts(state.filter, a, b)
+    row_totals: dict = {}
+    col_totals: dict = {}
+    for (va, vb), n in synthetic.items():
+        row_totals[va] = row_totals.get(va, 0) + n
+        col_totals[vb] = col_totals.get(vb, 0) + n
+    ys, xs = _axis(ctx.codebook, a, row_totals), _axis(ctx.codebook, b, col_totals)
+    others = state.filter.without(a).without(b).as_dict()
+    pairs = [(va, vb) for va in ys for vb in xs]
+    comparisons = ctx.view_comparator.compare_many(
+        [({**others, a: [va], b: [vb]}, synthetic.get((va, vb), 0)) for va, vb in pairs])
+    return CrossTab(a, b, ys, xs, dict(zip(pairs, comparisons)), len(others))
+
+
 def crosstab(ctx: Context, state: ExploreState):
     """Synthetic counts, protected counts and their difference for every pair of values of the two
     chosen attributes, under the other selections."""
-    a, b = state.rows, state.cols
-    if not (a and b):
+    data = crosstab_data(ctx, state)
+    if data is None:
         return html.P("Choose an attribute for the rows and another for the columns to see every pair of "
                       "their values.", className="explore-hint")
-    base = state.filter.without(a).without(b)
-    frame = ctx.service.group_counts(base, a, b)
-    ys, xs = _axis(ctx.codebook, frame, a), _axis(ctx.codebook, frame, b)
-    if not ys or not xs:
+    if not data.ys or not data.xs:
         return html.P(charts.EMPTY_MESSAGE, className="explore-hint")
-    cells = {(ra, rb): int(n) for ra, rb, n in zip(frame[a], frame[b], frame["count"])}
-    others = base.as_dict()
-    pairs = [(va, vb) for va in ys for vb in xs]
-    comparisons = ctx.comparator.compare_many(
-        [({**others, a: [va], b: [vb]}, cells.get((va, vb), 0)) for va, vb in pairs])
-    grid = dict(zip(pairs, comparisons))
-    y_labels = [ctx.label(a, v) for v in ys]
-    x_labels = [ctx.label(b, v) for v in xs]
+    a, b, r = data.rows, data.cols, ctx.reporting_length
+    y_labels = [ctx.label(a, v) for v in data.ys]
+    x_labels = [ctx.label(b, v) for v in data.xs]
     la, lb = ctx.codebook[a].label, ctx.codebook[b].label
-    synthetic = [[cells.get((va, vb), 0) for vb in xs] for va in ys]
-    r = ctx.reporting_length
-
-    def cells_of(show) -> list[list]:
-        return [[show(grid[va, vb]) for vb in xs] for va in ys]
 
     def hover(c: cmp.Comparison) -> str:
         return protected_text(c) + (f" ({cmp.note(c, r)})" if cmp.note(c, r) else "")
 
-    compared = cells_of(lambda c: c.difference if c.status in (cmp.EXACT, cmp.DERIVED) else None)
-    with_count = sum(c.protected is not None for c in comparisons)
-    worst = min(((c.score, p) for p, c in grid.items() if c.score is not None), default=None)
+    def whole(c: cmp.Comparison) -> bool:
+        return c.status in (cmp.EXACT, cmp.DERIVED)
 
-    def pair_label(pair) -> str:
-        return f"{ctx.label(a, pair[0])} · {ctx.label(b, pair[1])}"
-
+    compared = data.grid(lambda c: c.difference if whole(c) else None)
+    with_count = sum(c.protected is not None for c in data.cells.values())
+    worst = min(((c.score, pair) for pair, c in data.cells.items() if c.score is not None), default=None)
+    longest = data.others + 2
     protected_view = _grid_view(
-        f"Protected counts: {la} by {lb}", x_labels, y_labels, cells_of(lambda c: c.protected),
-        cells_of(lambda c: ("≥" if c.status == cmp.LOWER_BOUND else "") + charts.fmt_compact(c.protected)
-                 + ("*" if 0 < c.protected < charts.LOW_COUNT else "") if c.protected is not None else ""),
-        cells_of(hover),
-        x_title=lb, y_title=la, scale=charts.SEQUENTIAL, colour_title="count",
-        summary=f"{with_count} of {len(pairs)} cells have a protected count"
-                + (f"; combinations here have {len(others) + 2} attributes, more than the reporting length "
-                   f"{r}, so none exists." if len(others) + 2 > r else "."),
+        f"Protected counts: {la} by {lb}", x_labels, y_labels, data.grid(lambda c: c.protected),
+        data.grid(lambda c: "" if c.protected is None else ("≥" if c.status == cmp.LOWER_BOUND else "")
+                  + charts.fmt_compact(c.protected) + ("*" if 0 < c.protected < charts.LOW_COUNT else "")),
+        data.grid(hover), x_title=lb, y_title=la, scale=charts.SEQUENTIAL, colour_title="count",
+        summary=f"{with_count} of {len(data.cells)} cells have a protected count"
+                + (f"; combinations here have {longest} attributes, more than the reporting length "
+                   f"{r}, so none exists." if longest > r else "."),
         table=charts.data_table([f"{la} \\ {lb}"] + x_labels,
-                                [[y] + row for y, row in zip(y_labels, cells_of(protected_cell))]))
+                                [[y] + row for y, row in zip(y_labels, data.grid(protected_cell))]))
     difference_view = _grid_view(
         f"Synthetic minus protected: {la} by {lb}", x_labels, y_labels, compared,
         [["" if d is None else ("+" if d > 0 else "−" if d < 0 else "") + charts.fmt_compact(abs(d))
           for d in row] for row in compared],
-        cells_of(lambda c: _signed(c.difference) + " records" if c.status in (cmp.EXACT, cmp.DERIVED)
-                 else "not compared: " + hover(c)),
+        data.grid(lambda c: _signed(c.difference) + " records" if whole(c) else "not compared: " + hover(c)),
         x_title=lb, y_title=la, scale=DIVERGING, diverging=True, colour_title="difference",
         summary=("Blue: fewer synthetic records than the protected count; vermillion: more. "
-                 + (f"Lowest comparability: {pair_label(worst[1])} ({cmp.percent(worst[0])})." if worst else
-                    "No cell has both counts.")),
+                 + (f"Lowest comparability: {ctx.label(a, worst[1][0])} · {ctx.label(b, worst[1][1])} "
+                    f"({cmp.percent(worst[0])})." if worst else "No cell has both counts.")),
         table=charts.data_table([f"{la} \\ {lb}"] + x_labels,
                                 [[y] + [_signed(d) if d is not None else "–" for d in row]
                                  for y, row in zip(y_labels, compared)]))
-    height = max(300, 130 + 30 * len(ys))
+    height = max(300, 130 + 30 * len(data.ys))
     notes = []
-    if len(xs) == MAX_AXIS or len(ys) == MAX_AXIS:
+    if len(data.xs) == MAX_AXIS or len(data.ys) == MAX_AXIS:
         notes.append(f"Each axis shows at most the {MAX_AXIS} values with the most synthetic records.")
     if a in state.filter.attributes or b in state.filter.attributes:
         notes.append(f"The filters on {la.lower()} and {lb.lower()} are not applied here: they are the table's axes.")
     # On a narrow screen the grids keep a readable width and scroll sideways.
-    return html.Div(className="chart-grid xtab", style={"--xtab-min-width": f"{140 + 46 * len(xs)}px"}, children=[
+    return html.Div(className="chart-grid xtab", style={"--xtab-min-width": f"{140 + 46 * len(data.xs)}px"},
+                    children=[
         charts.card("crosstab-synthetic", f"Synthetic records: {la} by {lb}",
-                    charts.heatmap_chart(f"Synthetic records: {la} by {lb}", x_labels, y_labels, synthetic,
-                                         x_title=lb, y_title=la), group=GROUP, notes=notes, height=height, wide=True),
+                    charts.heatmap_chart(f"Synthetic records: {la} by {lb}", x_labels, y_labels,
+                                         data.grid(lambda c: c.synthetic), x_title=lb, y_title=la),
+                    group=GROUP, notes=notes, height=height, wide=True),
         charts.card("crosstab-protected", f"Protected counts: {la} by {lb}", protected_view, group=GROUP,
                     notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower bound."],
                     height=height, wide=True),

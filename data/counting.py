@@ -38,16 +38,41 @@ class RecordCodes:
             wanted[0 if value is None else attribute.values.index(value) + 1] = True
         return wanted[self.codes[name]]
 
+    def _mask(self, flt: Filter, skip: Iterable[str] = ()) -> np.ndarray | None:
+        """Records matching the selection's attributes other than `skip` (None: all records)."""
+        matches = [self._matches(name, values) for name, values in flt.selections if name not in skip]
+        if not matches:
+            return None
+        return np.logical_and.reduce(matches) if len(matches) > 1 else matches[0]
+
+    def pair_counts(self, flt: Filter, rows: str, cols: str) -> dict[tuple[str | None, str | None], int]:
+        """(value of `rows`, value of `cols`) -> records under the selection's other attributes,
+        for the pairs that occur (None = not recorded)."""
+        mask = self._mask(flt, skip=(rows, cols))
+        a, b = self.codes[rows], self.codes[cols]
+        if mask is not None:
+            a, b = a[mask], b[mask]
+        width = len(self.codebook[cols].values) + 1
+        counts = np.bincount(a.astype(np.int64) * width + b, minlength=(len(self.codebook[rows].values) + 1) * width)
+        decode_a = [None] + list(self.codebook[rows].values)
+        decode_b = [None] + list(self.codebook[cols].values)
+        return {(decode_a[i // width], decode_b[i % width]): int(counts[i]) for i in np.flatnonzero(counts)}
+
     def navigate_counts(self, flt: Filter, attributes: Iterable[str]) -> dict[str, dict[str | None, int]]:
         """For each attribute: value -> count of records under the selection's other attributes
         (None = not recorded), every value of the codebook listed, in its order, None last."""
         matches = {name: self._matches(name, values) for name, values in flt.selections}
+        full = self._mask(flt)
         out = {}
         for name in attributes:
-            others = [m for other, m in matches.items() if other != name]
             column = self.codes[name]
-            if others:
-                column = column[np.logical_and.reduce(others) if len(others) > 1 else others[0]]
+            if name in matches:
+                others = [m for other, m in matches.items() if other != name]
+                mask = (np.logical_and.reduce(others) if len(others) > 1 else others[0]) if others else None
+            else:
+                mask = full
+            if mask is not None:
+                column = column[mask]
             counts = np.bincount(column, minlength=len(self.codebook[name].values) + 1)
             values = list(self.codebook[name].values)
             out[name] = {v: int(n) for v, n in zip(values + [None], list(counts[1:]) + [counts[0]])}

@@ -187,3 +187,11 @@ def test_table_notes_say_where_a_count_came_from_or_why_there_is_none(store):
 
 def test_small_shares_keep_two_significant_digits():
     assert [cmp.percent(x) for x in (0, 0.00023, 0.0123, 0.659, 1)] == ["0 %", "0.023 %", "1 %", "66 %", "100 %"]
+
+
+def test_views_limit_the_subtractions_they_attempt(store):
+    comparator = cmp.Comparator.for_store(store).with_max_terms(3)
+    c = comparator.compare({AGE: [A39], MONTHS: [None]}, 0)        # needs 1 + 3 counts
+    assert c.status == cmp.UNAVAILABLE and c.parts[0].status == cmp.UNDERIVABLE
+    assert cmp.note(c, 2) == "not derived here: it needs too many counts"
+    assert "more than 3 protected counts" in c.reason

@@ -59,3 +59,16 @@ def test_service_caches_and_reloads_the_codes(store):
     first = service.navigate_counts(flt, ["ageBroad"])
     assert first == {"ageBroad": sql_counts(store, flt, "ageBroad")}
     assert service._record_codes(service.store()) is service._record_codes(service.store())
+
+
+def test_pair_counts_match_sql_group_counts(store):
+    codes = RecordCodes.load(store)
+    rng = np.random.default_rng(3)
+    names = store.codebook.names
+    for _ in range(20):
+        flt = store.filter(random_selection(store, rng))
+        rows, cols = (str(n) for n in rng.choice(names, size=2, replace=False))
+        base = flt.without(rows).without(cols)
+        frame = store.group_counts(base, rows, cols)
+        expected = {(a, b): int(n) for a, b, n in zip(frame[rows], frame[cols], frame["count"])}
+        assert codes.pair_counts(flt, rows, cols) == expected, (flt, rows, cols)
