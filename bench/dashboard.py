@@ -66,6 +66,7 @@ class Case:
     output: str
     request: Callable[[Store, dict], dict]
     queries: Callable[[Store, Filter], None]
+    prepare: Callable[["Server"], None] | None = None   # once per case, after the cache is cleared
 
 
 def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> list[dict]:
@@ -177,6 +178,156 @@ CASES: list[Case] = [
 ]
 
 
+# --- Explore page (components/explore.py, callbacks/explore.py) --------------------------------
+#
+# Its parts are rebuilt from the page's state store (the address, parsed); each filter of FILTERS
+# is timed in the views a researcher uses: the sync that sets the controls from a new address,
+# the panel, every attribute's values (small multiples, the default), one attribute with many
+# values, and two cross-tabs. Raw = the same data work (queries, in-memory counts, the
+# comparability arithmetic) straight on the store, without the cache and without building
+# components.
+
+def _explore_data(mapping: dict, **page) -> dict:
+    from components.url_state import encode_filters
+
+    return {"search": encode_filters(mapping, {f"_{k}": v for k, v in page.items()}), "notices": []}
+
+
+def explore_render_request(outputs: list[tuple[str, str]], state: list[tuple[str, object]] = (), **page):
+    """A render callback of the Explore page fed the state store for a filter and `page`'s
+    parameters (view, sort, rows, cols)."""
+    from components.explore import STATE_ID
+
+    def request(store: Store, mapping: dict) -> dict:
+        out = [{"id": i, "property": p} for i, p in outputs]
+        return {"outputs": out if len(out) > 1 else out[0],
+                "inputs": [{"id": STATE_ID, "property": "data", "value": _explore_data(mapping, **page)}],
+                "changedPropIds": [_prop(STATE_ID, "data")],
+                "state": [{"id": i, "property": p, "value": None} for i, p in state]}
+    return request
+
+
+def explore_sync_request(store: Store, mapping: dict) -> dict:
+    """A new address (a link, back, forward) while the values of Gender are shown."""
+    from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW, control_id
+    from components.url_state import encode_filters
+
+    values = {ATTRIBUTE: "gender", VALUES: [], VIEW: "*", SORT: "order", ROWS: None, COLS: None}
+    control_ids = [control_id(n) for n in values]
+    return {
+        "outputs": [{"id": ids.URL, "property": "search"},
+                    *[[{"id": i, "property": p} for i in control_ids] for p in ("value", "options", "disabled")],
+                    [{"id": STATE_ID, "property": "data"}]],
+        "inputs": [{"id": ids.URL, "property": "search", "value": encode_filters(mapping)},
+                   [{"id": i, "property": "value", "value": v} for i, v in zip(control_ids, values.values())]],
+        "changedPropIds": [_prop(ids.URL, "search")],
+        "state": [[{"id": i, "property": "id", "value": i} for i in control_ids],
+                  [{"id": STATE_ID, "property": "data", "value": {}}],
+                  {"id": ids.URL, "property": "pathname", "value": "/explore"}],
+    }
+
+
+class DirectService:
+    """The data service's queries straight on a store, uncached (for the raw times)."""
+
+    def __init__(self, store: Store):
+        from data.counting import RecordCodes
+
+        self._store = store
+        self._codes = RecordCodes.load(store)
+
+    def store(self) -> Store:
+        return self._store
+
+    def count(self, flt: Filter) -> int:
+        return self._store.count(flt)
+
+    def group_counts(self, flt: Filter, attribute: str, by: str | None = None):
+        return self._store.group_counts(flt, attribute, by)
+
+    def navigate_counts(self, flt: Filter, attributes):
+        return self._codes.navigate_counts(flt, attributes)
+
+    def pair_counts(self, flt: Filter, rows: str, cols: str):
+        return self._codes.pair_counts(flt, rows, cols)
+
+    def protected_counts(self, keys):
+        return self._store.protected_counts(keys)
+
+
+_DIRECT: dict[int, DirectService] = {}
+
+
+def _explore_context(store: Store):
+    from components import explore
+
+    if id(store) not in _DIRECT:
+        _DIRECT[id(store)] = DirectService(store)
+    return explore.context(_DIRECT[id(store)])
+
+
+def explore_panel_queries(store: Store, flt: Filter) -> None:
+    _explore_context(store).comparator.compare(flt.as_dict(), store.count(flt))
+
+
+def explore_values_queries(view: str):
+    def queries(store: Store, flt: Filter) -> None:
+        from components import explore
+        from components.explore_state import ALL_ATTRIBUTES, ExploreState
+
+        ctx = _explore_context(store)
+        explore.value_rows(ctx, ExploreState(flt, view=view),
+                           ctx.codebook.names if view == ALL_ATTRIBUTES else [view])
+    return queries
+
+
+def explore_crosstab_queries(rows: str, cols: str):
+    def queries(store: Store, flt: Filter) -> None:
+        from components import explore
+        from components.explore_state import ExploreState
+
+        explore.crosstab_data(_explore_context(store), ExploreState(flt, rows=rows, cols=cols))
+    return queries
+
+
+def explore_sync_queries(store: Store, flt: Filter) -> None:
+    _explore_context(store).service.navigate_counts(flt, ["gender"])
+
+
+def load_record_codes(server: "Server") -> None:
+    """The records' codes are loaded once per process and store (like opening the store), not per
+    selection: load them before timing."""
+    service = server.app.server.config["GSD_SERVICE"]
+    service.navigate_counts(service.filter({}), [])
+
+
+def _explore_cases() -> list[Case]:
+    view, crosstab = [(ids.EXPLORE_VIEW_CONTENT, "children")], [(ids.EXPLORE_CROSSTAB, "children"),
+                                                                (ids.EXPLORE_CROSSTAB_SHOWN, "data")]
+    shown = [(ids.EXPLORE_CROSSTAB_SHOWN, "data")]
+    selection = [(ids.EXPLORE_CHIPS, "children"), (ids.EXPLORE_NOTICE, "children"), (ids.EXPLORE_PANEL, "children")]
+    return [
+        Case("explore: address -> controls (sync)", '"type":"explore-control"}.value', explore_sync_request,
+             explore_sync_queries, load_record_codes),
+        Case("explore: chips and comparability panel", ids.EXPLORE_CHIPS + ".children",
+             explore_render_request(selection), explore_panel_queries, load_record_codes),
+        Case("explore: every attribute (small multiples)", ids.EXPLORE_VIEW_CONTENT + ".children",
+             explore_render_request(view), explore_values_queries("*"), load_record_codes),
+        Case("explore: one attribute (country of exploitation)", ids.EXPLORE_VIEW_CONTENT + ".children",
+             explore_render_request(view, view="CountryOfExploitation", sort="difference"),
+             explore_values_queries("CountryOfExploitation"), load_record_codes),
+        Case("explore: cross-tab gender x age", ids.EXPLORE_CROSSTAB + ".children",
+             explore_render_request(crosstab, shown, rows="gender", cols="ageBroad"),
+             explore_crosstab_queries("gender", "ageBroad"), load_record_codes),
+        Case("explore: cross-tab country x year", ids.EXPLORE_CROSSTAB + ".children",
+             explore_render_request(crosstab, shown, rows="CountryOfExploitation", cols="yearOfRegistration"),
+             explore_crosstab_queries("CountryOfExploitation", "yearOfRegistration"), load_record_codes),
+    ]
+
+
+CASES.extend(_explore_cases())
+
+
 def _prop(component_id, prop: str) -> str:
     text = json.dumps(component_id, sort_keys=True, separators=(",", ":")) if isinstance(component_id, dict) \
         else component_id
@@ -278,6 +429,8 @@ def run(store_path: str, repeats: int, cases: list[Case] = None) -> dict:
             key = client.output_key(case)
             cold, warm, raw = [], [], []
             server.clear_cache()
+            if case.prepare is not None:
+                case.prepare(server)
             for mapping in mappings:
                 body = as_sent(case.request(store, mapping), key)
                 cold.append(client.post(body))
