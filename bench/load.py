@@ -160,6 +160,29 @@ def discover_pages(base: str) -> list[str]:
     return pages or ["/"]
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a process and its descendants, from /proc (Linux)."""
+    try:
+        parents, cpu = {}, {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            cpu[int(entry)] = int(fields[11]) + int(fields[12])
+        tree, changed = {pid}, True
+        while changed:
+            grown = tree | {p for p, parent in parents.items() if parent in tree}
+            changed, tree = grown != tree, grown
+        return sum(cpu.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None
+
+
 def serve(store: str, workers: int | None) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -209,9 +232,12 @@ def main(argv=None) -> int:
         base = args.url.rstrip("/")
         if urlsplit(base).hostname not in LOOPBACK:
             parser.error("only a loopback address (127.0.0.1, localhost, ::1) may be load tested")
+    server_cpu = None
     try:
         pages = discover_pages(base)
         stats = Stats()
+        server_cpu_before = tree_cpu_seconds(process.pid) if process else None
+        client_cpu_before = time.process_time()
         started = time.monotonic()
         deadline = started + args.duration
         clients = [Client(n, base, stats, deadline, args, pages) for n in range(args.clients)]
@@ -220,6 +246,10 @@ def main(argv=None) -> int:
         for client in clients:
             client.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - started
+        client_cpu = time.process_time() - client_cpu_before
+        if process is not None and server_cpu_before is not None:
+            after = tree_cpu_seconds(process.pid)
+            server_cpu = None if after is None else after - server_cpu_before
     finally:
         if process is not None:
             process.terminate()
@@ -235,12 +265,18 @@ def main(argv=None) -> int:
         "by_kind": {kind: {"requests": len(values), "errors": stats.errors.get(kind, 0), **percentiles(values)}
                     for kind, values in sorted(stats.latencies.items())},
         "megabytes": round(stats.bytes / 1e6, 1),
+        # CPU used during the run (s), to judge how much the load generator itself took.
+        "cpu_s": {"clients": round(client_cpu, 1),
+                  "server": None if server_cpu is None else round(server_cpu, 1),
+                  "cores": os.cpu_count()},
         "error_samples": stats.samples,
     }
     if args.json:
         print(json.dumps(report))
     else:
         lat = report["latency_ms"]
+        cpu = report["cpu_s"]
+        print(f"CPU: clients {cpu['clients']} s, server {cpu['server']} s, on {cpu['cores']} cores")
         print(f"{report['clients']} clients, {report['duration_s']} s, {report['sessions']} sessions, "
               f"{report['requests']} requests: {report['requests_per_s']} req/s, {report['errors']} errors")
         print(f"latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
