@@ -585,20 +585,36 @@ def crosstab(ctx: Context, state: ExploreState):
         notes.append(f"Each axis shows at most the {MAX_AXIS} values with the most synthetic records.")
     if a in state.filter.attributes or b in state.filter.attributes:
         notes.append(f"The filters on {la.lower()} and {lb.lower()} are not applied here: they are the table's axes.")
+    synthetic_card = charts.card(
+        "crosstab-synthetic", f"Synthetic records: {la} by {lb}",
+        charts.heatmap_chart(f"Synthetic records: {la} by {lb}", x_labels, y_labels,
+                             data.grid(lambda c: c.synthetic), x_title=lb, y_title=la),
+        group=GROUP, notes=notes, height=height, wide=True)
+    if longest > r and ctx.release.get("has_aggregates"):
+        compared_part = html.Section(className="xtab-beyond", **{"aria-labelledby": "xtab-beyond-title"}, children=[
+            html.H3("No protected counts for these cells", id="xtab-beyond-title"),
+            html.P(f"With the other filters each cell combines {longest} attributes, more than the release's "
+                   f"reporting length ({r}): there are no protected counts to compare, and the synthetic counts "
+                   "are the only estimate. Remove a filter to compare, or read the upper bounds the protected "
+                   "counts give."),
+            html.Details([html.Summary("Upper bounds from the protected counts"),
+                          html.Div(charts.data_table([f"{la} \\ {lb}"] + x_labels,
+                                                     [[y] + row for y, row in zip(y_labels, data.grid(protected_text))]),
+                                   className="table-scroll")]),
+        ])
+        compared_cards = [compared_part]
+    else:
+        compared_cards = [
+            charts.card("crosstab-protected", f"Protected counts: {la} by {lb}", protected_view, group=GROUP,
+                        notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower bound."],
+                        height=height, wide=True),
+            charts.card("crosstab-difference", f"Synthetic minus protected: {la} by {lb}", difference_view,
+                        group=GROUP, notes=notes + ["Only cells with a full protected count are compared."],
+                        height=height, wide=True),
+        ]
     # On a narrow screen the grids keep a readable width and scroll sideways.
     return html.Div(className="chart-grid xtab", style={"--xtab-min-width": f"{140 + 46 * len(data.xs)}px"},
-                    children=[
-        charts.card("crosstab-synthetic", f"Synthetic records: {la} by {lb}",
-                    charts.heatmap_chart(f"Synthetic records: {la} by {lb}", x_labels, y_labels,
-                                         data.grid(lambda c: c.synthetic), x_title=lb, y_title=la),
-                    group=GROUP, notes=notes, height=height, wide=True),
-        charts.card("crosstab-protected", f"Protected counts: {la} by {lb}", protected_view, group=GROUP,
-                    notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower bound."],
-                    height=height, wide=True),
-        charts.card("crosstab-difference", f"Synthetic minus protected: {la} by {lb}", difference_view,
-                    group=GROUP, notes=notes + ["Only cells with a full protected count are compared."],
-                    height=height, wide=True),
-    ])
+                    children=[synthetic_card, *compared_cards])
 
 
 # --- the page ------------------------------------------------------------------------------------

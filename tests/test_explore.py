@@ -204,6 +204,21 @@ def test_cross_tab_shows_three_grids_and_skips_needless_redraws(service):
     with pytest.raises(PreventUpdate):
         callbacks.render_crosstab(service, {"search": "?_rows=gender&_cols=ageBroad&_view=gender",
                                             "notices": []}, key)
+    # with another filter, cells are longer than the reporting length (2): bounds only
+    content, _ = callbacks.render_crosstab(
+        service, {"search": f"?{MONTHS}=13--24+%281-2+yrs%29&_rows=gender&_cols=ageBroad", "notices": []}, None)
+    words = text(content)
+    assert "No protected counts for these cells" in words and "Synthetic minus protected" not in words
+
+
+def test_cross_tab_cells_compare_each_pair(service):
+    ctx = explore.context(service)
+    data = explore.crosstab_data(ctx, from_search(ctx.codebook, "?gender=Man&_rows=gender&_cols=ageBroad"))
+    assert data.ys == ["Man", "Woman", None] and data.xs == [A39, "48+", None]   # values with records
+    woman = data.cells["Woman", A39]
+    assert (woman.synthetic, woman.protected, woman.status) == (524, 520, "exact")
+    assert data.cells["Man", A39].protected == 101
+    assert data.cells[None, "48+"].synthetic == 60
 
 
 def test_the_page_renders_for_any_address(service):
