@@ -543,7 +543,7 @@ def crosstab(ctx: Context, state: ExploreState):
     if not data.ys or not data.xs:
         return html.P(charts.EMPTY_MESSAGE, className="explore-hint")
     a, b, r = data.rows, data.cols, ctx.reporting_length
-    y_labels = [ctx.label(a, v) for v in data.ys]
+    y_labels = [charts.wrap_label(ctx.label(a, v), 18) for v in data.ys]     # tables turn <br> into spaces
     x_labels = [ctx.label(b, v) for v in data.xs]
     la, lb = ctx.codebook[a].label, ctx.codebook[b].label
 
