@@ -198,7 +198,7 @@ def percent(share: float) -> str:
     return f"{share * 100:.0f} %"
 
 
-def note(c: Comparison, reporting_length: int) -> str:
+def note(c: Comparison, facts: ReleaseFacts) -> str:
     """A few words on where the protected count came from, or why there is none (for tables)."""
     if c.status == EXACT:
         return ""
@@ -208,11 +208,13 @@ def note(c: Comparison, reporting_length: int) -> str:
         return f"at least: {len(c.missing_parts)} of {len(c.parts)} parts suppressed"
     if c.status == BEYOND:
         bound = f"; at most {c.bound:,}" if c.bound is not None else ""
-        return f"longer than the reporting length {reporting_length}{bound}"
+        return f"longer than the reporting length {facts.reporting_length}{bound}"
     if c.status == NO_AGGREGATES:
         return "no protected counts published"
     if len(c.parts) == 1 and c.parts[0].status == SUPPRESSED:
-        return "suppressed: at or below the threshold, or absent"
+        threshold = facts.thresholds.get(len(c.parts[0].items))
+        at = f" ({threshold:,.1f} at length {len(c.parts[0].items)})" if threshold is not None else ""
+        return f"suppressed: at or below the threshold{at}, or absent"
     if len(c.parts) == 1 and c.parts[0].status == UNDERIVABLE:
         return ("not derivable: a count it needs is suppressed" if c.parts[0].unreleased
                 else "not derived here: it needs too many counts")

@@ -211,13 +211,13 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
         return headline("protected count", value, f"the selection is longer than the reporting length "
                                                   f"({ctx.reporting_length}); this is an upper bound")
     if c.protected is None:
-        return headline("protected count", "none", cmp.note(c, ctx.reporting_length))
+        return headline("protected count", "none", cmp.note(c, ctx.comparator.facts))
     prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
     interval = c.interval
     detail = (f"95 % noise interval {interval[0]:,.0f} to {interval[1]:,.0f}" if interval
               else "noise not published for this release")
     if c.status != cmp.EXACT:
-        detail += f" · {cmp.note(c, ctx.reporting_length)}"
+        detail += f" · {cmp.note(c, ctx.comparator.facts)}"
     return headline("protected count", prefix + f"{c.protected:,}", detail)
 
 
@@ -335,7 +335,7 @@ def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
     return charts.data_table(
         [attribute_label, "synthetic", "protected", "difference", "comparability", "note"],
         [[r.label, r.synthetic, protected_cell(r.comparison),
-          _signed(r.comparison.difference), _score(r.comparison), cmp.note(r.comparison, ctx.reporting_length)]
+          _signed(r.comparison.difference), _score(r.comparison), cmp.note(r.comparison, ctx.comparator.facts)]
          for r in rows])
 
 
@@ -416,7 +416,7 @@ def mini_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]
                     scope="row"),
             _mini_bar(r.synthetic, peak, SYNTHETIC_COLOUR, f"{r.synthetic:,}"),
             _mini_bar(r.protected, peak, PROTECTED_COLOUR, protected_text(r.comparison),
-                      cmp.note(r.comparison, ctx.reporting_length) or None),
+                      cmp.note(r.comparison, ctx.comparator.facts) or None),
         ]))
     heading = f"mini-{name}"
     more = []
@@ -548,7 +548,8 @@ def crosstab(ctx: Context, state: ExploreState):
     la, lb = ctx.codebook[a].label, ctx.codebook[b].label
 
     def hover(c: cmp.Comparison) -> str:
-        return protected_text(c) + (f" ({cmp.note(c, r)})" if cmp.note(c, r) else "")
+        why = cmp.note(c, ctx.comparator.facts)
+        return protected_text(c) + (f" ({why})" if why else "")
 
     def whole(c: cmp.Comparison) -> bool:
         return c.status in (cmp.EXACT, cmp.DERIVED)
@@ -597,17 +598,17 @@ def crosstab(ctx: Context, state: ExploreState):
                    f"reporting length ({r}): there are no protected counts to compare, and the synthetic counts "
                    "are the only estimate. Remove a filter to compare, or read the upper bounds the protected "
                    "counts give."),
-            html.Details([html.Summary("Upper bounds from the protected counts"),
-                          html.Div(charts.data_table([f"{la} \\ {lb}"] + x_labels,
-                                                     [[y] + row for y, row in zip(y_labels, data.grid(protected_text))]),
-                                   className="table-scroll")]),
+            html.Details([html.Summary("Upper bounds from the protected counts"), html.Div(
+                charts.data_table([f"{la} \\ {lb}"] + x_labels,
+                                  [[y] + row for y, row in zip(y_labels, data.grid(protected_text))]),
+                className="table-scroll")]),
         ])
         compared_cards = [compared_part]
     else:
         compared_cards = [
             charts.card("crosstab-protected", f"Protected counts: {la} by {lb}", protected_view, group=GROUP,
-                        notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower bound."],
-                        height=height, wide=True),
+                        notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower "
+                                       "bound."], height=height, wide=True),
             charts.card("crosstab-difference", f"Synthetic minus protected: {la} by {lb}", difference_view,
                         group=GROUP, notes=notes + ["Only cells with a full protected count are compared."],
                         height=height, wide=True),

@@ -172,14 +172,15 @@ def test_an_excess_and_a_zero_protected_count():
 
 
 def test_table_notes_say_where_a_count_came_from_or_why_there_is_none(store):
-    notes = {name: cmp.note(compare(store, selection), 2) for name, selection in {
+    facts = cmp.ReleaseFacts.from_release(store.release, store.release_lengths)
+    notes = {name: cmp.note(compare(store, selection), facts) for name, selection in {
         "exact": {AGE: [A39]},
         "suppressed": {AGE: [A48], MONTHS: [M13]},
         "lower": {AGE: [A39, A48], MONTHS: [M13]},
         "beyond": {"gender": ["Woman"], AGE: [A39], MONTHS: [M13]},
         "underivable": {AGE: [A39], MONTHS: [None]},
     }.items()}
-    assert notes == {"exact": "", "suppressed": "suppressed: at or below the threshold, or absent",
+    assert notes == {"exact": "", "suppressed": "suppressed: at or below the threshold (0.0 at length 2), or absent",
                      "lower": "at least: 1 of 2 parts suppressed",
                      "beyond": "longer than the reporting length 2; at most 795",
                      "underivable": "not derivable: a count it needs is suppressed"}
@@ -193,5 +194,5 @@ def test_views_limit_the_subtractions_they_attempt(store):
     comparator = cmp.Comparator.for_store(store).with_max_terms(3)
     c = comparator.compare({AGE: [A39], MONTHS: [None]}, 0)        # needs 1 + 3 counts
     assert c.status == cmp.UNAVAILABLE and c.parts[0].status == cmp.UNDERIVABLE
-    assert cmp.note(c, 2) == "not derived here: it needs too many counts"
+    assert cmp.note(c, comparator.facts) == "not derived here: it needs too many counts"
     assert "more than 3 protected counts" in c.reason
