@@ -1,12 +1,15 @@
 """Request guards and error responses.
 
 * Request bodies are capped (GSD_MAX_BODY_BYTES, 1 MiB by default).
-* A POST to /_dash-update-component must have the shape Dash's renderer sends for a callback the
-  app registered (output, inputs and state matching that callback's declaration, JSON values no
-  deeper than MAX_DEPTH); anything else is answered 400 before Dash parses it.
+* A POST to /_dash-update-component must be shaped as Dash's renderer shapes a call of a
+  server-side callback the app registered: output, inputs and state as declared, wildcards
+  expanded consistently, values of the types Dash's components can hold for the properties in
+  PROPERTY_TYPES, JSON no deeper than MAX_DEPTH. Anything else is answered 400 before Dash
+  parses it (a malformed call used to reach Dash's dispatcher and end as a 500).
 * Errors are answered with a short plain-text message and never with internals: a bad filter is
-  400, an unavailable store 503, an unknown component-suite file 404, and any other exception
-  500, logged with its traceback.
+  400, a callback result that does not fit the outputs the request listed 400, an unknown
+  component-suite file 404, an unavailable store 503, and any other exception 500, logged with
+  its traceback.
 """
 from __future__ import annotations
 
