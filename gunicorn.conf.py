@@ -9,6 +9,7 @@ Every setting can be changed from the environment:
     GSD_WORKERS      worker processes (default 2 x CPU cores)
     GSD_THREADS      threads per worker (default 4)
     GSD_TIMEOUT      seconds a silent worker is given before it is restarted (default 60)
+    GSD_KEEPALIVE    seconds an idle kept-alive connection stays open (default 75)
     GSD_ACCESS_LOG   "-" for an access log on stdout, or a file (default: none)
     GSD_SECRET_KEY   secret signing the CSRF tokens; the same on every host (default: random,
                      shared by this server's workers, with one warning)
@@ -30,7 +31,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GSD_THREADS", "4"))
 timeout = int(os.environ.get("GSD_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# Longer than a load balancer's idle timeout (commonly 60 s), so that the server never closes a
+# kept-alive connection just as the next request arrives on it (a reset the client sees).
+keepalive = int(os.environ.get("GSD_KEEPALIVE", "75"))
 # Each worker opens the store itself, after the fork: DuckDB handles must not cross a fork.
 preload_app = False
 
