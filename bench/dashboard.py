@@ -276,8 +276,10 @@ def explore_values_queries(view: str):
         from components.explore_state import ALL_ATTRIBUTES, ExploreState
 
         ctx = _explore_context(store)
-        explore.value_rows(ctx, ExploreState(flt, view=view),
-                           ctx.codebook.names if view == ALL_ATTRIBUTES else [view])
+        if view == ALL_ATTRIBUTES:
+            explore.value_rows(ctx, ExploreState(flt), ctx.codebook.names, limit=explore.MINI_ROWS)
+        else:
+            explore.value_rows(ctx, ExploreState(flt, view=view), [view])
     return queries
 
 

@@ -76,21 +76,40 @@ class ValueRow:
         return self.comparison.protected
 
 
-def value_rows(ctx: Context, state: ExploreState, names: list[str]) -> dict[str, list[ValueRow]]:
+@dataclass(frozen=True)
+class AttributeValues:
+    rows: list[ValueRow]      # in codebook order, "not recorded" last
+    with_records: int         # values with synthetic records, shown or not
+
+    @property
+    def complete(self) -> bool:
+        return len(self.rows) >= self.with_records
+
+
+def value_rows(ctx: Context, state: ExploreState, names: list[str],
+               limit: int | None = None) -> dict[str, AttributeValues]:
     """For each attribute, each value's synthetic count under the selection's other attributes and
     its comparison with the protected count of (those selections + the value); values with
-    neither a record nor a protected count are left out."""
+    neither a record nor a protected count are left out. With `limit`, an attribute with more
+    values keeps only the `limit` with the most records and the chosen ones (the others are not
+    compared at all)."""
     counts = ctx.service.navigate_counts(state.filter, names)
-    requests = []
+    requests, with_records = [], {}
     for name in names:
+        values = counts[name]
+        with_records[name] = sum(1 for n in values.values() if n)
+        if limit and len(values) > limit + 1:
+            kept = set(sorted((v for v, n in values.items() if n), key=lambda v: -values[v])[:limit])
+            kept.update(state.filter.values(name))
+            values = {v: n for v, n in values.items() if v in kept}
         others = state.filter.without(name).as_dict()
-        requests += [(name, value, {**others, name: [value]}, n) for value, n in counts[name].items()]
+        requests += [(name, value, {**others, name: [value]}, n) for value, n in values.items()]
     comparisons = ctx.view_comparator.compare_many([(selection, n) for _, _, selection, n in requests])
-    out: dict[str, list[ValueRow]] = {name: [] for name in names}
+    rows: dict[str, list[ValueRow]] = {name: [] for name in names}
     for (name, value, _, n), c in zip(requests, comparisons):
         if n or c.protected:
-            out[name].append(ValueRow(name, value, ctx.label(name, value), n, c))
-    return out
+            rows[name].append(ValueRow(name, value, ctx.label(name, value), n, c))
+    return {name: AttributeValues(rows[name], with_records[name]) for name in names}
 
 
 def sort_rows(rows: list[ValueRow], sort: str) -> list[ValueRow]:
@@ -339,12 +358,15 @@ def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
          for r in rows])
 
 
-def _attribute_summary(ctx: Context, label: str, rows: list[ValueRow]) -> str:
+def _attribute_summary(label: str, values: AttributeValues) -> str:
+    rows = values.rows
     if not rows:
         return charts.EMPTY_MESSAGE
     top = max(rows, key=lambda r: r.synthetic)
     compared = [r for r in rows if r.comparison.difference is not None]
-    text = (f"{len(rows)} values of {label.lower()}; most synthetic records: {top.label} ({top.synthetic:,}). "
+    shown = (f"{len(rows)} values of {label.lower()}" if values.complete else
+             f"The {len(rows)} of {values.with_records} values of {label.lower()} with the most records")
+    text = (f"{shown}; most synthetic records: {top.label} ({top.synthetic:,}). "
             f"{len(compared)} of them have a protected count")
     if compared:
         gap = max(compared, key=lambda r: abs(r.comparison.difference))
@@ -361,9 +383,9 @@ def _interval_errors(rows: list[ValueRow]) -> dict:
             "color": "#1b1f24", "thickness": 1.2}
 
 
-def attribute_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]):
+def attribute_card(ctx: Context, state: ExploreState, name: str, values: AttributeValues):
     attribute = ctx.codebook[name]
-    rows = sort_rows(rows, state.sort)
+    rows = sort_rows(values.rows, state.sort)
     drawn = rows
     notes = ["Protected bars carry their 95 % noise interval. A value without a protected count has no "
              "orange bar: its note in the table says why."]
@@ -376,7 +398,7 @@ def attribute_card(ctx: Context, state: ExploreState, name: str, rows: list[Valu
         notes.insert(0, f"Counted under the other filters: the filter on {attribute.label.lower()} "
                         "itself is not applied here, so every value shows.")
     title = f"{attribute.label}: synthetic and protected counts"
-    summary = _attribute_summary(ctx, attribute.label, rows)
+    summary = _attribute_summary(attribute.label, values)
     view = charts.bar_chart(title, [r.label for r in drawn], [
         charts.Series("synthetic records", [r.synthetic for r in drawn], SYNTHETIC_COLOUR),
         charts.Series("protected count", [r.protected or 0 for r in drawn], PROTECTED_COLOUR),
@@ -395,14 +417,10 @@ def _mini_bar(count: int | None, peak: int, colour: str, text: str, title: str |
         "backgroundImage": f"linear-gradient({colour}, {colour})", "backgroundSize": f"{width:.1f}% .45rem"})
 
 
-def mini_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]):
+def mini_card(ctx: Context, state: ExploreState, name: str, values: AttributeValues):
     """One small multiple: an attribute's values as a table with bars (the table is the chart)."""
     attribute = ctx.codebook[name]
-    shown = rows
-    if len(rows) > MINI_ROWS:
-        largest = {id(r) for r in sorted(rows, key=lambda r: -r.synthetic)[:MINI_ROWS]}
-        shown = [r for r in rows if id(r) in largest]
-    shown = sort_rows(shown, state.sort)
+    shown = sort_rows(values.rows, state.sort)
     peak = max([max(r.synthetic, r.protected or 0) for r in shown] + [1])
     chosen = state.filter.values(name)
     body = []
@@ -419,30 +437,25 @@ def mini_card(ctx: Context, state: ExploreState, name: str, rows: list[ValueRow]
                       cmp.note(r.comparison, ctx.comparator.facts) or None),
         ]))
     heading = f"mini-{name}"
-    more = []
-    if len(rows) > len(shown):
-        more.append(html.P(f"The {len(shown)} values with the most synthetic records of {len(rows)}.",
-                           className="mini-note"))
     view_all = replace(state, view=name, notices=())
     return html.Section(className="mini-card", **{"aria-labelledby": heading}, children=[
         html.H3(attribute.label, id=heading, className="mini-title"),
-        html.P(_attribute_summary(ctx, attribute.label, rows), className="mini-summary"),
+        html.P(_attribute_summary(attribute.label, values), className="mini-summary"),
         html.Table(className="mini-table", children=[
             html.Thead(html.Tr([html.Th("value", scope="col"), html.Th("synthetic", scope="col"),
                                 html.Th("protected", scope="col")])),
             html.Tbody(body),
         ]) if body else html.P(charts.EMPTY_MESSAGE),
-        *more,
         dcc.Link(f"Open {attribute.label.lower()} on its own", href=view_all.href(), className="mini-open"),
     ])
 
 
 def attribute_view(ctx: Context, state: ExploreState):
     """The chosen attribute's chart and table, or every attribute as small multiples."""
-    names = ctx.codebook.names if state.view == ALL_ATTRIBUTES else [state.view]
-    rows = value_rows(ctx, state, names)
     if state.view != ALL_ATTRIBUTES:
-        return attribute_card(ctx, state, state.view, rows[state.view])
+        return attribute_card(ctx, state, state.view, value_rows(ctx, state, [state.view])[state.view])
+    names = ctx.codebook.names
+    values = value_rows(ctx, state, names, limit=MINI_ROWS)
     longest = len(state.filter.attributes) + 1
     beyond = ([html.P(f"Adding a value to this selection makes combinations of {longest} attributes, more "
                       f"than the reporting length ({ctx.reporting_length}): no protected counts exist for "
@@ -455,7 +468,7 @@ def attribute_view(ctx: Context, state: ExploreState):
                 "protected count (≥: at least, some parts suppressed; ≤: at most, beyond the reporting "
                 "length). Select a value to filter on it; open an attribute on its own for every note."],
                className="mini-legend"),
-        html.Div([mini_card(ctx, state, name, rows[name]) for name in names], className="mini-grid"),
+        html.Div([mini_card(ctx, state, name, values[name]) for name in names], className="mini-grid"),
     ])
 
 

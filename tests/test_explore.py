@@ -169,7 +169,9 @@ def test_panel_without_filters_compares_the_record_counts(service):
 
 def test_per_attribute_view_sets_each_value_beside_its_protected_count(service):
     state = from_search(service.store().codebook, "?ageBroad=39--47&_view=gender&_sort=synthetic")
-    rows = explore.sort_rows(explore.value_rows(explore.context(service), state, ["gender"])["gender"], state.sort)
+    values = explore.value_rows(explore.context(service), state, ["gender"])["gender"]
+    assert (values.with_records, values.complete) == (2, True)
+    rows = explore.sort_rows(values.rows, state.sort)
     # gender under age 39–47: Woman 524 (protected 520), Man 100 (101), Trans 0 (3),
     # not recorded 0 (derived: 630 − 520 − 101 − 3)
     assert [(r.label, r.synthetic, r.protected, explore.protected_text(r.comparison), r.comparison.status)
@@ -179,6 +181,17 @@ def test_per_attribute_view_sets_each_value_beside_its_protected_count(service):
     words = text(callbacks.render_view(service, state.data()))
     assert "Gender: synthetic and protected counts" in words
     assert "derived by subtraction" in words        # the table alternative's note
+
+
+def test_small_multiples_compare_only_the_values_they_show(service):
+    ctx = explore.context(service)
+    values = explore.value_rows(ctx, from_search(ctx.codebook, ""), ["gender"], limit=1)["gender"]
+    # Woman (554) has the most records; Man (100) and the unrecorded (60) are left out
+    assert [(r.label, r.synthetic) for r in values.rows] == [("Woman", 554)]
+    assert (values.with_records, values.complete) == (3, False)
+    # a chosen value is always shown
+    values = explore.value_rows(ctx, from_search(ctx.codebook, "?gender=Man"), ["gender"], limit=1)["gender"]
+    assert [r.label for r in values.rows] == ["Man", "Woman"]
 
 
 def test_small_multiples_cover_every_attribute(service):
