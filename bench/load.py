@@ -183,7 +183,7 @@ def tree_cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def serve(store: str, workers: int | None) -> tuple[subprocess.Popen, str]:
+def serve(store: str, workers: int | None, log_path: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -191,8 +191,10 @@ def serve(store: str, workers: int | None) -> tuple[subprocess.Popen, str]:
     if workers:
         env["GSD_WORKERS"] = str(workers)
     binary = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    log = open(log_path, "ab")
     process = subprocess.Popen([binary, "-c", os.path.join(ROOT, "gunicorn.conf.py")], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -205,7 +207,8 @@ def serve(store: str, workers: int | None) -> tuple[subprocess.Popen, str]:
             break
         time.sleep(0.2)
     process.terminate()
-    raise SystemExit(f"gunicorn did not serve the store: {process.stderr.read().decode()[-2000:]}")
+    with open(log_path, "rb") as handle:
+        raise SystemExit(f"gunicorn did not serve the store: {handle.read().decode()[-2000:]}")
 
 
 def main(argv=None) -> int:
@@ -214,6 +217,8 @@ def main(argv=None) -> int:
     target.add_argument("--url", help="a running app on a loopback address")
     target.add_argument("--serve", metavar="STORE", help="start gunicorn on this store for the run")
     parser.add_argument("--workers", type=int, help="gunicorn workers with --serve (default: gunicorn.conf.py)")
+    parser.add_argument("--server-log", default=os.path.join(ROOT, "var", "load-server.log"),
+                        help="gunicorn's log with --serve (appended)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60, help="seconds")
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's actions, s")
@@ -227,7 +232,8 @@ def main(argv=None) -> int:
 
     process = None
     if args.serve:
-        process, base = serve(args.serve, args.workers)
+        os.makedirs(os.path.dirname(os.path.abspath(args.server_log)), exist_ok=True)
+        process, base = serve(args.serve, args.workers, args.server_log)
     else:
         base = args.url.rstrip("/")
         if urlsplit(base).hostname not in LOOPBACK:
@@ -257,7 +263,8 @@ def main(argv=None) -> int:
 
     every = [s for values in stats.latencies.values() for s in values]
     report = {
-        "target": base, "clients": args.clients, "duration_s": round(elapsed, 1), "think_s": args.think,
+        "target": base, "server_log": args.server_log if process else None,
+        "clients": args.clients, "duration_s": round(elapsed, 1), "think_s": args.think,
         "pages": pages, "sessions": stats.sessions, "requests": len(every),
         "requests_per_s": round(len(every) / elapsed, 1),
         "errors": sum(stats.errors.values()),

@@ -569,7 +569,9 @@ def crosstab(ctx: Context, state: ExploreState):
 
     compared = data.grid(lambda c: c.difference if whole(c) else None)
     with_count = sum(c.protected is not None for c in data.cells.values())
-    worst = min(((c.score, pair) for pair, c in data.cells.items() if c.score is not None), default=None)
+    # By score only: pairs may hold None ("not recorded"), which does not compare with text.
+    worst = min(((c.score, pair) for pair, c in data.cells.items() if c.score is not None),
+                key=lambda item: item[0], default=None)
     longest = data.others + 2
     protected_view = _grid_view(
         f"Protected counts: {la} by {lb}", x_labels, y_labels, data.grid(lambda c: c.protected),
