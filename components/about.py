@@ -18,17 +18,20 @@ WORDS = {
     "mae": "mean absolute error", "mre": "mean relative error",
     "abs": "absolute", "rel": "relative", "vs": "vs", "sensitive": "sensitive records",
     "synthetic": "synthetic records", "protected": "protected counts", "aggregates": "protected counts",
-    "original": "sensitive records", "n": "number of",
 }
-EXPLANATIONS = {  # keyed by a word the metric's name contains
+EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head noun)
     "suppressed": "Share of the combinations of the first set that are missing from the second.",
     "fabricated": "Combinations in the second set that the first does not have, as a share of the first's.",
     "absolute": "Average difference between the two counts of the same combination, over the combinations both have.",
     "relative": "Average difference between the two counts of a combination, as a share of the first count.",
     "preservation": "How much of a combination's count survives, min(second ÷ first, 1), averaged per count "
                     "bucket [b, 2b): 1 means fully preserved.",
+    "proportional": "Difference between the two counts of a combination as a share of the first, per count "
+                    "bucket [b, 2b).",
+    "retained": "Share of the first set's combinations that the second also has.",
     "expansion": "How many more (or fewer) records the synthetic data has than the sensitive records, in %.",
     "combinations": "How many combinations there are.",
+    "records": "How many records there are.",
 }
 
 
@@ -47,13 +50,17 @@ def unit_of(metric: str) -> str:
 
 
 def _rank(metric: str) -> int:
-    name = humanize(metric).lower()
-    return next((i for i, word in enumerate(EXPLANATIONS) if word in name), len(EXPLANATIONS))
+    order = list(EXPLANATIONS)
+    head = _head(metric)
+    return order.index(head) if head else len(order)
+
+
+def _head(metric: str) -> str | None:
+    return next((w for w in reversed(humanize(metric).lower().split()) if w in EXPLANATIONS), None)
 
 
 def explanation(metric: str) -> str:
-    name = humanize(metric).lower()
-    return next((text for word, text in EXPLANATIONS.items() if word in name), "")
+    return EXPLANATIONS.get(_head(metric), "")
 
 
 def _value(v) -> float | None:
@@ -82,18 +89,20 @@ def quality_cards(quality) -> tuple[list, list]:
             continue
         name = f"q-{len(cards)}"
         if len(by_bucket):
-            lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) or [None]
+            lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) \
+                + ([None] if by_bucket["length"].isna().any() else [])
             buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
             lookup = {(None if l is None else int(l), int(b)): _value(v)
                       for l, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
             series = [charts.Series("all lengths" if l is None else f"length {l}", [lookup.get((l, b)) for b in buckets])
                       for l in lengths]
-            categories = [f"{b:,}–{2 * b - 1:,}" for b in buckets]
+            categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
             summary = (f"{humanize(metric)} by count bucket for {len(lengths)} combination length"
                        f"{'s' if len(lengths) > 1 else ''}; from {charts.fmt_measure(_first(series), unit)} in the "
                        f"smallest bucket to {charts.fmt_measure(_last(series), unit)} in the largest (first length).")
-            view = charts.bar_chart(title, categories, series, category_title="count of the combination",
-                                    value_title=humanize(metric).lower(), counts=False, unit=unit, summary=summary)
+            view = charts.bar_chart(title, categories, series, category_title="count bucket [b, 2b) of the combination",
+                                    value_title=humanize(metric).lower(), counts=False, unit=unit, lines=True,
+                                    summary=summary)
         else:
             lengths = [int(x) for x in by_length["length"]]
             values = [_value(v) for v in by_length["value"]]

@@ -30,6 +30,8 @@ LOW_COUNT = 10
 # Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies;
 # series take them in this order.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+# Line charts also differ by marker, so their series tell apart without colour.
+MARKERS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 NOT_RECORDED_COLOUR = "#9A9A9A"   # neutral grey, outside the palette: never mistaken for a category
 LOW_COUNT_COLOUR = "#E69F00"      # maps: countries with fewer than LOW_COUNT records
 # One hue, light to dark: readable whatever the colour vision, and in greyscale print.
@@ -222,12 +224,13 @@ def _percent(count: int, denominator: int | None) -> float | None:
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *,
               category_title: str = "", value_title: str = "records", stacked: bool = False,
               horizontal: bool = False, denominator: int | None = None, counts: bool = True,
-              unit: str = "", summary: str | None = None) -> ChartView:
+              unit: str = "", lines: bool = False, summary: str | None = None) -> ChartView:
     """Bars, one set per series (grouped, or stacked when `stacked`). With `denominator`, bars
     show percentages of it (the counts stay in the hover text and the table). With
-    `counts=False` the values are measurements in `unit`: no low-count marks."""
+    `counts=False` the values are measurements in `unit` (None where missing): no low-count
+    marks, and with `lines` drawn as lines with distinct markers rather than bars."""
     categories = list(categories)
-    if not categories or not any(any(s.counts) for s in series):
+    if not categories or not any((c or not counts) and c is not None for s in series for c in s.counts):
         return empty_view(title)
     shown = [wrap_label(c) for c in categories] if horizontal else categories
     cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
@@ -240,12 +243,19 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
     traces = []
     for i, s in enumerate(series):
         raw = [int(c) if counts else c for c in s.counts]
+        colour = s.colour or OKABE_ITO[i % len(OKABE_ITO)]
+        if lines and not counts:
+            traces.append({"type": "scatter", "mode": "lines+markers", "name": s.name, "x": shown, "y": raw,
+                           "line": {"color": colour, "width": 2},
+                           "marker": {"color": colour, "size": 8, "symbol": MARKERS[i % len(MARKERS)]},
+                           "hovertemplate": f"%{{x}}<br>{s.name}: {value_format}<extra></extra>"})
+            continue
         low = [counts and 0 < c < LOW_COUNT for c in raw]
         traces.append({
             "type": "bar", "name": s.name, cat_axis: shown,
             value_axis: [_percent(c, denominator) for c in raw] if counts and denominator else raw,
             "orientation": "h" if horizontal else "v", "customdata": raw,
-            "marker": {"color": s.colour or OKABE_ITO[i % len(OKABE_ITO)],
+            "marker": {"color": colour,
                        "line": {"color": "#1b1f24", "width": [1 if x else 0 for x in low]},
                        "pattern": {"shape": ["/" if x else "" for x in low], "fgcolor": "#1b1f24", "solidity": 0.3}},
             "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",

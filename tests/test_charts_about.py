@@ -81,5 +81,12 @@ def test_quality_metrics_are_read_from_the_store_not_a_fixed_list():
     suppressed = cards[1].children[2].figure["data"][0]
     assert suppressed["x"] == ["length 1", "length 2"] and suppressed["y"] == [2.5, 7.5]
     preservation = cards[2].children[2].figure["data"][0]
-    assert preservation["x"] == ["10–19", "20–39"] and preservation["y"] == [0.5, 0.75]
+    assert preservation["x"] == ["≥10", "≥20"] and preservation["y"] == [0.5, 0.75]
+    assert preservation["type"] == "scatter"
+
+
+def test_a_measurement_of_zero_is_still_drawn():
+    view = charts.bar_chart("Fabricated", ["length 1", "length 2"], [charts.Series("fabricated", [0.0, 0.0])],
+                            counts=False, unit="%")
+    assert view.figure["data"][0]["y"] == [0.0, 0.0] and view.summary != charts.EMPTY_MESSAGE
     assert about.quality_cards(quality_frame([])) == ([], [])
