@@ -26,10 +26,15 @@ class RecordCodes:
         self.codebook = codebook
         self.codes = codes
         self.n_records = len(next(iter(codes.values()))) if codes else 0
+        # Each attribute's counts over every record: what an attribute without filters shows.
+        self._totals = {name: self._bincount(name, column) for name, column in codes.items()}
 
     @classmethod
     def load(cls, store) -> "RecordCodes":
         return cls(store.codebook, store.record_codes())
+
+    def _bincount(self, name: str, column: np.ndarray) -> np.ndarray:
+        return np.bincount(column, minlength=len(self.codebook[name].values) + 1)
 
     def _matches(self, name: str, values: Iterable[str | None]) -> np.ndarray:
         attribute = self.codebook[name]
@@ -38,20 +43,24 @@ class RecordCodes:
             wanted[0 if value is None else attribute.values.index(value) + 1] = True
         return wanted[self.codes[name]]
 
-    def _mask(self, flt: Filter, skip: Iterable[str] = ()) -> np.ndarray | None:
-        """Records matching the selection's attributes other than `skip` (None: all records)."""
-        matches = [self._matches(name, values) for name, values in flt.selections if name not in skip]
-        if not matches:
+    @staticmethod
+    def _rows(masks: list[np.ndarray]) -> np.ndarray | None:
+        """The records matching every mask, as indices (gathering by index is several times faster
+        than masking again for each attribute); None when there is no mask: every record."""
+        if not masks:
             return None
-        return np.logical_and.reduce(matches) if len(matches) > 1 else matches[0]
+        return np.flatnonzero(np.logical_and.reduce(masks) if len(masks) > 1 else masks[0])
+
+    def _counts(self, name: str, rows: np.ndarray | None) -> np.ndarray:
+        return self._totals[name] if rows is None else self._bincount(name, self.codes[name].take(rows))
 
     def pair_counts(self, flt: Filter, rows: str, cols: str) -> dict[tuple[str | None, str | None], int]:
         """(value of `rows`, value of `cols`) -> records under the selection's other attributes,
         for the pairs that occur (None = not recorded)."""
-        mask = self._mask(flt, skip=(rows, cols))
+        chosen = self._rows([self._matches(n, v) for n, v in flt.selections if n not in (rows, cols)])
         a, b = self.codes[rows], self.codes[cols]
-        if mask is not None:
-            a, b = a[mask], b[mask]
+        if chosen is not None:
+            a, b = a.take(chosen), b.take(chosen)
         width = len(self.codebook[cols].values) + 1
         counts = np.bincount(a.astype(np.int64) * width + b, minlength=(len(self.codebook[rows].values) + 1) * width)
         decode_a = [None] + list(self.codebook[rows].values)
@@ -62,18 +71,11 @@ class RecordCodes:
         """For each attribute: value -> count of records under the selection's other attributes
         (None = not recorded), every value of the codebook listed, in its order, None last."""
         matches = {name: self._matches(name, values) for name, values in flt.selections}
-        full = self._mask(flt)
+        every = self._rows(list(matches.values()))
         out = {}
         for name in attributes:
-            column = self.codes[name]
-            if name in matches:
-                others = [m for other, m in matches.items() if other != name]
-                mask = (np.logical_and.reduce(others) if len(others) > 1 else others[0]) if others else None
-            else:
-                mask = full
-            if mask is not None:
-                column = column[mask]
-            counts = np.bincount(column, minlength=len(self.codebook[name].values) + 1)
+            rows = self._rows([m for other, m in matches.items() if other != name]) if name in matches else every
+            counts = self._counts(name, rows)
             values = list(self.codebook[name].values)
             out[name] = {v: int(n) for v, n in zip(values + [None], list(counts[1:]) + [counts[0]])}
         return out
