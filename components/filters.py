@@ -133,9 +133,13 @@ def values_from_mapping(ctrls: list[Control], mapping: dict[str, list[str | None
 def from_query(codebook: Codebook, ctrls: list[Control], query: dict[str, list[str]]) -> tuple[dict, dict, list[str]]:
     """(control values, filter mapping, notices) for a parsed query string: what the controls
     can show of it, and a notice for everything left out."""
-    mapping, _, notices = parse_filters(codebook, query, attributes={a.name for c in ctrls for a in c.attributes})
+    shown = {a.name for c in ctrls for a in c.attributes}
+    elsewhere = [k for k in query if k in codebook and k not in shown]     # e.g. set on the Explore page
+    notices = [f"{codebook[k].label} is not a filter on this page and was left out." for k in elsewhere]
+    mapping, _, unknown = parse_filters(codebook, {k: v for k, v in query.items() if k not in elsewhere},
+                                        attributes=shown)
     values, more = values_from_mapping(ctrls, mapping)
-    return values, mapping_from_values(ctrls, values), notices + more
+    return values, mapping_from_values(ctrls, values), notices + unknown + more
 
 
 # --- layout -------------------------------------------------------------------------------------

@@ -60,8 +60,17 @@ def test_what_the_controls_cannot_show_is_reported(service, ctrls):
     assert values["yearOfRegistration"] == [2015, 2015]
     assert mapping["isForcedLabour"] == ["1"] and "isSexualExploit" not in mapping
     assert len(notices) == 4
-    assert any("Martian" in n for n in notices) and any("nope" in n for n in notices)
+    assert any("Martian" in n for n in notices) and any("unknown filter “nope”" in n for n in notices)
     assert any("range" in n for n in notices) and any("one type" in n for n in notices)
+
+
+def test_a_filter_of_another_page_is_named_as_such(service, ctrls):
+    codebook = service.store().codebook
+    assert "isOtherExploit" in codebook
+    _, mapping, notices = filters.from_query(codebook, [c for c in ctrls if c.kind != "flags"],
+                                             {"isOtherExploit": ["1"], "gender": ["Man"]})
+    assert mapping == {"gender": ["Man"]}
+    assert notices == ["Other exploitation is not a filter on this page and was left out."]
 
 
 def test_sync_from_the_address(service, ctrls):
