@@ -7,6 +7,7 @@ components/comparability.py; callbacks/explore.py calls them again when the addr
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from dash import dcc, html
@@ -358,20 +359,24 @@ def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
          for r in rows])
 
 
-def _attribute_summary(label: str, values: AttributeValues) -> str:
-    rows = values.rows
+def _summary(what: str, rows: list[ValueRow], label_of) -> str:
+    """“<what>; most synthetic records: …; n of them have a protected count; the largest gap …”."""
     if not rows:
         return charts.EMPTY_MESSAGE
     top = max(rows, key=lambda r: r.synthetic)
     compared = [r for r in rows if r.comparison.difference is not None]
-    shown = (f"{len(rows)} values of {label.lower()}" if values.complete else
-             f"The {len(rows)} of {values.with_records} values of {label.lower()} with the most records")
-    text = (f"{shown}; most synthetic records: {top.label} ({top.synthetic:,}). "
+    text = (f"{what}; most synthetic records: {label_of(top)} ({top.synthetic:,}). "
             f"{len(compared)} of them have a protected count")
     if compared:
         gap = max(compared, key=lambda r: abs(r.comparison.difference))
-        text += f"; the largest gap is at {gap.label} ({_signed(gap.comparison.difference)})"
+        text += f"; the largest gap is at {label_of(gap)} ({_signed(gap.comparison.difference)})"
     return text + "."
+
+
+def _attribute_summary(label: str, values: AttributeValues) -> str:
+    shown = (f"{len(values.rows)} values of {label.lower()}" if values.complete else
+             f"The {len(values.rows)} of {values.with_records} values of {label.lower()} with the most records")
+    return _summary(shown, values.rows, lambda r: r.label)
 
 
 def _interval_errors(rows: list[ValueRow]) -> dict:
@@ -417,37 +422,73 @@ def _mini_bar(count: int | None, peak: int, colour: str, text: str, title: str |
         "backgroundImage": f"linear-gradient({colour}, {colour})", "backgroundSize": f"{width:.1f}% .45rem"})
 
 
-def mini_card(ctx: Context, state: ExploreState, name: str, values: AttributeValues):
-    """One small multiple: an attribute's values as a table with bars (the table is the chart)."""
-    attribute = ctx.codebook[name]
-    shown = sort_rows(values.rows, state.sort)
+def mini_card(ctx: Context, state: ExploreState, key: str, title: str, rows: list[ValueRow], summary: str,
+              label_of, footer=None):
+    """One small multiple: values as a table with bars (the table is the chart). Each value links
+    to the selection filtered on it (or, when chosen, without it)."""
+    shown = sort_rows(rows, state.sort)
     peak = max([max(r.synthetic, r.protected or 0) for r in shown] + [1])
-    chosen = state.filter.values(name)
     body = []
     for r in shown:
-        selected = r.value in chosen
-        target = (state.without_value(ctx.codebook, name, r.value) if selected
-                  else state.with_values(ctx.codebook, name, [r.value]))
+        selected = r.value in state.filter.values(r.attribute)
+        target = (state.without_value(ctx.codebook, r.attribute, r.value) if selected
+                  else state.with_values(ctx.codebook, r.attribute, [r.value]))
         action = "Remove from the filter" if selected else "Filter on"
+        name = f"{ctx.codebook[r.attribute].label}: {r.label}"
         body.append(html.Tr(className="is-selected" if selected else None, children=[
-            html.Th(dcc.Link(r.label, href=target.href(), title=f"{action} {attribute.label}: {r.label}"),
-                    scope="row"),
+            html.Th(dcc.Link(label_of(r), href=target.href(), title=f"{action} {name}"), scope="row"),
             _mini_bar(r.synthetic, peak, SYNTHETIC_COLOUR, f"{r.synthetic:,}"),
             _mini_bar(r.protected, peak, PROTECTED_COLOUR, protected_text(r.comparison),
                       cmp.note(r.comparison, ctx.comparator.facts) or None),
         ]))
-    heading = f"mini-{name}"
-    view_all = replace(state, view=name, notices=())
-    return html.Section(className="mini-card", **{"aria-labelledby": heading}, children=[
-        html.H3(attribute.label, id=heading, className="mini-title"),
-        html.P(_attribute_summary(attribute.label, values), className="mini-summary"),
+    return html.Section(className="mini-card", **{"aria-labelledby": key}, children=[
+        html.H3(title, id=key, className="mini-title"),
+        html.P(summary, className="mini-summary"),
         html.Table(className="mini-table", children=[
             html.Thead(html.Tr([html.Th("value", scope="col"), html.Th("synthetic", scope="col"),
                                 html.Th("protected", scope="col")])),
             html.Tbody(body),
         ]) if body else html.P(charts.EMPTY_MESSAGE),
-        dcc.Link(f"Open {attribute.label.lower()} on its own", href=view_all.href(), className="mini-open"),
+        footer,
     ])
+
+
+def attribute_mini_card(ctx: Context, state: ExploreState, name: str, values: AttributeValues):
+    label = ctx.codebook[name].label
+    return mini_card(ctx, state, f"mini-{name}", label, values.rows, _attribute_summary(label, values),
+                     lambda r: r.label, dcc.Link(f"Open {label.lower()} on its own", className="mini-open",
+                                                 href=replace(state, view=name, notices=()).href()))
+
+
+def flag_group_card(ctx: Context, state: ExploreState, group: str, names: list[str],
+                    values: dict[str, AttributeValues]):
+    """A group of flags (means of control, recruiter relation …) in one small multiple: each flag
+    set, and "not recorded" only where it is chosen."""
+    rows = [r for n in names for r in values[n].rows if r.value is not None or None in state.filter.values(n)]
+
+    def label_of(r: ValueRow) -> str:
+        return ctx.codebook[r.attribute].label + ("" if r.value is not None else ": not recorded")
+
+    title = group[:1].upper() + group[1:]
+    return mini_card(ctx, state, "mini-group-" + re.sub(r"[^A-Za-z0-9]+", "-", group), title, rows,
+                     _summary(f"{len(names)} flags of {group}", rows, label_of), label_of)
+
+
+def small_multiples(ctx: Context, state: ExploreState, values: dict[str, AttributeValues]) -> list:
+    """A card per attribute, in codebook order, the flags of one group sharing a card."""
+    cards, done = [], set()
+    groups = ctx.codebook.groups()
+    for attribute in ctx.codebook:
+        members = groups[attribute.group]
+        if attribute.name in done:
+            continue
+        if attribute.kind == "flag" and len(members) > 1 and all(a.kind == "flag" for a in members):
+            names = [a.name for a in members]
+            cards.append(flag_group_card(ctx, state, attribute.group, names, values))
+            done.update(names)
+        else:
+            cards.append(attribute_mini_card(ctx, state, attribute.name, values[attribute.name]))
+    return cards
 
 
 def attribute_view(ctx: Context, state: ExploreState):
@@ -468,7 +509,7 @@ def attribute_view(ctx: Context, state: ExploreState):
                 "protected count (≥: at least, some parts suppressed; ≤: at most, beyond the reporting "
                 "length). Select a value to filter on it; open an attribute on its own for every note."],
                className="mini-legend"),
-        html.Div([mini_card(ctx, state, name, values[name]) for name in names], className="mini-grid"),
+        html.Div(small_multiples(ctx, state, values), className="mini-grid"),
     ])
 
 

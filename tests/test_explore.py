@@ -194,6 +194,17 @@ def test_small_multiples_compare_only_the_values_they_show(service):
     assert [r.label for r in values.rows] == ["Man", "Woman"]
 
 
+def test_flags_of_one_group_share_a_small_multiple(tmp_path):
+    path = store_from_rows(tmp_path / "flags.duckdb", rows((4, {"isForcedLabour": "1"}), (3, {"isSexualExploit": "1"}),
+                                                           (2, {"gender": "Man"})),
+                           aggregates={"isForcedLabour:1": 5, "isSexualExploit:1": 3, "gender:Man": 2})
+    service = DataService(path)
+    words = text(callbacks.render_view(service, {"search": "?isForcedLabour=~", "notices": []}))
+    assert "Exploitation type" in words and "2 flags of exploitation type" in words
+    assert "Forced labour: not recorded" in words     # a chosen "not recorded" gets its row
+    assert "Forced labour" in words and "Sexual exploitation" in words
+
+
 def test_small_multiples_cover_every_attribute(service):
     view = callbacks.render_view(service, {"search": "?gender=Woman", "notices": []})
     words = text(view)
