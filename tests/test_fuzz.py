@@ -35,8 +35,11 @@ REDIRECTS = {301, 302, 307, 308}  # werkzeug merging slashes in a path (GET only
 def target(tmp_path_factory):
     from app import create_app
 
-    path = make_demo_store(tmp_path_factory.mktemp("fuzz") / "fuzz.duckdb", rows=3000, seed=21)
-    app = create_app(path)
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = make_demo_store(folder / "fuzz.duckdb", rows=3000, seed=21)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GSD_DOWNLOAD_CACHE", str(folder / "downloads"))
+        app = create_app(path)
     client = DashClient(test_client=app.server.test_client())
     assert client.open("/").status_code == 200
     store = app.server.config["GSD_SERVICE"].store()

@@ -49,7 +49,8 @@ def test_two_instances_share_cached_entries_and_sessions(tmp_path, redis_server,
     from app import create_app
 
     env = {"GSD_CACHE": "redis", "GSD_REDIS_URL": f"redis://127.0.0.1:{redis_server}/0",
-           "GSD_CACHE_PREFIX": PREFIX, "GSD_SECRET_KEY": "one-key-for-every-host"}
+           "GSD_CACHE_PREFIX": PREFIX, "GSD_SECRET_KEY": "one-key-for-every-host",
+           "GSD_DOWNLOAD_CACHE": str(tmp_path / "downloads")}
     ports = [free_port(), free_port()]
     servers = [start_gunicorn(ports[0], {**env, "GSD_STORE": store_copies[0]}, str(tmp_path / "a.log"), workers=2),
                start_gunicorn(ports[1], {**env, "GSD_STORE": store_copies[1]}, str(tmp_path / "b.log"), workers=1)]
@@ -122,7 +123,7 @@ def test_an_unreachable_redis_is_a_cache_miss_not_an_error(tmp_path, store_copie
 
 # --- the load script itself --------------------------------------------------------------------
 
-def test_the_load_script_runs_sessions_without_errors(store_copies):
+def test_the_load_script_runs_sessions_without_errors(store_copies, tmp_path):
     import json
     import subprocess
     import sys
@@ -131,8 +132,10 @@ def test_the_load_script_runs_sessions_without_errors(store_copies):
 
     script = os.path.join(ROOT, "bench", "load.py")
     done = subprocess.run([sys.executable, script, "--serve", store_copies[0], "--workers", "1",
-                           "--clients", "3", "--duration", "6", "--json"],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+                           "--clients", "3", "--duration", "6", "--json",
+                           "--server-log", str(tmp_path / "server.log")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "GSD_DOWNLOAD_CACHE": str(tmp_path / "downloads")})
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["errors"] == 0, report["error_samples"]
     assert {"page", "layout", "dependencies", "callback"} <= set(report["by_kind"])

@@ -19,10 +19,12 @@ def store_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app(store_path):
+def app(store_path, tmp_path_factory):
     from app import create_app
 
-    return create_app(store_path)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GSD_DOWNLOAD_CACHE", str(tmp_path_factory.mktemp("downloads")))
+        return create_app(store_path)
 
 
 @pytest.fixture

@@ -194,3 +194,70 @@ def test_an_unusable_store_is_clear_logged_once_and_recovered_from(tmp_path, sto
     time.sleep(1.1)
     assert_available(client, app, 275)
     assert len(unavailable_log_lines(caplog)) == 2  # one per distinct failure
+
+
+# --- whole-release downloads kept as files ------------------------------------------------------
+
+@pytest.fixture
+def download_app(tmp_path, stores, monkeypatch):
+    from app import create_app
+
+    cache = tmp_path / "downloads"
+    monkeypatch.setenv("GSD_DOWNLOAD_CACHE", str(cache))
+    path = live_copy(tmp_path, stores[200])
+    app = create_app(path)
+    if not any(r.rule.startswith("/download/") for r in app.server.url_map.iter_rules()):
+        pytest.skip("no /download route registered")
+    return app, path, cache
+
+
+def test_whole_release_downloads_are_kept_and_sent_as_files(download_app, stores):
+    app, path, cache = download_app
+    client = app.server.test_client()
+    for kind in ("microdata.csv", "records.parquet", "codebook.md"):
+        made = client.get(f"/download/{kind}")
+        body = made.get_data()  # streamed to the end: now the file is complete
+        kept = client.get(f"/download/{kind}")
+        assert made.status_code == kept.status_code == 200
+        assert kept.get_data() == body and len(body) > 0
+        for header in ("Content-Type", "Content-Disposition", "Cache-Control", "X-Record-Count"):
+            assert kept.headers.get(header) == made.headers.get(header), header
+        assert "Content-Security-Policy" in kept.headers
+        assert kept.headers["Content-Length"] == str(len(body))  # sent as a file now
+    (release,) = os.listdir(cache)
+    assert sorted(os.listdir(cache / release)) == ["codebook.md", "codebook.md.json", "microdata.csv",
+                                                   "microdata.csv.json", "records.parquet", "records.parquet.json"]
+    # Filtered downloads are made each time; odd kinds are never files.
+    assert client.get("/download/records.csv?gender=Man").status_code == 200
+    assert client.get("/download/..%2frecords.csv").status_code in (400, 404)
+    assert sorted(os.listdir(cache / release))[0] == "codebook.md" and len(os.listdir(cache / release)) == 6
+
+    replace_atomically(stores[350], path)  # a new release: new files, the old ones removed
+    time.sleep(1.1)
+    fresh = client.get("/download/microdata.csv")
+    assert fresh.status_code == 200 and fresh.headers["X-Record-Count"] == "350"
+    assert release not in os.listdir(cache) and len(os.listdir(cache)) == 1
+
+
+def test_an_interrupted_download_leaves_no_file(download_app):
+    app, _, cache = download_app
+    response = app.server.test_client().get("/download/microdata.csv", buffered=False)
+    first = next(iter(response.response))
+    assert first
+    response.close()
+    leftovers = [f for _, _, files in os.walk(cache) for f in files]
+    assert leftovers == []
+
+
+def test_an_unwritable_download_cache_only_costs_time(tmp_path, stores, monkeypatch, caplog):
+    from app import create_app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GSD_DOWNLOAD_CACHE", str(blocker / "downloads"))
+    caplog.set_level(logging.WARNING, logger="gsd.downloads")
+    app = create_app(live_copy(tmp_path, stores[200]))
+    client = app.server.test_client()
+    bodies = [client.get("/download/microdata.csv").get_data() for _ in range(2)]
+    assert bodies[0] == bodies[1] and bodies[0]
+    assert len([r for r in caplog.records if r.name == "gsd.downloads"]) == 1
