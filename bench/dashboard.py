@@ -1,7 +1,7 @@
 """Benchmark of the dashboard's callbacks: server time over HTTP beside the raw DuckDB time of
 the queries each one runs.
 
-    python bench/dashboard.py [--store var/gsd-demo.duckdb] [--repeats 3] [--json]
+    python bench/dashboard.py [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
 
 The app is served on 127.0.0.1 (werkzeug, threaded, the configured flask-caching backend). For
 each representative filter, each callback is POSTed to /_dash-update-component as the browser
@@ -441,7 +441,7 @@ def raw_ms(store: Store, case: Case, flt: Filter) -> float:
     return statistics.median(times)
 
 
-def run(store_path: str, repeats: int, cases: list[Case] = None) -> dict:
+def run(store_path: str, repeats: int, cases: list[Case] = None, rounds: int = 1) -> dict:
     cases = cases or CASES
     server = Server(store_path)
     store = Store(store_path)
@@ -452,20 +452,22 @@ def run(store_path: str, repeats: int, cases: list[Case] = None) -> dict:
         for case in cases:
             key = client.output_key(case)
             cold, round_trips, warm, raw = [], [], [], []
-            server.clear_cache()
-            if case.prepare is not None:
-                case.prepare(server)
-            for mapping in mappings:
-                body = as_sent(case.request(store, mapping), key)
-                server_ms, http_ms = client.post(body)
-                cold.append(server_ms)
-                round_trips.append(http_ms)
-                warm.extend(client.post(body)[0] for _ in range(repeats))
-                raw.append(raw_ms(store, case, store.filter(mapping)))
+            for _ in range(rounds):
+                server.clear_cache()
+                if case.prepare is not None:
+                    case.prepare(server)
+                for mapping in mappings:
+                    body = as_sent(case.request(store, mapping), key)
+                    server_ms, http_ms = client.post(body)
+                    cold.append(server_ms)
+                    round_trips.append(http_ms)
+                    warm.extend(client.post(body)[0] for _ in range(repeats))
+                    raw.append(raw_ms(store, case, store.filter(mapping)))
             results.append(summarize(case.name, cold, warm, raw, round_trips))
         return {"store": os.path.relpath(store_path, ROOT) if store_path.startswith(ROOT) else store_path,
-                "records": store.release["synthetic_record_count"], "filters": len(mappings),
-                "cache": os.environ.get("GSD_CACHE", "simple"), "callbacks": results}
+                "records": store.release["synthetic_record_count"], "filters": len(mappings), "rounds": rounds,
+                "cache": os.environ.get("GSD_CACHE", "simple"), "load_average": round(os.getloadavg()[0], 2),
+                "callbacks": results}
     finally:
         store.close()
         server.stop()
@@ -493,7 +495,8 @@ def summarize(name: str, cold: list[float], warm: list[float], raw: list[float],
 
 
 def print_text(report: dict) -> None:
-    print(f"store {report['store']}: {report['records']:,} records; {report['filters']} filters; "
+    print(f"store {report['store']}: {report['records']:,} records; {report['filters']} filters × "
+          f"{report['rounds']} rounds; load average {report['load_average']:.1f}; "
           f"cache {report['cache']}; server times in ms (cold = empty cache, warm = cached; "
           f"http = cold round trip seen by the client)")
     header = f"{'callback':46} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'http p95':>9} {'raw p50':>8} " \
@@ -510,9 +513,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("GSD_STORE", os.path.join(ROOT, "var", "gsd-demo.duckdb")))
     parser.add_argument("--repeats", type=int, default=3, help="warm requests per filter")
+    parser.add_argument("--rounds", type=int, default=2, help="cold passes over the filters (cache emptied before each)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.store, args.repeats)
+    report = run(args.store, args.repeats, rounds=args.rounds)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
