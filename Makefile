@@ -37,6 +37,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 $(SOURCE): | $(VENV)/.runtime
+	@mkdir -p $(dir $@)
 	$(BIN)/python -m synth_engine demo-source --out $@
 
 store: $(STORE)
