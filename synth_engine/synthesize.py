@@ -7,10 +7,11 @@ so everything they output is post-processing of differentially private figures.
 * `sds` — Synthetic Data Showcase's aggregate-seeded sampler (sds-method.md), kept as the
   baseline to measure against: records are grown one item at a time, each draw weighted by a
   protected count, until the single items' budgets are spent.
-* `default` — the project's own (see `synthesize_default`): a large pool of candidate records
-  drawn column by column from conditional distributions estimated from the protected counts,
-  every sub-combination of length <= R checked against the aggregates, then an integer number of
-  copies of each candidate fitted to all protected counts at once.
+* `default` — the project's own (see `synthesize_default` and the comment above
+  `DefaultSettings`): all records are filled one column at a time, each column's values chosen
+  for all records at once so that every protected combination ending in that column is met as
+  closely as possible (weighted L1 of relative errors), never creating a combination of length
+  <= R that the aggregates lack; the number of records is the protected record count.
 """
 from __future__ import annotations
 
@@ -228,34 +229,41 @@ def _records_to_codes(records: list[list[int]], items, n_columns: int) -> np.nda
 
 # --- the project's synthesizer ----------------------------------------------------------------
 #
-# Records are filled in one column at a time, for all records at once. Before column j is
-# filled, records with the same items so far form a group G (g_G records, items S_G). Filling
-# column j decides every protected combination whose last column (in the filling order) is j:
-# the combinations T ∪ {x}, x a value of column j and T ⊆ S_G with |T| <= R - 1. So the counts
-# to fit at column j are indexed by (T, x): the "rows" T are the empty set and the protected
-# combinations of length < R, the "outcomes" x the values of column j plus "missing".
+# The records are filled one column at a time, all records at once. Before column j is filled,
+# records with the same items so far form a group G (g_G records, items S_G). Filling column j
+# decides every protected combination whose last column in the filling order is j: the
+# combinations T ∪ {x} with x a value of column j and T ⊆ S_G, |T| <= R - 1. The counts to fit at
+# column j are therefore indexed by (T, x): the "rows" T are the empty combination and the
+# protected combinations of length < R, the "outcomes" x are the values of column j and "missing".
 #
-# With B the (groups x rows) 0/1 matrix "T ⊆ S_G", everything is a sparse product:
-#   * an outcome x is forbidden for group G when some T ∪ {x}, T ⊆ S_G, is not protected —
-#     so no record ever holds a combination of length <= R outside the aggregates;
-#   * a log-linear model q_G(x) ∝ exp(Σ_{T ⊆ S_G} λ[T, x]) is fitted by damped iterative
-#     scaling so that the expected counts Bᵀ·(g·q) meet the protected counts;
-#   * the expected counts are rounded per group (systematic rounding keeps each group's total);
-#   * an integer repair then moves records of a group from one outcome to another while that
-#     lowers the weighted L1 error Σ w_c·|count_c − protected_c|, w_c = 1 / max(protected_c, 10)
-#     scaled per length; a combination accepts no more moves in its favourable direction than
-#     its error, so every round lowers the error.
-# Counts decided at column j never change afterwards, so the final error of every combination is
-# the error left when its column was filled. Records that end with no item at all are the
-# empty records; the number of records is the protected record count.
+# With B the sparse (groups x rows) 0/1 matrix "T ⊆ S_G", the work is sparse products:
+# * outcome x is forbidden for group G when some T ∪ {x}, T ⊆ S_G, is not protected, so no record
+#   ever holds a combination of length <= R that the aggregates lack;
+# * small columns (few groups x outcomes) are solved exactly as a linear program minimising
+#   Σ w_c·|count_c − protected_c|, w_c = 1 / max(protected_c, 10) scaled per length; larger ones
+#   start from a log-linear model q_G(x) ∝ exp(Σ_{T ⊆ S_G} λ[T, x]) fitted by damped iterative
+#   scaling, rounded per group so each group keeps its number of records;
+# * an integer repair then moves records of a group from one outcome to another, or moves a value
+#   from records of one group to missing records of another (which keeps its 1-count), while that
+#   lowers the weighted error; a combination takes no more units towards its protected count than
+#   its error (a congested one takes a random share), and a round that would raise the error is
+#   undone.
+# Counts decided at column j never change afterwards. The records left with no item at all are
+# the empty records; the number of records is the protected record count.
 
 @dataclass
 class DefaultSettings:
     """Public settings of the default synthesizer (recorded with the release)."""
-    fit_iterations: int = 12          # iterative-scaling rounds per column
-    repair_rounds: int = 40           # at most this many integer-repair rounds per column
+    fit_iterations: int = 6           # at least this many iterative-scaling rounds per column
+    scaling_work: float = 3e7         # ... and more while their cost (nonzeros x outcomes) stays under this
+    repair_rounds: int = 24           # integer-repair rounds per column (at most) ...
+    repair_work: float = 2e8          # ... or more, up to 400, while rounds x nonzeros x outcomes stays under this
+    min_improvement: float = 0.002    # a column's repair stops when two rounds gain less than this share
     relative_floor: float = 10.0      # counts below this weigh as if they were this large
-    length_goals: tuple = (0.01, 0.05, 0.10)   # relative weight of lengths 1, 2, 3 (and beyond: the last)
+    length_goals: tuple = (0.01, 0.05, 0.10)   # weight of lengths 1, 2, 3 ... ∝ 1 / goal
+    lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
+    lp_seconds: float = 1.0           # time limit of one LP (then iterative scaling instead)
+    column_order: str = "cardinality"  # or 'fill', 'flags-first'
 
     def as_dict(self) -> dict:
         out = dict(vars(self))
@@ -264,16 +272,30 @@ class DefaultSettings:
 
 
 class _RowSpace:
-    """Row 0 is the empty combination; then every protected combination of length 1..R-1."""
+    """Row 0 is the empty combination; then every protected combination of length 1..R-1, by
+    length, in key order. Knows each row's items, so a row can be extended by one item."""
 
     def __init__(self, counts, R: int):
+        from synth_engine.evaluate import unpack
+
         self.counts = counts
+        self.R = R
+        self.base = counts.base
         self.start = {0: 0}
         row = 1
         for t in range(1, R):
             self.start[t] = row
             row += len(counts.keys.get(t, ()))
         self.n = row
+        self.length = np.zeros(self.n, dtype=np.int64)
+        self.items = np.full((self.n, max(R - 1, 1)), -1, dtype=np.int64)
+        for t in range(1, R):
+            keys = counts.keys.get(t)
+            if keys is None or len(keys) == 0:
+                continue
+            a = self.start[t]
+            self.length[a:a + len(keys)] = t
+            self.items[a:a + len(keys), :t] = unpack(keys, t, self.base)
 
     def find(self, length: int, keys: np.ndarray) -> np.ndarray:
         if length == 0:
@@ -284,24 +306,24 @@ class _RowSpace:
         at = np.minimum(np.searchsorted(own, keys), len(own) - 1)
         return np.where(own[at] == keys, at + self.start[length], -1)
 
-
-def _index_tuples(size: int, length: int) -> np.ndarray:
-    found = _TUPLES.get((size, length))
-    if found is None:
-        found = np.array(list(itertools.combinations(range(size), length)), dtype=np.intp).reshape(-1, length)
-        _TUPLES[(size, length)] = found
-    return found
-
-
-_TUPLES: dict[tuple[int, int], np.ndarray] = {}
+    def extend(self, rows: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """The row of T ∪ {item} for every row T (of length <= R - 2), or -1 if not protected."""
+        out = np.full(len(rows), -1, dtype=np.int64)
+        lengths = self.length[rows]
+        for t in np.unique(lengths):
+            sel = np.flatnonzero(lengths == t)
+            combo = np.concatenate([self.items[rows[sel], :t], item[sel, None]], axis=1)
+            combo.sort(axis=1)
+            out[sel] = self.find(int(t) + 1, pack(combo, self.base))
+        return out
 
 
 def _column_entries(counts, items, rows: _RowSpace, R: int, settings: DefaultSettings):
-    """Every protected combination as (column of its decided item, row T, outcome, count, weight),
-    once per item of the combination (which one is decided last depends on the order)."""
+    """Per column j: every protected combination holding a value of column j, as (row of the
+    rest T, outcome, protected count, weight)."""
     from synth_engine.evaluate import unpack
 
-    goals = list(settings.length_goals)
+    goals = list(settings.length_goals) or [1.0]
     parts = []
     for k in range(1, R + 1):
         keys = counts.keys.get(k)
@@ -314,32 +336,44 @@ def _column_entries(counts, items, rows: _RowSpace, R: int, settings: DefaultSet
         weight = 1.0 / (np.maximum(target, settings.relative_floor) * goal * n_big)
         for pos in range(k):
             item = combos[:, pos]
-            rest = np.delete(combos, pos, axis=1)
-            row = rows.find(k - 1, pack(rest, counts.base)) if k > 1 else np.zeros(len(item), np.int64)
+            if k > 1:
+                row = rows.find(k - 1, pack(np.delete(combos, pos, axis=1), counts.base))
+            else:
+                row = np.zeros(len(item), np.int64)
             ok = row >= 0
             parts.append((items.column_of[item][ok], row[ok], items.code_of[item][ok] - 1,
-                          target[ok], weight[ok], np.full(int(ok.sum()), k)))
-    cols, rws, outs, tgs, wts, lens = (np.concatenate(p) for p in zip(*parts))
+                          target[ok], weight[ok]))
+    n_columns = len(items.codebook)
+    if not parts:
+        empty = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) * 2
+        return [empty for _ in range(n_columns)]
+    cols, rws, outs, tgs, wts = (np.concatenate(p) for p in zip(*parts))
     order = np.argsort(cols, kind="stable")
-    bounds = np.searchsorted(cols[order], np.arange(len(items.codebook) + 1))
-    return [(rws[order[a:b]], outs[order[a:b]], tgs[order[a:b]], wts[order[a:b]], lens[order[a:b]])
+    bounds = np.searchsorted(cols[order], np.arange(n_columns + 1))
+    return [(rws[order[a:b]], outs[order[a:b]].astype(np.int64), tgs[order[a:b]], wts[order[a:b]])
             for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _column_order(items, counts) -> list[int]:
-    """Columns with many values first (cheap while records hold few items), then by fill."""
+def _column_order(items, counts, how: str = "cardinality") -> list[int]:
+    """The filling order: 'cardinality' puts columns with many values first (cheap while records
+    hold few items), then by fill; 'fill' goes by the number of records with a value."""
     sizes = np.diff(items.offsets)
     single = np.zeros(items.n_items)
     if 1 in counts.keys and len(counts.keys[1]):
         single[counts.keys[1]] = counts.counts[1]
     filled = np.bincount(items.column_of, weights=single, minlength=len(sizes))
+    if how == "fill":
+        return sorted(range(len(sizes)), key=lambda j: (-filled[j], j))
+    if how == "flags-first":
+        return sorted(range(len(sizes)), key=lambda j: (sizes[j], -filled[j], j))
     return sorted(range(len(sizes)), key=lambda j: (-sizes[j], -filled[j], j))
 
 
 def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator,
                        settings: DefaultSettings | None = None, progress=None) -> SynthesisResult:
-    """The project's synthesizer: column-by-column fit of all protected counts (see above)."""
+    """The project's synthesizer: a column-by-column fit of all protected counts (see above)."""
     import time
+    from scipy import sparse
 
     settings = settings or DefaultSettings()
     progress = progress or _no_progress
@@ -349,23 +383,23 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
     counts = aggregate_counts(aggregates)
     rows = _RowSpace(counts, R)
     entries = _column_entries(counts, items, rows, R, settings)
-    order = _column_order(items, counts)
+    order = _column_order(items, counts, settings.column_order)
     n = int(max(aggregates.record_count, 0))
     state = np.full((n, n_columns), -1, dtype=np.int32)      # item ids, -1 = missing
     group = np.zeros(n, dtype=np.int64)                       # records with the same items so far
-    group_items = np.full((1 if n else 0, n_columns), -1, dtype=np.int32)
+    B = sparse.csr_matrix((np.ones(1), (np.zeros(1, np.int64), np.zeros(1, np.int64))), shape=(1, rows.n))
     stats = {"columns": []}
     done = 0
     for step, j in enumerate(order):
         clock = time.perf_counter()
-        column = _fill_column(j, state, group, group_items, entries[j], rows, items, R, settings, rng)
+        outcome, column = _fill_column(j, group, B, entries[j], rows, items, settings, rng)
+        V = int(items.offsets[j + 1] - items.offsets[j])
+        present = outcome < V
+        state[present, j] = (items.offsets[j] + outcome[present]).astype(np.int32)
+        if step + 1 < n_columns:
+            group, B = _next_groups(group, outcome, V, B, rows, items.offsets[j])
         column["seconds"] = time.perf_counter() - clock
         stats["columns"].append(column)
-        # regroup: the new groups are (old group, outcome of column j)
-        outcome = state[:, j].astype(np.int64) + 1
-        combined = group * (int(items.n_items) + 1) + outcome
-        unique, first, group = np.unique(combined, return_index=True, return_inverse=True)
-        group_items = state[first]
         share = int(100 * (step + 1) / n_columns) - done
         if share > 0:
             progress(share)
@@ -378,185 +412,343 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
     return SynthesisResult(codes, "default", settings.as_dict(), stats)
 
 
-def _subset_matrix(group_items: np.ndarray, rows: _RowSpace, R: int, base: int):
-    """B: (groups x rows) CSR, B[G, T] = 1 for every T ⊆ S_G with |T| <= R - 1."""
+def _next_groups(group, outcome, V, B, rows: _RowSpace, offset):
+    """The groups after a column is filled, (old group, outcome), and their subset matrix: a new
+    group keeps its parent's subsets T and, if it took a value x, adds T ∪ {x} for |T| <= R - 2."""
     from scipy import sparse
 
-    present = group_items >= 0
-    size = present.sum(axis=1)
-    big = np.iinfo(np.int32).max
-    packed = np.sort(np.where(present, group_items, big), axis=1)
-    g_parts, r_parts = [], []
-    for s in np.unique(size):
-        gs = np.flatnonzero(size == s)
-        its = packed[gs, :s].astype(np.int64)
-        for t in range(0, min(R - 1, int(s)) + 1):
-            if t == 0:
-                found = np.zeros((len(gs), 1), dtype=np.int64)
-            else:
-                tuples = _index_tuples(int(s), t)
-                keys = np.zeros((len(gs), len(tuples)), dtype=np.int64)
-                for c in range(t):
-                    keys = keys * base + its[:, tuples[:, c]]
-                found = rows.find(t, keys)
-            g_idx = np.repeat(gs, found.shape[1])
-            flat = found.ravel()
-            ok = flat >= 0
-            g_parts.append(g_idx[ok])
-            r_parts.append(flat[ok])
-    g_all = np.concatenate(g_parts)
-    r_all = np.concatenate(r_parts)
-    active, r_local = np.unique(r_all, return_inverse=True)
-    B = sparse.csr_matrix((np.ones(len(g_all), dtype=np.float64), (g_all, r_local)),
-                          shape=(len(group_items), len(active)))
-    return B, active
+    V1 = V + 1
+    combined = group * V1 + outcome
+    unique, new_group = np.unique(combined, return_inverse=True)
+    parent, x = np.divmod(unique, V1)
+    indptr, indices = B.indptr, B.indices
+    k_parent = np.diff(indptr)
+    short = rows.length[indices] <= rows.R - 2
+    n_short = np.add.reduceat(short.astype(np.int64), indptr[:-1]) if len(indices) else np.zeros(len(k_parent), np.int64)
+    n_short[k_parent == 0] = 0
+    k_copy = k_parent[parent]
+    k_ext = np.where(x < V, n_short[parent], 0)
+    k_new = k_copy + k_ext
+    new_indptr = np.concatenate([[0], np.cumsum(k_new)])
+    new_indices = np.empty(int(new_indptr[-1]), dtype=np.int64)
+    # copies of the parents' rows
+    child = np.repeat(np.arange(len(parent)), k_copy)
+    within = np.arange(len(child)) - np.repeat(np.cumsum(k_copy) - k_copy, k_copy)
+    new_indices[new_indptr[child] + within] = indices[indptr[parent[child]] + within]
+    # extensions by the new item
+    takers = np.flatnonzero(k_ext > 0)
+    if len(takers):
+        short_pos = np.flatnonzero(short)
+        short_owner = np.repeat(np.arange(len(k_parent)), n_short)   # short positions are in row order
+        first_short = np.concatenate([[0], np.cumsum(n_short)])
+        kk = k_ext[takers]
+        child = np.repeat(takers, kk)
+        within = np.arange(len(child)) - np.repeat(np.cumsum(kk) - kk, kk)
+        source = short_pos[first_short[parent[child]] + within]
+        extended = rows.extend(indices[source], offset + x[child])
+        if np.any(extended < 0):
+            raise AssertionError("a record took a value whose combinations are not all protected")
+        new_indices[new_indptr[child] + k_copy[child] + within] = extended
+        del short_owner
+    data = np.ones(len(new_indices), dtype=np.float64)
+    return new_group.astype(np.int64), sparse.csr_matrix((data, new_indices, new_indptr), shape=(len(parent), rows.n))
 
 
-def _fill_column(j, state, group, group_items, column_entries, rows, items, R, settings, rng):
-    """Decide column j of every record (see the comment above `DefaultSettings`)."""
-    n_groups = len(group_items)
+def _fill_column(j, group, B, column_entries, rows: _RowSpace, items, settings, rng):
+    """Decide column j of every record; returns the outcome of each record (V = missing)."""
+    n_groups = B.shape[0]
     V = int(items.offsets[j + 1] - items.offsets[j])
-    V1 = V + 1                                   # outcome V = missing
+    V1 = V + 1
     g = np.bincount(group, minlength=n_groups).astype(np.float64)
-    B, active = _subset_matrix(group_items, rows, R, items_base(items, R))
-    n_active = len(active)
-    e_rows, e_out, e_target, e_weight, _e_len = column_entries
-    local = np.searchsorted(active, e_rows)
-    local = np.minimum(local, max(n_active - 1, 0))
-    use = (n_active > 0) & (active[local] == e_rows) if n_active else np.zeros(len(e_rows), bool)
-    target = np.zeros((n_active, V1))
-    weight = np.zeros((n_active, V1))
-    target[local[use], e_out[use]] = e_target[use]
-    weight[local[use], e_out[use]] = e_weight[use]
-    allowed = target > 0
+    e_rows, e_out, e_target, e_weight = column_entries
+    target = np.zeros((rows.n, V1))
+    weight = np.zeros((rows.n, V1))
+    target[e_rows, e_out] = e_target
+    weight[e_rows, e_out] = e_weight
+    fit = target > 0
+    allowed = fit.copy()
     allowed[:, V] = True
-    forbidden = (B @ (~allowed).astype(np.float64)) > 0.5        # (groups x V1)
-    BT = B.T.tocsr()
-    # --- iterative scaling of the log-linear model
-    K = np.asarray(B.sum(axis=1)).ravel()
-    mean_k = (BT @ (g * K)) / np.maximum(BT @ g, 1e-12)
+    forbidden = (B @ (~allowed).astype(np.float64)) > 0.5        # (groups x outcomes)
+    used = np.zeros(rows.n, dtype=bool)
+    used[B.indices] = True
+    fit &= used[:, None]
+    counts = None
+    method = "lp"
+    if int((~forbidden).sum()) <= settings.lp_max_cells:
+        counts = _lp_counts(B, g, target, weight, fit, forbidden, rng, settings.lp_seconds)
+    if counts is None:
+        method = "scaling"
+        iterations = int(min(300, max(settings.fit_iterations, settings.scaling_work / max(B.nnz * V1, 1))))
+        counts = _scaled_counts(B, g, target, weight, fit, forbidden, iterations, rng)
+    error_start = _column_error(B, counts, target, weight, fit)
+    rounds = _repair_column(B, counts, target, weight, fit, forbidden, settings, rng)
+    error_end = _column_error(B, counts, target, weight, fit)
+    # hand the outcomes to the records, in random order within each group
+    order = np.lexsort((rng.random(len(group)), group))
+    outcome = np.empty(len(group), dtype=np.int64)
+    outcome[order] = np.repeat(np.tile(np.arange(V1), n_groups), counts.ravel())
+    return outcome, {"column": items.codebook.attributes[j].name, "groups": int(n_groups),
+                     "subsets": int(B.nnz), "method": method, "error_start": error_start,
+                     "error_end": error_end, "repair_rounds": rounds}
+
+
+def _column_error(B, counts, target, weight, fit) -> float:
+    current = B.T @ counts.astype(np.float64)
+    return float(np.sum((weight * np.abs(current - target))[fit]))
+
+
+def _round_per_group(values: np.ndarray, g: np.ndarray, forbidden: np.ndarray, rng) -> np.ndarray:
+    """Integer counts per group from fractional ones, keeping each group's total (systematic
+    rounding with a random start)."""
+    n_groups = len(g)
+    cumulative = np.cumsum(values, axis=1)
+    cumulative[:, -1] = g
+    whole = np.minimum(np.floor(cumulative + rng.random(n_groups)[:, None]), g[:, None])
+    counts = np.diff(np.concatenate([np.zeros((n_groups, 1)), whole], axis=1), axis=1)
+    counts = np.rint(np.maximum(counts, 0)).astype(np.int64)
+    counts[forbidden] = 0
+    counts[:, -1] += g.astype(np.int64) - counts.sum(axis=1)
+    return counts
+
+
+def _lp_counts(B, g, target, weight, fit, forbidden, rng, time_limit=2.0):
+    """Outcome counts per group minimising Σ w·|count − protected| exactly (HiGHS), rounded per
+    group (a vertex solution has few fractional counts). None if the solver fails."""
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    n_groups, V1 = forbidden.shape
+    cell_g, cell_x = np.nonzero(~forbidden)                   # variables n[G, x]
+    n_vars = len(cell_g)
+    fit_t, fit_x = np.nonzero(fit)                            # fitted combinations (T, x)
+    n_fit = len(fit_t)
+    fit_index = np.full(B.shape[1] * V1, -1, dtype=np.int64)
+    fit_index[fit_t * V1 + fit_x] = np.arange(n_fit)
+    var_rep, t_rows = _expand_rows(B, cell_g)
+    constraint = fit_index[t_rows * V1 + cell_x[var_rep]]
+    use = constraint >= 0
+    a_rows = np.concatenate([constraint[use], np.arange(n_fit), np.arange(n_fit), n_fit + cell_g])
+    a_cols = np.concatenate([var_rep[use], n_vars + np.arange(n_fit), n_vars + n_fit + np.arange(n_fit),
+                             np.arange(n_vars)])
+    a_vals = np.concatenate([np.ones(int(use.sum())), -np.ones(n_fit), np.ones(n_fit), np.ones(n_vars)])
+    A = sparse.csr_matrix((a_vals, (a_rows, a_cols)), shape=(n_fit + n_groups, n_vars + 2 * n_fit))
+    b = np.concatenate([target[fit_t, fit_x], g])
+    w = weight[fit_t, fit_x]
+    c = np.concatenate([np.zeros(n_vars), w, w])
+    try:
+        result = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs",
+                         options={"time_limit": time_limit})
+    except ValueError:
+        return None
+    if result.status != 0 or result.x is None:
+        return None
+    values = np.zeros((n_groups, V1))
+    values[cell_g, cell_x] = np.maximum(result.x[:n_vars], 0.0)
+    return _round_per_group(values, g, forbidden, rng)
+
+
+def _scaled_counts(B, g, target, weight, fit, forbidden, iterations, rng):
+    """Outcome counts per group from a log-linear model fitted by damped iterative scaling."""
+    n_groups, V1 = forbidden.shape
+    BT = B.T
+    K = np.diff(B.indptr).astype(np.float64)
+    reach = BT @ g
+    mean_k = (BT @ (g * K)) / np.maximum(reach, 1e-12)
     step = 1.0 / np.maximum(mean_k, 1.0)
-    lam = np.zeros((n_active, V1))
-    fit = allowed.copy()
-    fit[:, V] = False
+    lam = np.zeros((B.shape[1], V1))
     log_target = np.log(np.where(fit, target, 1.0))
-    q = None
-    for _ in range(max(settings.fit_iterations, 1)):
+
+    def distribution():
         logits = B @ lam
         logits[forbidden] = -np.inf
         logits -= logits.max(axis=1, keepdims=True)
         q = np.exp(logits)
         q /= q.sum(axis=1, keepdims=True)
+        return q
+
+    for _ in range(max(iterations, 0)):
+        q = distribution()
         expected = BT @ (g[:, None] * q)
         ok = fit & (expected > 1e-9)
         lam[ok] += (step[:, None] * (log_target - np.log(np.maximum(expected, 1e-12))))[ok]
-    logits = B @ lam
-    logits[forbidden] = -np.inf
-    logits -= logits.max(axis=1, keepdims=True)
-    q = np.exp(logits)
-    q /= q.sum(axis=1, keepdims=True)
-    continuous_error = float(np.sum((weight * np.abs(BT @ (g[:, None] * q) - target))[fit]))
-    # --- systematic rounding per group
-    cumulative = np.cumsum(g[:, None] * q, axis=1)
-    cumulative[:, -1] = g
-    shift = rng.random(n_groups)[:, None]
-    whole = np.floor(cumulative + shift)
-    whole = np.minimum(whole, g[:, None])
-    counts = np.diff(np.concatenate([np.zeros((n_groups, 1)), whole], axis=1), axis=1)
-    counts = np.rint(counts).astype(np.int64)
-    # --- integer repair
-    error_before = _column_error(BT, counts, target, weight, fit)
-    rounds = _repair_column(B, BT, counts, target, weight, fit, forbidden, settings.repair_rounds, rng)
-    error_after = _column_error(BT, counts, target, weight, fit)
-    # --- hand the outcomes to the records, in random order within each group
-    order = np.lexsort((rng.random(len(group)), group))
-    outcome = np.repeat(np.tile(np.arange(V1), n_groups), counts.ravel())
-    values = np.full(len(group), -1, dtype=np.int32)
-    chosen = outcome < V
-    values[order[chosen]] = (items.offsets[j] + outcome[chosen]).astype(np.int32)
-    state[:, j] = values
-    return {"column": items.codebook.attributes[j].name, "groups": int(n_groups), "rows": int(n_active),
-            "subsets": int(B.nnz), "error_continuous": continuous_error, "error_rounded": error_before, "error_repaired": error_after,
-            "repair_rounds": rounds}
+    return _round_per_group(g[:, None] * distribution(), g, forbidden, rng)
 
 
-def items_base(items, R):
-    from synth_engine.evaluate import key_base
-    return key_base(items, R)
-
-
-def _column_error(BT, counts, target, weight, fit) -> float:
-    current = BT @ counts.astype(np.float64)
-    return float(np.sum((weight * np.abs(current - target))[fit]))
-
-
-def _repair_column(B, BT, counts, target, weight, fit, forbidden, rounds, rng) -> int:
-    """Greedy integer repair of one column's outcome counts per group (in place)."""
-    n_groups, V1 = counts.shape
+def _expand_rows(B, groups):
+    """(index into `groups`, row) for every row T of every listed group (B's CSR rows)."""
     indptr, indices = B.indptr, B.indices
-    K = np.diff(indptr)
-    done = 0
-    for done in range(1, rounds + 1):
-        error = BT @ counts.astype(np.float64) - target
-        error[~fit] = 0.0
-        w = np.where(fit, weight, 0.0)
-        up = w * np.where(error >= 0, 1.0, -1.0)           # change of the error per +1
+    k = np.diff(indptr)[groups]
+    owner = np.repeat(np.arange(len(groups)), k)
+    start = np.repeat(indptr[groups], k)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(k) - k, k)
+    return owner, indices[start + offset]
+
+
+def _repair_column(B, counts, target, weight, fit, forbidden, settings, rng) -> int:
+    """Greedy integer repair of one column's outcome counts per group (in place); returns the
+    number of rounds. Even rounds move records within a group (u -> v, the best pair per group),
+    odd rounds relocate values between groups (see the comment above `DefaultSettings`)."""
+    n_groups, V1 = counts.shape
+    V = V1 - 1
+    BT = B.T
+    all_groups = np.arange(n_groups)
+    w = np.where(fit, weight, 0.0)
+    current = BT @ counts.astype(np.float64)
+    objective = float(np.sum((w * np.abs(current - target))[fit]))
+    stalled = 0
+    strict = False
+    rounds = 0
+    max_rounds = int(min(400, max(settings.repair_rounds, settings.repair_work / max(B.nnz * V1, 1))))
+    for rounds in range(1, max_rounds + 1):
+        error = np.where(fit, current - target, 0.0)
+        up = w * np.where(error >= 0, 1.0, -1.0)           # change of the weighted error per +1
         down = w * np.where(error <= 0, 1.0, -1.0)         # per -1
         add_gain = B @ up
         add_gain[forbidden] = np.inf
         remove_gain = B @ down
         remove_gain[counts <= 0] = np.inf
-        v = add_gain.argmin(axis=1)
-        masked = remove_gain.copy()
-        masked[np.arange(n_groups), v] = np.inf
-        u = masked.argmin(axis=1)
-        gain = add_gain[np.arange(n_groups), v] + masked[np.arange(n_groups), u]
-        movers = np.flatnonzero(gain < -1e-12)
-        if len(movers) == 0:
+        if rounds % 2 == 1 or V == 0:
+            moves = _single_moves(add_gain, remove_gain, counts, all_groups)
+        else:
+            moves = _relocations(add_gain, remove_gain, up[0], down[0], counts, V)
+        if moves is None:
+            if rounds % 2 == 0 or V == 0:
+                stalled += 1
+                if stalled >= 2:
+                    break
+            continue
+        part_move, part_group, part_out, part_sign, units, gains = moves
+        units = _limit_units(B, counts, moves, error, fit, rng, strict, relocation=not (rounds % 2 == 1 or V == 0))
+        take = units > 0
+        if not take.any():
+            stalled += 1
+            if stalled >= 2:
+                break
+            continue
+        delta = part_sign * units[part_move]
+        flat_cells = part_group * V1 + part_out
+        change = np.rint(np.bincount(flat_cells, weights=delta, minlength=counts.size)).astype(np.int64)
+        counts += change.reshape(counts.shape)
+        new_current = BT @ counts.astype(np.float64)
+        new_objective = float(np.sum((w * np.abs(new_current - target))[fit]))
+        if new_objective > objective + 1e-12:                 # congestion overshot: undo
+            counts -= change.reshape(counts.shape)
+            strict = True
+            continue
+        strict = False
+        gained = objective - new_objective
+        current, objective = new_current, new_objective
+        stalled = stalled + 1 if gained < settings.min_improvement * max(objective, 1e-12) else 0
+        if stalled >= 2:
             break
-        mv, mu = v[movers], u[movers]
-        # the combinations each move touches: (T, v) up and (T, u) down for T ⊆ S_G
-        k = K[movers]
-        move_of = np.repeat(np.arange(len(movers)), k)
-        start = np.repeat(indptr[movers], k)
-        offset = np.arange(len(move_of)) - np.repeat(np.cumsum(k) - k, k)
-        t_rows = indices[start + offset]
-        up_err = error[t_rows, mv[move_of]]
-        down_err = error[t_rows, mu[move_of]]
-        up_fit = fit[t_rows, mv[move_of]]
-        down_fit = fit[t_rows, mu[move_of]]
-        help_up = up_fit & (up_err < 0)
-        help_down = down_fit & (down_err > 0)
-        # units: at most the group's count at u and each helped combination's error
-        units = counts[movers, mu].astype(np.float64)
-        cap = np.full(len(move_of), np.inf)
-        cap[help_up] = -up_err[help_up]
-        cap[help_down] = np.minimum(cap[help_down], down_err[help_down])
-        per_move_cap = np.full(len(movers), np.inf)
-        np.minimum.at(per_move_cap, move_of, cap)
-        units = np.maximum(np.minimum(units, per_move_cap), 1.0)
-        # capacity: per helped combination, moves in order of gain until its error is used up
-        priority = np.empty(len(movers), dtype=np.int64)
-        priority[np.argsort(gain[movers], kind="stable")] = np.arange(len(movers))
-        cells = np.concatenate([(t_rows * V1 + mv[move_of])[help_up], (t_rows * V1 + mu[move_of])[help_down]])
-        cell_move = np.concatenate([move_of[help_up], move_of[help_down]])
-        capacity = np.concatenate([-up_err[help_up], down_err[help_down]])
-        ordering = np.lexsort((priority[cell_move], cells))
-        cells, cell_move, capacity = cells[ordering], cell_move[ordering], capacity[ordering]
-        demand = units[cell_move]
-        running = np.cumsum(demand)
-        first = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
-        base_sum = np.repeat(running[first] - demand[first], np.diff(np.r_[first, len(cells)]))
-        over = (running - base_sum) > capacity + 1e-9
-        rejected = np.zeros(len(movers), dtype=bool)
-        rejected[cell_move[over]] = True
-        keep = ~rejected
-        if not keep.any():
-            break
-        gm, vm, um, un = movers[keep], mv[keep], mu[keep], units[keep].astype(np.int64)
-        np.add.at(counts, (gm, vm), un)
-        np.add.at(counts, (gm, um), -un)
-    return done
+    return rounds
+
+
+def _single_moves(add_gain, remove_gain, counts, all_groups):
+    """The best (u -> v) per group, when it lowers the error."""
+    v = add_gain.argmin(axis=1)
+    masked = remove_gain.copy()
+    masked[all_groups, v] = np.inf
+    u = masked.argmin(axis=1)
+    gain = add_gain[all_groups, v] + masked[all_groups, u]
+    movers = np.flatnonzero(gain < -1e-12)
+    if len(movers) == 0:
+        return None
+    n = len(movers)
+    idx = np.arange(n)
+    return (np.concatenate([idx, idx]), np.concatenate([movers, movers]),
+            np.concatenate([v[movers], u[movers]]), np.concatenate([np.ones(n), -np.ones(n)]),
+            counts[movers, u[movers]].astype(np.float64), gain[movers])
+
+
+def _relocations(add_gain, remove_gain, up_empty, down_empty, counts, V):
+    """Value v leaves one record of group G1 (which becomes missing) for a missing record of
+    group G2; scored without the empty row T = ∅, whose count (the 1-count of v) does not change."""
+    give = remove_gain[:, :V] - down_empty[None, :V]
+    receive = add_gain[:, :V] - up_empty[None, :V]
+    d_group, d_value = np.nonzero((counts[:, :V] > 0) & np.isfinite(give))
+    t_group, t_value = np.nonzero((counts[:, V:] > 0) & np.isfinite(receive))
+    g1, g2, value, gain = _pair_up(d_group, d_value, give[d_group, d_value],
+                                   t_group, t_value, receive[t_group, t_value])
+    keep = (gain < -1e-12) & (g1 != g2)
+    g1, g2, value, gain = g1[keep], g2[keep], value[keep], gain[keep]
+    if len(g1) == 0:
+        return None
+    n = len(g1)
+    idx = np.arange(n)
+    missing = np.full(n, V)
+    return (np.concatenate([idx, idx, idx, idx]), np.concatenate([g1, g1, g2, g2]),
+            np.concatenate([value, missing, value, missing]),
+            np.concatenate([-np.ones(n), np.ones(n), np.ones(n), -np.ones(n)]),
+            np.ones(n), gain)
+
+
+def _limit_units(B, counts, moves, error, fit, rng, strict, relocation):
+    """How many units each move may make (0 = not this round): no group gives more records than
+    it has, and a combination takes no more units towards its protected count than its error;
+    where more is asked, a random share of the moves (or, after an overshoot, none) go ahead."""
+    part_move, part_group, part_out, part_sign, units, _gains = moves
+    n_moves = len(units)
+    n_parts = len(part_group)
+    blocks = n_parts // max(n_moves, 1)
+    V1 = error.shape[1]
+    units = units.copy()
+    # the combinations (T, outcome) of every part; "helpful" ones move towards the protected count
+    owner, t_rows = _expand_rows(B, part_group)
+    starts = np.concatenate([[0], np.cumsum(np.diff(B.indptr)[part_group])[:-1]])
+    cells = t_rows * V1 + part_out[owner]
+    cell_err = error.ravel()[cells]
+    helps = fit.ravel()[cells] & (cell_err * part_sign[owner] < 0)
+    if relocation:          # the two halves share the empty row (the 1-count does not change)
+        helps &= t_rows != 0
+    cap = np.abs(cell_err)
+    limit = np.minimum.reduceat(np.where(helps, cap, np.inf), starts)
+    per_move = limit.reshape(blocks, n_moves).min(axis=0)
+    units = np.maximum(np.minimum(units, per_move), 1.0)
+    units[~np.isfinite(units)] = 1.0
+    # congestion: more units asked of a combination than its error
+    asked_units = units[part_move[owner]]
+    demand = np.bincount(cells[helps], weights=asked_units[helps], minlength=error.size)
+    over = helps & (demand[cells] > cap + 1e-9)
+    if over.any():
+        ratio = np.ones(len(cells))
+        ratio[over] = cap[over] / demand[cells[over]]
+        share = np.minimum.reduceat(ratio, starts).reshape(blocks, n_moves).min(axis=0)
+        if strict:
+            units[share < 1.0] = 0.0
+        else:
+            units[rng.random(n_moves) > share] = 0.0
+    # no group may give more records of an outcome than it has
+    giving = part_sign < 0
+    cell = part_group[giving] * V1 + part_out[giving]
+    asked = np.bincount(cell, weights=units[part_move[giving]], minlength=counts.size)
+    overdrawn = asked[cell] > counts.ravel()[cell] + 1e-9
+    if overdrawn.any():
+        units[part_move[giving][overdrawn]] = 0.0
+    return units
+
+
+def _pair_up(d_group, d_value, d_score, t_group, t_value, t_score):
+    """Pair donors and takers of the same value, best with best: the i-th best donor of v with
+    the i-th best taker of v. Returns (donor group, taker group, value, pair score)."""
+    if len(d_group) == 0 or len(t_group) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, np.zeros(0)
+    d_order = np.lexsort((d_score, d_value))
+    t_order = np.lexsort((t_score, t_value))
+    d_group, d_value, d_score = d_group[d_order], d_value[d_order], d_score[d_order]
+    t_group, t_value, t_score = t_group[t_order], t_value[t_order], t_score[t_order]
+    n_values = int(max(d_value.max(), t_value.max())) + 1
+    d_count = np.bincount(d_value, minlength=n_values)
+    t_count = np.bincount(t_value, minlength=n_values)
+    d_start = np.cumsum(d_count) - d_count
+    t_start = np.cumsum(t_count) - t_count
+    take = np.minimum(d_count, t_count)
+    value = np.repeat(np.arange(n_values), take)
+    rank = np.arange(len(value)) - np.repeat(np.cumsum(take) - take, take)
+    di = d_start[value] + rank
+    ti = t_start[value] + rank
+    return d_group[di], t_group[ti], value, d_score[di] + t_score[ti]
 
 
 def _items_to_codes(item_matrix: np.ndarray, items) -> np.ndarray:
