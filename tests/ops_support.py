@@ -179,17 +179,6 @@ class DashClient:
                                  headers=headers, timeout=30)
 
 
-def text_of(response) -> str:
-    """The body of a requests or a Flask test response, as text."""
-    if hasattr(response, "get_data"):
-        return response.get_data(as_text=True)
-    return response.text
-
-
-def status_of(response) -> int:
-    return response.status_code
-
-
 # --- callback bodies, shaped as Dash's renderer shapes them ----------------------------------
 
 def declared_outputs(key: str) -> list[tuple[str, str]]:
