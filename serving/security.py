@@ -1,7 +1,9 @@
 """Response headers, the Content-Security-Policy, CSRF protection and the secret key.
 
 CSP: everything from the app's own origin; inline scripts only by the sha256 hashes of exactly
-the inline scripts in the index page Dash renders (computed once, at install); no framing.
+the inline scripts in the index page Dash renders (computed once, at install); inline styles
+(see STYLE_SOURCES); data: and blob: images for plotly's PNG export; no plugins, no <base>, no
+framing.
 
 CSRF: Dash's renderer copies the cookie named `csrf_token_name` into the header named
 `csrf_header_name` on every request it makes (Dash itself checks nothing on the server). The
