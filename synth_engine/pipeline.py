@@ -151,12 +151,19 @@ class BuildResult:
     timings: dict = field(default_factory=dict)
 
 
-class _Stages:
-    """One tqdm bar per stage on stderr, and the time each stage took."""
+PROGRESS_ENVIRONMENT = "GSD_PROGRESS"   # "1": progress bars even when stderr is not a terminal
 
-    def __init__(self, enabled: bool = True, stream=None):
-        self.enabled = enabled
+
+class _Stages:
+    """One tqdm bar per stage on stderr (when it is a terminal, or GSD_PROGRESS=1), and the time
+    each stage took."""
+
+    def __init__(self, enabled: bool | None = None, stream=None):
         self.stream = stream or sys.stderr
+        if enabled is None:
+            forced = os.environ.get(PROGRESS_ENVIRONMENT) == "1"
+            enabled = forced or bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = enabled
         self.timings: dict[str, float] = {}
 
     def run(self, name: str, function, *args, with_progress: bool = False, **kwargs):
@@ -177,8 +184,11 @@ class _Stages:
         return result
 
 
-def build(args: argparse.Namespace, show_progress: bool = True) -> BuildResult:
+def build(args: argparse.Namespace, show_progress: bool | None = None) -> BuildResult:
     """Run every stage; nothing is written unless every stage succeeds."""
+    from synth_engine import privacy
+
+    privacy.privacy_parameters_from_args(args, 1)      # bad flags fail before any work
     stages = _Stages(enabled=show_progress)
     rng = make_rng(args.seed)
     dataset = stages.run("load", load, args.input)
@@ -229,8 +239,11 @@ def summary(result: BuildResult) -> str:
 
 
 def run_build(args: argparse.Namespace) -> None:
-    if not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-        raise InputError(f"{args.out}: the folder does not exist")
+    for path, what in ((args.out, "--out"), (getattr(args, "private_report", None), "--private-report")):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise InputError(f"{path}: the folder of {what} does not exist")
+    if args.private_report and os.path.abspath(args.private_report) == os.path.abspath(args.out):
+        raise InputError("--private-report and --out name the same file")
     result = build(args)
     print(summary(result), file=sys.stderr)
     if getattr(args, "private_report", None):

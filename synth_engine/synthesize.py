@@ -259,8 +259,9 @@ class DefaultSettings:
     repair_rounds: int = 24           # integer-repair rounds per column (at most) ...
     repair_work: float = 2e8          # ... or more, up to 400, while rounds x nonzeros x outcomes stays under this
     min_improvement: float = 0.002    # a column's repair stops when two rounds gain less than this share
-    relative_floor: float = 10.0      # counts below this weigh as if they were this large
-    length_goals: tuple = (0.01, 0.05, 0.10)   # weight of lengths 1, 2, 3 ... ∝ 1 / goal
+    relative_floor: float = 10.0      # counts below this weigh as if they were this large ...
+    small_weight: float = 0.1         # ... times this (they are not what the quality figures count)
+    length_goals: tuple = (0.005, 0.05, 0.10)  # weight of lengths 1, 2, 3 ... ∝ 1 / goal
     lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
     lp_seconds: float = 1.0           # time limit of one LP (then iterative scaling instead)
     column_order: str = "cardinality"  # or 'fill', 'flags-first'
@@ -334,6 +335,7 @@ def _column_entries(counts, items, rows: _RowSpace, R: int, settings: DefaultSet
         goal = goals[min(k, len(goals)) - 1]
         n_big = max(int(np.count_nonzero(target >= settings.relative_floor)), 1)
         weight = 1.0 / (np.maximum(target, settings.relative_floor) * goal * n_big)
+        weight[target < settings.relative_floor] *= settings.small_weight
         for pos in range(k):
             item = combos[:, pos]
             if k > 1:
