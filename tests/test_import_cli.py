@@ -170,6 +170,10 @@ def test_bad_aggregates(ctdc_csv, tmp_path, aggregates, message):
     assert not out.exists()
 
 
+def _writing(folder):
+    return any(n.endswith(".tmp") for n in os.listdir(folder))
+
+
 def _snapshot(path):
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -189,10 +193,10 @@ def test_an_interrupted_write_leaves_the_old_store(ctdc_csv, tmp_path, how):
     write(big, CTDC_HEADER_2024 + "\n" + row * 400_000)
     proc = subprocess.Popen([sys.executable, "-m", "synth_engine", "import-release", "--microdata", big,
                              "--out", out, "--name", "new"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
-        time.sleep(0.02)
-    assert any(n.endswith(".tmp") for n in os.listdir(tmp_path)), "the writer never started"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not _writing(tmp_path):
+        time.sleep(0.01)
+    assert proc.poll() is None and _writing(tmp_path), f"the writer never started: {proc.stderr.read()[-500:]}"
     proc.send_signal(how)
     proc.wait(timeout=60)
     assert proc.returncode != 0
