@@ -1,4 +1,4 @@
-"""Shared fixtures: small stores, a live server on loopback, and Debian's chromium for Playwright."""
+"""Shared fixtures: a live server on loopback, and Debian's chromium for Playwright."""
 from __future__ import annotations
 
 import os
@@ -52,25 +52,3 @@ def serve():
     yield start
     for server in servers:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def demo_csv(tmp_path_factory):
-    """20,000 demonstration records (stand-ins, not real people)."""
-    from synth_engine.demo_source import write_demo_source
-
-    path = tmp_path_factory.mktemp("demo") / "demo-source.csv"
-    write_demo_source(path, rows=20_000, seed=7)
-    return str(path)
-
-
-@pytest.fixture(scope="session")
-def demo_store(tmp_path_factory, demo_csv):
-    """A store built by the engine from the 20,000 demonstration records (seeded)."""
-    from synth_engine.__main__ import main
-
-    path = tmp_path_factory.mktemp("store") / "demo.duckdb"
-    code = main(["build", "--input", demo_csv, "--out", str(path), "--seed", "3", "--demonstration",
-                 "--name", "Test demonstration release"])
-    assert code == 0
-    return str(path)
