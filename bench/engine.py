@@ -10,8 +10,15 @@ and fabricated % / suppressed % (protected vs true, SDS's definitions). Both run
 so their figures should agree within the noise; pac-synth's noise is unseeded, so --repeats
 shows the spread.
 
+Synthesis (skip with --no-synthesis): on the same sample, our two synthesizers (`default` and
+`sds`, from our aggregates) and pac-synth's `fit` + `sample` with use_synthetic_counts False and
+True (from its own aggregates). Each synthetic set is compared with the protected counts it was
+made from and with the true counts (SDS's evaluation: mean relative error over counts >= 10,
+mean absolute error, suppressed / fabricated %, preservation, record expansion), and timed; the
+ratio pac-synth (fit + sample) / ours (aggregate + synthesize) is reported per engine.
+
 The script is made of small steps (load_sample, true_counts, run_ours, run_pacsynth,
-compare_release, report, print_text) so that synthesis can be added beside the aggregates.
+compare_release, run_synthesis, run_pacsynth_synthesis, compare_synthesis, report, print_text).
 """
 from __future__ import annotations
 
@@ -132,10 +139,11 @@ def run_ours(dataset: Dataset, params: PrivacyParameters, seed: int, trace_memor
         tracemalloc.stop()
     return {"seconds": seconds, "peak_mb": peak / 2**20 if peak is not None else None,
             "record_count": aggregates.record_count, "release": ours_release(aggregates),
-            "sensitivities": {p.length: p.sensitivity for p in aggregates.lengths}}
+            "sensitivities": {p.length: p.sensitivity for p in aggregates.lengths},
+            "aggregates": aggregates}
 
 
-def pacsynth_parameters(params: PrivacyParameters):
+def pacsynth_parameters(params: PrivacyParameters, use_synthetic_counts: bool = False):
     import pacsynth
 
     accuracy = {
@@ -154,7 +162,8 @@ def pacsynth_parameters(params: PrivacyParameters):
                .epsilon(float(params.epsilon))
                .percentile_percentage(params.percentile_percentage)
                .percentile_epsilon_proportion(params.percentile_epsilon_proportion)
-               .number_of_records_epsilon_proportion(params.number_of_records_epsilon_proportion))
+               .number_of_records_epsilon_proportion(params.number_of_records_epsilon_proportion)
+               .use_synthetic_counts(use_synthetic_counts))
     if params.delta is not None:
         builder = builder.delta(params.delta)
     if params.accuracy_mode == "custom":
@@ -183,6 +192,93 @@ def run_pacsynth(dataset: Dataset, params: PrivacyParameters, sensitive_zeros=()
     items = ItemSpace(dataset.codebook)
     return {"seconds": seconds, "record_count": synthesizer.get_dp_number_of_records(),
             "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items)}
+
+
+# --- synthesis -----------------------------------------------------------------------------------
+
+SYNTHESIS_FIGURES = ("mean_relative_error", "mean_absolute_error", "suppressed_pct", "fabricated_pct",
+                     "fabricated_of_target_pct", "mean_preservation", "combinations", "target_combinations")
+
+
+def run_synthesis(aggregates, name: str, seed: int) -> dict:
+    """One of our synthesizers on our aggregates: the synthetic codes and the time taken."""
+    from synth_engine.synthesize import synthesize
+
+    start = time.perf_counter()
+    result = synthesize(aggregates, name, np.random.default_rng(seed))
+    return {"seconds": time.perf_counter() - start, "codes": result.codes}
+
+
+def _frame_codes(frame, dataset: Dataset) -> np.ndarray:
+    """pac-synth's synthetic records (strings, '' = missing) as our codes."""
+    columns = []
+    for attribute in dataset.codebook:
+        values = frame[attribute.name].astype(str).str.strip().replace("", None)
+        codes = pd_categorical_codes(values, attribute.values)
+        columns.append(codes)
+    return np.column_stack(columns).astype(np.uint16) if columns else np.zeros((len(frame), 0), np.uint16)
+
+
+def pd_categorical_codes(values, categories) -> np.ndarray:
+    import pandas as pd
+
+    return (pd.Categorical(values, categories=list(categories)).codes + 1).astype(np.int32)
+
+
+def run_pacsynth_synthesis(dataset: Dataset, params: PrivacyParameters, use_synthetic_counts: bool,
+                           sensitive_zeros=()) -> dict:
+    """pac-synth's fit + sample (aggregate-seeded) with use_synthetic_counts as given."""
+    import pacsynth
+    import pandas as pd
+
+    frame = pacsynth_frame(dataset)
+    data = pacsynth.Dataset.from_data_frame(frame, sensitive_zeros=list(sensitive_zeros))
+    parameters = pacsynth_parameters(params, use_synthetic_counts=use_synthetic_counts)
+    synthesizer = pacsynth.DpAggregateSeededSynthesizer(parameters)
+    start = time.perf_counter()
+    synthesizer.fit(data)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    raw = synthesizer.sample()
+    sample_seconds = time.perf_counter() - start
+    synthetic = pd.DataFrame(raw[1:], columns=raw[0])
+    items = ItemSpace(dataset.codebook)
+    return {"fit_seconds": fit_seconds, "sample_seconds": sample_seconds,
+            "seconds": fit_seconds + sample_seconds,
+            "record_count": synthesizer.get_dp_number_of_records(),
+            "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items),
+            "codes": _frame_codes(synthetic, dataset)}
+
+
+def _counts_of(release: Release, base: int, n_records: int):
+    from synth_engine.evaluate import CombinationCounts
+
+    return CombinationCounts(base, {k: v[0] for k, v in release.items()}, {k: v[1] for k, v in release.items()},
+                             int(n_records))
+
+
+def compare_synthesis(codes: np.ndarray, dataset: Dataset, protected: Release, protected_records: int,
+                      truth: Release, max_length: int) -> dict:
+    """Synthetic counts against the protected counts they were made from, and against the true
+    counts (SDS's evaluation, see synth_engine.evaluate)."""
+    from synth_engine.evaluate import combination_incidence, compare, count_combinations
+
+    items = ItemSpace(dataset.codebook)
+    synthetic = count_combinations(codes, items, max_length)
+    protected_counts = _counts_of(protected, synthetic.base, protected_records)
+    true_counts = _counts_of(truth, synthetic.base, dataset.n_records)
+    vs_protected = compare(protected_counts, synthetic)
+    vs_true = compare(true_counts, synthetic)
+    _, outside = combination_incidence(codes, items, protected_counts, max_length)
+
+    def pick(figures):
+        return {"lengths": {k: {m: f[m] for m in SYNTHESIS_FIGURES} for k, f in figures["lengths"].items()},
+                "overall": figures["overall"], "records": figures["records"],
+                "buckets": [b for b in figures["buckets"] if b["length"] is None]}
+
+    return {"records": int(len(codes)), "protected_records": int(protected_records),
+            "records_with_fabrication_pct": 100.0 * float(np.mean(outside > 0)) if len(codes) else 0.0,
+            "vs_protected": pick(vs_protected), "vs_true": pick(vs_true)}
 
 
 # --- metrics -------------------------------------------------------------------------------------
@@ -234,14 +330,18 @@ def _summary(runs: list[dict]) -> dict:
 
 
 def report(rows: int, seed: int, params: PrivacyParameters, repeats: int = 1, source: str | None = None,
-           with_pacsynth: bool = True) -> dict:
+           with_pacsynth: bool = True, with_synthesis: bool = True) -> dict:
     start = time.perf_counter()
     dataset = load_sample(rows, seed, source)
     load_seconds = time.perf_counter() - start
     truth = true_counts(dataset, params.reporting_length)
     ours, peers = [], []
+    first_aggregates = None
     for i in range(repeats):
         run = run_ours(dataset, params, seed + i)
+        aggregates = run.pop("aggregates")
+        if first_aggregates is None:
+            first_aggregates = (aggregates, run["release"], run["seconds"])
         run["metrics"] = compare_release(truth, run.pop("release"))
         ours.append(run)
         if with_pacsynth:
@@ -259,7 +359,35 @@ def report(rows: int, seed: int, params: PrivacyParameters, repeats: int = 1, so
     if with_pacsynth:
         result["pacsynth"] = _summary(peers)
         result["time_ratio"] = result["ours"]["seconds"] / result["pacsynth"]["seconds"]
+    if with_synthesis:
+        result["synthesis"] = synthesis_report(dataset, params, truth, first_aggregates, seed, with_pacsynth)
     return result
+
+
+def synthesis_report(dataset: Dataset, params: PrivacyParameters, truth: Release, ours, seed: int,
+                     with_pacsynth: bool) -> dict:
+    """Our synthesizers (from our aggregates) and pac-synth's fit + sample, timed and compared."""
+    aggregates, release, aggregate_seconds = ours
+    R = params.reporting_length
+    engines = {}
+    for name in ("default", "sds"):
+        run = run_synthesis(aggregates, name, seed)
+        engines[name] = {"synthesis_seconds": run["seconds"],
+                         "seconds": aggregate_seconds + run["seconds"],
+                         **compare_synthesis(run["codes"], dataset, release, aggregates.record_count, truth, R)}
+    if with_pacsynth:
+        for counts in (False, True):
+            run = run_pacsynth_synthesis(dataset, params, counts)
+            engines[f"pacsynth_synthetic_counts_{str(counts).lower()}"] = {
+                "fit_seconds": run["fit_seconds"], "sample_seconds": run["sample_seconds"],
+                "seconds": run["seconds"],
+                **compare_synthesis(run["codes"], dataset, run["release"], run["record_count"], truth, R)}
+    out = {"engines": engines}
+    if with_pacsynth:
+        out["speedup"] = {f"{peer} / {ours_name}": engines[peer]["seconds"] / engines[ours_name]["seconds"]
+                          for peer in engines if peer.startswith("pacsynth")
+                          for ours_name in ("default", "sds")}
+    return out
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -291,6 +419,23 @@ def print_text(result: dict) -> None:
                   f"{m['fabricated_pct']:>8.2f} {m['suppressed_pct']:>8.2f}")
 
 
+def print_synthesis(synthesis: dict) -> None:
+    print("\nsynthesis (seconds: aggregate + synthesize for ours, fit + sample for pac-synth)")
+    print(f"{'engine':>32} {'seconds':>8} {'records':>8} {'protected':>9}  "
+          "MRE vs protected (k=1..R)   MRE vs true (k=1..R)   fabricated % vs protected")
+    def row(figures, metric, spec):
+        return " ".join(format(figures[k][metric], spec) for k in sorted(figures))
+
+    for name, e in synthesis["engines"].items():
+        vp = e["vs_protected"]["lengths"]
+        vt = e["vs_true"]["lengths"]
+        print(f"{name:>32} {e['seconds']:>8.1f} {e['records']:>8} {e['protected_records']:>9}  "
+              f"{row(vp, 'mean_relative_error', '.3f'):>24}   {row(vt, 'mean_relative_error', '.3f'):>20}   "
+              f"{row(vp, 'fabricated_pct', '.2f')}")
+    for label, ratio in synthesis.get("speedup", {}).items():
+        print(f"time {label}: {ratio:.1f}x")
+
+
 def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -309,16 +454,20 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--source", help="a records CSV to sample instead of the demonstration source")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each engine (pac-synth is unseeded)")
-    parser.add_argument("--no-pacsynth", action="store_true", help="time our stage only")
+    parser.add_argument("--no-pacsynth", action="store_true", help="time our stages only")
+    parser.add_argument("--no-synthesis", action="store_true", help="compare the aggregates only")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     privacy.add_privacy_arguments(parser)
     args = parser.parse_args(argv)
     params = privacy.privacy_parameters_from_args(args, args.rows)
-    result = report(args.rows, args.seed, params, args.repeats, args.source, not args.no_pacsynth)
+    result = report(args.rows, args.seed, params, args.repeats, args.source, not args.no_pacsynth,
+                    not args.no_synthesis)
     if args.json:
         print(json.dumps(_jsonable(result), sort_keys=True))
     else:
         print_text(result)
+        if "synthesis" in result:
+            print_synthesis(result["synthesis"])
     return 0
 
 

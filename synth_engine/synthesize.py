@@ -247,7 +247,10 @@ def _records_to_codes(records: list[list[int]], items, n_columns: int) -> np.nda
 #   from records of one group to missing records of another (which keeps its 1-count), while that
 #   lowers the weighted error; a combination takes no more units towards its protected count than
 #   its error (a congested one takes a random share), and a round that would raise the error is
-#   undone.
+#   undone;
+# * last, each value's 1-count is brought to its protected count by the cheapest additions or
+#   removals (so, like SDS's sampler, the synthetic 1-counts are the protected ones wherever the
+#   aggregates leave a record free to take the value).
 # Counts decided at column j never change afterwards. The records left with no item at all are
 # the empty records; the number of records is the protected record count.
 
@@ -255,13 +258,14 @@ def _records_to_codes(records: list[list[int]], items, n_columns: int) -> np.nda
 class DefaultSettings:
     """Public settings of the default synthesizer (recorded with the release)."""
     fit_iterations: int = 6           # at least this many iterative-scaling rounds per column
-    scaling_work: float = 3e7         # ... and more while their cost (nonzeros x outcomes) stays under this
+    scaling_work: float = 1.5e7       # ... and more while their cost (nonzeros x outcomes) stays under this
     repair_rounds: int = 24           # integer-repair rounds per column (at most) ...
     repair_work: float = 2e8          # ... or more, up to 400, while rounds x nonzeros x outcomes stays under this
-    min_improvement: float = 0.002    # a column's repair stops when two rounds gain less than this share
+    min_improvement: float = 0.0005   # a column's repair stops when two rounds gain less than this share
+    moves_per_round: float = 0.05     # at most this share of the groups move in one round
     relative_floor: float = 10.0      # counts below this weigh as if they were this large ...
     small_weight: float = 0.1         # ... times this (they are not what the quality figures count)
-    length_goals: tuple = (0.005, 0.05, 0.10)  # weight of lengths 1, 2, 3 ... ∝ 1 / goal
+    length_goals: tuple = (0.01, 0.05, 0.10)   # weight of lengths 1, 2, 3 ... ∝ 1 / goal
     lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
     lp_seconds: float = 1.0           # time limit of one LP (then iterative scaling instead)
     column_order: str = "cardinality"  # or 'fill', 'flags-first'
@@ -484,6 +488,7 @@ def _fill_column(j, group, B, column_entries, rows: _RowSpace, items, settings, 
         counts = _scaled_counts(B, g, target, weight, fit, forbidden, iterations, rng)
     error_start = _column_error(B, counts, target, weight, fit)
     rounds = _repair_column(B, counts, target, weight, fit, forbidden, settings, rng)
+    _meet_single_counts(B, counts, target, weight, fit, forbidden)
     error_end = _column_error(B, counts, target, weight, fit)
     # hand the outcomes to the records, in random order within each group
     order = np.lexsort((rng.random(len(group)), group))
@@ -588,62 +593,127 @@ def _expand_rows(B, groups):
 
 def _repair_column(B, counts, target, weight, fit, forbidden, settings, rng) -> int:
     """Greedy integer repair of one column's outcome counts per group (in place); returns the
-    number of rounds. Even rounds move records within a group (u -> v, the best pair per group),
-    odd rounds relocate values between groups (see the comment above `DefaultSettings`)."""
+    number of rounds. Odd rounds move records within a group (u -> v, the best pair per group),
+    even rounds relocate values between groups (see the comment above `DefaultSettings`).
+    The counts of the combinations and the gains of the moves are updated incrementally: a round
+    touches only the groups that moved and the combinations whose error changed sign."""
     n_groups, V1 = counts.shape
     V = V1 - 1
-    BT = B.T
+    by_row = B.tocsc()
     all_groups = np.arange(n_groups)
     w = np.where(fit, weight, 0.0)
-    current = BT @ counts.astype(np.float64)
-    objective = float(np.sum((w * np.abs(current - target))[fit]))
+    current = B.T @ counts.astype(np.float64)
+    error = np.where(fit, current - target, 0.0)
+    up = w * np.where(error >= 0, 1.0, -1.0)           # change of the weighted error per +1
+    down = w * np.where(error <= 0, 1.0, -1.0)         # per -1
+    add_raw = B @ up
+    remove_raw = B @ down
+    objective = float(np.sum(w * np.abs(error)))
     stalled = 0
     strict = False
     rounds = 0
     max_rounds = int(min(400, max(settings.repair_rounds, settings.repair_work / max(B.nnz * V1, 1))))
     for rounds in range(1, max_rounds + 1):
-        error = np.where(fit, current - target, 0.0)
-        up = w * np.where(error >= 0, 1.0, -1.0)           # change of the weighted error per +1
-        down = w * np.where(error <= 0, 1.0, -1.0)         # per -1
-        add_gain = B @ up
+        add_gain = add_raw.copy()
         add_gain[forbidden] = np.inf
-        remove_gain = B @ down
+        remove_gain = remove_raw.copy()
         remove_gain[counts <= 0] = np.inf
-        if rounds % 2 == 1 or V == 0:
-            moves = _single_moves(add_gain, remove_gain, counts, all_groups)
-        else:
+        relocation = not (rounds % 2 == 1 or V == 0)
+        if relocation:
             moves = _relocations(add_gain, remove_gain, up[0], down[0], counts, V)
+        else:
+            moves = _single_moves(add_gain, remove_gain, counts, all_groups)
         if moves is None:
-            if rounds % 2 == 0 or V == 0:
+            if relocation or V == 0:
                 stalled += 1
                 if stalled >= 2:
                     break
             continue
-        part_move, part_group, part_out, part_sign, units, gains = moves
-        units = _limit_units(B, counts, moves, error, fit, rng, strict, relocation=not (rounds % 2 == 1 or V == 0))
-        take = units > 0
-        if not take.any():
+        moves = _best_moves(moves, settings.moves_per_round, n_groups)
+        part_move, part_group, part_out, part_sign, _units, _gains = moves
+        units = _limit_units(B, counts, moves, error, fit, rng, strict, relocation)
+        if not (units > 0).any():
             stalled += 1
             if stalled >= 2:
                 break
             continue
         delta = part_sign * units[part_move]
-        flat_cells = part_group * V1 + part_out
-        change = np.rint(np.bincount(flat_cells, weights=delta, minlength=counts.size)).astype(np.int64)
-        counts += change.reshape(counts.shape)
-        new_current = BT @ counts.astype(np.float64)
-        new_objective = float(np.sum((w * np.abs(new_current - target))[fit]))
-        if new_objective > objective + 1e-12:                 # congestion overshot: undo
-            counts -= change.reshape(counts.shape)
+        keep = delta != 0
+        moved = np.unique(part_group[keep])
+        local = np.searchsorted(moved, part_group[keep])
+        change = np.zeros((len(moved), V1))
+        np.add.at(change, (local, part_out[keep]), delta[keep])
+        new_current = current + B[moved].T @ change
+        new_error = np.where(fit, new_current - target, 0.0)
+        new_objective = float(np.sum(w * np.abs(new_error)))
+        if new_objective > objective + 1e-12:                 # congestion overshot: try again, strictly
             strict = True
             continue
+        counts[moved] += np.rint(change).astype(np.int64)
         strict = False
+        new_up = w * np.where(new_error >= 0, 1.0, -1.0)
+        new_down = w * np.where(new_error <= 0, 1.0, -1.0)
+        flipped = np.flatnonzero(((new_up != up) | (new_down != down)).any(axis=1))
+        if len(flipped):
+            columns = by_row[:, flipped]
+            add_raw += columns @ (new_up[flipped] - up[flipped])
+            remove_raw += columns @ (new_down[flipped] - down[flipped])
         gained = objective - new_objective
-        current, objective = new_current, new_objective
+        current, error, up, down, objective = new_current, new_error, new_up, new_down, new_objective
         stalled = stalled + 1 if gained < settings.min_improvement * max(objective, 1e-12) else 0
         if stalled >= 2:
             break
     return rounds
+
+
+def _meet_single_counts(B, counts, target, weight, fit, forbidden) -> None:
+    """Bring each value's 1-count to its protected count (in place), where records allow: an
+    excess goes to missing in the groups where losing the value costs least, a shortfall is
+    taken from missing records of the groups where gaining it costs least (costs from the
+    column's other combinations, as the repair weighs them)."""
+    n_groups, V1 = counts.shape
+    V = V1 - 1
+    if V == 0:
+        return
+    current = B.T @ counts.astype(np.float64)
+    error = np.where(fit, current - target, 0.0)
+    w = np.where(fit, weight, 0.0)
+    up = w * np.where(error >= 0, 1.0, -1.0)
+    down = w * np.where(error <= 0, 1.0, -1.0)
+    up[0], down[0] = 0.0, 0.0                       # the 1-counts themselves are what is fixed here
+    add_cost = B @ up
+    add_cost[forbidden] = np.inf
+    remove_cost = B @ down
+    gap = np.rint(error[0, :V]).astype(np.int64)
+    gap[~fit[0, :V]] = 0
+    for x in np.flatnonzero(gap > 0):               # too many records hold x: drop it where cheapest
+        holders = np.flatnonzero(counts[:, x] > 0)
+        order = holders[np.argsort(remove_cost[holders, x], kind="stable")]
+        take = np.minimum(counts[order, x], np.maximum(gap[x] - (np.cumsum(counts[order, x]) - counts[order, x]), 0))
+        counts[order, x] -= take
+        counts[order, V] += take
+    for x in np.flatnonzero(gap < 0):               # too few: give it to missing records
+        open_groups = np.flatnonzero((counts[:, V] > 0) & np.isfinite(add_cost[:, x]))
+        order = open_groups[np.argsort(add_cost[open_groups, x], kind="stable")]
+        need = -gap[x]
+        take = np.minimum(counts[order, V], np.maximum(need - (np.cumsum(counts[order, V]) - counts[order, V]), 0))
+        counts[order, x] += take
+        counts[order, V] -= take
+
+
+def _best_moves(moves, share: float, n_groups: int):
+    """At most `share` x groups moves a round, the best ones (they would mostly crowd each other)."""
+    part_move, part_group, part_out, part_sign, units, gains = moves
+    limit = max(1000, int(share * n_groups))
+    if len(gains) <= limit:
+        return moves
+    best = np.argpartition(gains, limit)[:limit]
+    renumber = np.full(len(gains), -1, dtype=np.int64)
+    renumber[best] = np.arange(limit)
+    blocks = len(part_move) // len(gains)
+    part_idx = (np.arange(blocks)[:, None] * len(gains) + best[None, :]).ravel()
+    return (renumber[part_move[part_idx]], part_group[part_idx], part_out[part_idx], part_sign[part_idx],
+            units[best], gains[best])
 
 
 def _single_moves(add_gain, remove_gain, counts, all_groups):
