@@ -267,7 +267,7 @@ class DefaultSettings:
     small_weight: float = 0.1         # ... times this (they are not what the quality figures count)
     length_goals: tuple = (0.01, 0.05, 0.10)   # weight of lengths 1, 2, 3 ... ∝ 1 / goal
     lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
-    lp_seconds: float = 1.0           # time limit of one LP (then iterative scaling instead)
+    lp_seconds: float = 30.0          # time limit of one LP, against a pathological case (then scaling)
     column_order: str = "cardinality"  # or 'fill', 'flags-first'
 
     def as_dict(self) -> dict:
