@@ -25,7 +25,7 @@ def links(service, mapping: dict | None, columns: list[str] | None):
         flt = service.filter(mapping or {})
     except FilterError:
         flt = service.filter({})
-    chosen = [n for n in names if n in set(columns or [])]
+    chosen = [n for n in names if n in set(filters.text_choices(columns))]
     return downloads.record_links(service.count(flt), flt.as_dict(), chosen, names)
 
 

@@ -60,6 +60,23 @@ def _years(attribute: Attribute) -> list[int]:
     return [int(v) for v in attribute.values]
 
 
+def text_choices(value) -> list[str]:
+    """The strings a multi-choice control's value holds. Values arrive from the browser, so a
+    lone string counts as one choice and anything that is not text is ignored."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _year_range(value) -> tuple[int, int] | None:
+    numbers = value if isinstance(value, list) and len(value) == 2 else []
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e6 for v in numbers):
+        return None
+    return tuple(sorted(int(v) for v in numbers)) if numbers else None
+
+
 def mapping_from_values(ctrls: list[Control], values: dict) -> dict[str, list[str | None]]:
     """The filter mapping the controls' values stand for (controls left open add nothing)."""
     mapping: dict[str, list[str | None]] = {}
@@ -67,16 +84,17 @@ def mapping_from_values(ctrls: list[Control], values: dict) -> dict[str, list[st
         value = values.get(c.name)
         if c.kind == "years":
             years = _years(c.attributes[0])
-            if not value or len(value) != 2:
+            bounds = _year_range(value)
+            if bounds is None:
                 continue
-            low, high = sorted(int(v) for v in value)
+            low, high = bounds
             if low <= years[0] and high >= years[-1]:
                 continue                       # the whole range: records without a year stay in
             chosen = [v for v, y in zip(c.attributes[0].values, years) if low <= y <= high]
             mapping[c.name] = chosen
         elif c.kind == "values":
             known = c.attributes[0].values
-            chosen = [None if v == NOT_RECORDED_TOKEN else v for v in (value or [])
+            chosen = [None if v == NOT_RECORDED_TOKEN else v for v in text_choices(value)
                       if v == NOT_RECORDED_TOKEN or v in known]
             if chosen:
                 mapping[c.name] = chosen

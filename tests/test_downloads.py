@@ -140,6 +140,14 @@ def test_links_show_the_count_first(app, store):
     assert every.children[1].children[0].children.href == "/download/records.csv"
 
 
+@pytest.mark.parametrize("columns", [True, 5.0, {"gender": 1}, [None, 3]])
+def test_links_ignore_a_column_choice_of_the_wrong_shape(app, store, columns):
+    service = app.server.config["GSD_SERVICE"]
+    with app.server.test_request_context("/"):
+        out = download_callbacks.links(service, {}, columns)
+    assert out.children == "Choose at least one column to download."
+
+
 def test_no_demonstration_in_real_release_names(tmp_path):
     from data.exports import filename
 

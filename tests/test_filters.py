@@ -50,6 +50,19 @@ def test_values_and_mappings_round_trip(ctrls):
     assert filters.values_from_mapping(ctrls, none)[0]["group:exploitation type"] == "~"
 
 
+@pytest.mark.parametrize("values", [
+    {"yearOfRegistration": True, "gender": 5.0},
+    {"yearOfRegistration": ["a", "b"], "gender": [["Woman"]]},
+    {"yearOfRegistration": [2016, 2019, 2020], "gender": {"Woman": 1}},
+])
+def test_control_values_of_the_wrong_shape_add_nothing(ctrls, values):
+    assert filters.mapping_from_values(ctrls, values) == {}
+
+
+def test_a_lone_string_is_one_choice(ctrls):
+    assert filters.mapping_from_values(ctrls, {"gender": "Woman"}) == {"gender": ["Woman"]}
+
+
 def test_what_the_controls_cannot_show_is_reported(service, ctrls):
     codebook = service.store().codebook
     values, mapping, notices = filters.from_query(codebook, ctrls, {
