@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from synth_engine.aggregates import AGGREGATES_HEADER, RECORD_COUNT_KEY
+from synth_engine.aggregates import aggregates_text
 from synth_engine.codebook import Codebook
 
 
@@ -79,10 +79,9 @@ def parquet_stream(batches: Iterable[pa.RecordBatch], columns: list[str]) -> Ite
 
 
 def aggregates_stream(record_count: int, row_batches: Iterable[list[tuple[str, int]]]) -> Iterator[bytes]:
-    """The protected aggregates exactly as synth_engine.aggregates.write_aggregates_rows writes them."""
-    yield ("\t".join(AGGREGATES_HEADER) + "\n" + f"{RECORD_COUNT_KEY}\t{record_count}\n").encode("utf-8")
-    for batch in row_batches:
-        yield "".join(f"{key}\t{int(count)}\n" for key, count in batch).encode("utf-8")
+    """The protected aggregates in SDS's file format, as bytes."""
+    for chunk in aggregates_text(record_count, row_batches):
+        yield chunk.encode("utf-8")
 
 
 def codebook_csv(codebook: Codebook) -> str:

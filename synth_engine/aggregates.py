@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 
@@ -65,15 +66,20 @@ def write_aggregates_file(aggregates: ProtectedAggregates, path: str | os.PathLi
     write_aggregates_rows(path, aggregates.record_count, rows())
 
 
+def aggregates_text(record_count: int, batches) -> Iterator[str]:
+    """SDS's file as text chunks: the header, the record count, then one chunk per batch of
+    (key, count) rows, already in file order."""
+    yield "\t".join(AGGREGATES_HEADER) + "\n" + f"{RECORD_COUNT_KEY}\t{record_count}\n"
+    for batch in batches:
+        yield "".join(f"{key}\t{int(count)}\n" for key, count in batch)
+
+
 def write_aggregates_rows(path: str | os.PathLike, record_count: int, batches) -> None:
     """Write (key, count) batches, already in file order, under the header; atomically."""
     tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write("\t".join(AGGREGATES_HEADER) + "\n")
-            fh.write(f"{RECORD_COUNT_KEY}\t{record_count}\n")
-            for batch in batches:
-                fh.writelines(f"{key}\t{int(count)}\n" for key, count in batch)
+            fh.writelines(aggregates_text(record_count, batches))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
