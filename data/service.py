@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Callable, Iterable, Mapping
 
-from data.store import Filter, Store, StoreError
+from data.store import Filter, Store, StoreError, file_identity
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class DataService:
             return current
         with self._lock:
             self._checked_at = now
-            identity = _identity(self.store_path)
+            identity = file_identity(self.store_path)
             if self._store is not None and self._store.identity == identity:
                 return self._store
             try:
@@ -74,14 +74,6 @@ class DataService:
 
     def count(self, flt: Filter) -> int:
         return self._cached("count", (flt.cache_key(),), lambda s: s.count(flt))
-
-    def group_counts(self, flt: Filter, attribute: str, by: str | None = None):
-        return self._cached("group_counts", (flt.cache_key(), attribute, by),
-                            lambda s: s.group_counts(flt, attribute, by))
-
-    def flag_group_counts(self, flt: Filter, group: str):
-        return self._cached("flag_group_counts", (flt.cache_key(), group),
-                            lambda s: s.flag_group_counts(flt, group))
 
     def grouping_counts(self, flt: Filter, sets):
         sets = tuple(tuple(s) for s in sets)
@@ -119,12 +111,3 @@ class DataService:
                 self._codes = (store, RecordCodes.load(store))
             return self._codes[1]
 
-
-def _identity(path: str):
-    import os
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)

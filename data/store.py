@@ -116,11 +116,19 @@ def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"{path} is not a readable store: {str(err).splitlines()[0]}") from None
 
 
+def file_identity(path: str):
+    """(inode, mtime, size) of the file, None when absent: a store renamed into place differs."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 class Store:
     def __init__(self, path: str | os.PathLike):
         self.path = os.path.abspath(os.fspath(path))
-        stat = os.stat(self.path) if os.path.exists(self.path) else None
-        self.identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size) if stat else None
+        self.identity = file_identity(self.path)
         self._connection = _open_read_only(self.path)
         self._local = threading.local()
         try:
