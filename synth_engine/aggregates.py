@@ -18,6 +18,24 @@ AGGREGATES_HEADER = ("selections", "protected_count")
 RECORD_COUNT_KEY = "record_count"
 
 
+def pack(combos: np.ndarray, base: int) -> np.ndarray:
+    """(n, k) ascending item ids -> (n,) int64 keys."""
+    combos = np.asarray(combos, dtype=np.int64)
+    keys = np.zeros(combos.shape[0], dtype=np.int64)
+    for j in range(combos.shape[1]):
+        keys = keys * base + combos[:, j]
+    return keys
+
+
+def unpack(keys: np.ndarray, length: int, base: int) -> np.ndarray:
+    """(n,) int64 keys -> (n, length) ascending item ids."""
+    out = np.empty((len(keys), length), dtype=np.int64)
+    rest = np.asarray(keys, dtype=np.int64).copy()
+    for j in range(length - 1, -1, -1):
+        rest, out[:, j] = np.divmod(rest, base)
+    return out
+
+
 @dataclass(frozen=True)
 class LengthParameters:
     """What the privacy core used at one combination length."""

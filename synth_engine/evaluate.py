@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from synth_engine.aggregates import ProtectedAggregates
+from synth_engine.aggregates import ProtectedAggregates, pack
 from synth_engine.dataset import ItemSpace
 
 RELATIVE_ERROR_FLOOR = 10          # relative errors are taken over original counts >= this
@@ -55,24 +55,6 @@ def key_base(items: ItemSpace, max_length: int) -> int:
     if max_length * math.log2(base) >= 63:
         raise ValueError(f"{items.n_items} items are too many for combinations of length {max_length}")
     return base
-
-
-def pack(combos: np.ndarray, base: int) -> np.ndarray:
-    """(n, k) ascending item ids -> (n,) int64 keys."""
-    combos = np.asarray(combos, dtype=np.int64)
-    keys = np.zeros(combos.shape[0], dtype=np.int64)
-    for j in range(combos.shape[1]):
-        keys = keys * base + combos[:, j]
-    return keys
-
-
-def unpack(keys: np.ndarray, length: int, base: int) -> np.ndarray:
-    """(n,) int64 keys -> (n, length) ascending item ids."""
-    out = np.empty((len(keys), length), dtype=np.int64)
-    rest = np.asarray(keys, dtype=np.int64).copy()
-    for j in range(length - 1, -1, -1):
-        rest, out[:, j] = np.divmod(rest, base)
-    return out
 
 
 @dataclass

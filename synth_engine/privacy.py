@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ndtri
 
-from synth_engine.aggregates import LengthParameters, ProtectedAggregates
+from synth_engine.aggregates import LengthParameters, ProtectedAggregates, pack
 from synth_engine.dataset import Dataset, InputError, ItemSpace
 
 ACCURACY_MODES = ("prioritize-long", "prioritize-short", "balanced", "custom")
@@ -299,15 +299,6 @@ def _round_half_away(values: np.ndarray) -> np.ndarray:
 
 # --- keys, lookups and records ------------------------------------------------------------------
 
-def _pack(items: np.ndarray, base: int) -> np.ndarray:
-    """Keys of an (n, k) array of sorted local item ids."""
-    keys = np.zeros(len(items), dtype=np.int64)
-    for j in range(items.shape[1]):
-        keys *= base
-        keys += items[:, j]
-    return keys
-
-
 class _Lookup:
     """Position of keys in a sorted key array (or -1): a dense table when the key space is
     small, binary search otherwise."""
@@ -398,7 +389,7 @@ def _next_candidates(keys: np.ndarray, items: np.ndarray, base: int, columns: np
     new_keys = keys[first] * base + last_second
     for drop in range(width - 1):    # the subsets without one of the shared first k-2 items
         sub = np.delete(new_items, drop, axis=1)
-        keep = lookup.find(_pack(sub, base)) >= 0
+        keep = lookup.find(pack(sub, base)) >= 0
         new_items, new_keys = new_items[keep], new_keys[keep]
     return new_keys, new_items
 
@@ -436,7 +427,7 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
             lookup = _Lookup(out[sub_length].keys, base ** sub_length)
             for positions in itertools.combinations(range(k), sub_length):
                 sub_items = out[k].items[:, positions]
-                sub_keys = _pack(sub_items, base)
+                sub_keys = pack(sub_items, base)
                 absent = lookup.find(sub_keys) < 0
                 if absent.any():
                     missing[sub_length].append((sub_keys[absent], sub_items[absent], out[k].counts[absent]))
@@ -463,7 +454,7 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
             lookup = _Lookup(out[sub_length].keys, base ** sub_length)
             sub_counts = out[sub_length].counts
             for positions in itertools.combinations(range(k), sub_length):
-                found = lookup.find(_pack(out[k].items[:, positions], base))
+                found = lookup.find(pack(out[k].items[:, positions], base))
                 hit = found >= 0
                 counts[hit] = np.minimum(counts[hit], sub_counts[found[hit]])
         capped[k] = counts

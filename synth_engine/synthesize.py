@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synth_engine.aggregates import ProtectedAggregates
-from synth_engine.evaluate import aggregate_counts, pack
+from synth_engine.aggregates import pack, unpack
+from synth_engine.evaluate import aggregate_counts
 
 SYNTHESIZERS = ("default", "sds")
 WEIGHT_SELECTION_PERCENTILE = 95
@@ -281,7 +282,6 @@ class _RowSpace:
     length, in key order. Knows each row's items, so a row can be extended by one item."""
 
     def __init__(self, counts, R: int):
-        from synth_engine.evaluate import unpack
 
         self.counts = counts
         self.R = R
@@ -326,7 +326,6 @@ class _RowSpace:
 def _column_entries(counts, items, rows: _RowSpace, R: int, settings: DefaultSettings):
     """Per column j: every protected combination holding a value of column j, as (row of the
     rest T, outcome, protected count, weight)."""
-    from synth_engine.evaluate import unpack
 
     goals = list(settings.length_goals) or [1.0]
     parts = []

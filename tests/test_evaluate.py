@@ -10,9 +10,9 @@ import pytest
 from synth_engine.aggregates import ProtectedAggregates
 from synth_engine.codebook import Attribute, Codebook
 from synth_engine.dataset import ItemSpace
+from synth_engine.aggregates import pack, unpack
 from synth_engine.evaluate import (PUBLIC_COMPARISON, CombinationCounts, aggregate_counts, bucket_of,
-                                   combination_incidence, compare, count_combinations, evaluate, pack,
-                                   unpack)
+                                   combination_incidence, compare, count_combinations, evaluate)
 
 
 def _codebook(sizes):
