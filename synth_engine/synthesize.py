@@ -11,7 +11,9 @@ so everything they output is post-processing of differentially private figures.
   `DefaultSettings`): all records are filled one column at a time, each column's values chosen
   for all records at once so that every protected combination ending in that column is met as
   closely as possible (weighted L1 of relative errors), never creating a combination of length
-  <= R that the aggregates lack; the number of records is the protected record count.
+  <= R that the aggregates lack; then every cell of every record is revisited by a global polish
+  against all protected counts at once (polish.py). The number of records is the protected
+  record count.
 """
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ import numpy as np
 from synth_engine.aggregates import ProtectedAggregates
 from synth_engine.aggregates import pack, unpack
 from synth_engine.evaluate import aggregate_counts
+from synth_engine.polish import polish
 
 SYNTHESIZERS = ("default", "sds")
+FILL_PROGRESS = 60            # of the default synthesizer's 100 progress units; the polish has the rest
 WEIGHT_SELECTION_PERCENTILE = 95
 
 
@@ -252,24 +256,31 @@ def _records_to_codes(records: list[list[int]], items, n_columns: int) -> np.nda
 # * last, each value's 1-count is brought to its protected count by the cheapest additions or
 #   removals (so, like SDS's sampler, the synthetic 1-counts are the protected ones wherever the
 #   aggregates leave a record free to take the value).
-# Counts decided at column j never change afterwards. The records left with no item at all are
-# the empty records; the number of records is the protected record count.
+# The fill cannot revisit a column once it is decided, and its records come out with too few
+# protected pairs and triples; the polish (polish.py) then swaps and changes single cells of the
+# records against every protected count at once, under the same weights and the same rule (no
+# combination the aggregates lack). The records left with no item at all are the empty records;
+# the number of records is the protected record count.
 
 @dataclass
 class DefaultSettings:
     """Public settings of the default synthesizer (recorded with the release)."""
     fit_iterations: int = 6           # at least this many iterative-scaling rounds per column
-    scaling_work: float = 1.5e7       # ... and more while their cost (nonzeros x outcomes) stays under this
-    repair_rounds: int = 24           # integer-repair rounds per column (at most) ...
-    repair_work: float = 2e8          # ... or more, up to 400, while rounds x nonzeros x outcomes stays under this
+    scaling_work: float = 0.0         # ... and more while their cost (nonzeros x outcomes) stays under this
+    repair_rounds: int = 12           # integer-repair rounds per column (at most) ...
+    repair_work: float = 0.0          # ... or more, up to 400, while rounds x nonzeros x outcomes stays under this
+                                      # (none by default: the polish does better with the time)
     min_improvement: float = 0.0005   # a column's repair stops when two rounds gain less than this share
     moves_per_round: float = 0.05     # at most this share of the groups move in one round
     relative_floor: float = 10.0      # counts below this weigh as if they were this large ...
-    small_weight: float = 0.1         # ... times this (they are not what the quality figures count)
-    length_goals: tuple = (0.01, 0.05, 0.10)   # weight of lengths 1, 2, 3 ... ∝ 1 / goal
+    small_weight: float = 0.02        # ... times this (they are not what the quality figures count)
+    length_goals: tuple = (0.01, 0.04, 0.06)   # weight of lengths 1, 2, 3 ... ∝ 1 / goal (tuned on the
+                                               # demonstration source: longer lengths are harder to meet)
     lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
     lp_seconds: float = 30.0          # time limit of one LP, against a pathological case (then scaling)
     column_order: str = "cardinality"  # or 'fill', 'flags-first'
+    polish_proposals: float = 200.0   # proposals of the global polish, per record (see polish.py)
+    polish_swap_share: float = 0.93   # ... this share of them swaps (the rest: single-cell moves)
 
     def as_dict(self) -> dict:
         out = dict(vars(self))
@@ -323,11 +334,27 @@ class _RowSpace:
         return out
 
 
-def _column_entries(counts, items, rows: _RowSpace, R: int, settings: DefaultSettings):
+def _combination_weights(counts, R: int, settings: "DefaultSettings") -> dict:
+    """Per length k, the weight of each protected combination (aligned with counts.keys[k]) in the
+    error both the column fill and the polish lower: 1 / max(protected, floor), divided by the
+    length's goal and its number of combinations at or above the floor, so that the error is
+    about Σ_k (mean relative error at k) / goal_k; combinations below the floor weigh less."""
+    goals = list(settings.length_goals) or [1.0]
+    weights = {}
+    for k in range(1, R + 1):
+        target = np.asarray(counts.counts.get(k, ()), dtype=np.float64)
+        goal = goals[min(k, len(goals)) - 1]
+        n_big = max(int(np.count_nonzero(target >= settings.relative_floor)), 1)
+        weight = 1.0 / (np.maximum(target, settings.relative_floor) * goal * n_big)
+        weight[target < settings.relative_floor] *= settings.small_weight
+        weights[k] = weight
+    return weights
+
+
+def _column_entries(counts, items, rows: _RowSpace, R: int, weights: dict):
     """Per column j: every protected combination holding a value of column j, as (row of the
     rest T, outcome, protected count, weight)."""
 
-    goals = list(settings.length_goals) or [1.0]
     parts = []
     for k in range(1, R + 1):
         keys = counts.keys.get(k)
@@ -335,10 +362,7 @@ def _column_entries(counts, items, rows: _RowSpace, R: int, settings: DefaultSet
             continue
         combos = unpack(keys, k, counts.base)
         target = counts.counts[k].astype(np.float64)
-        goal = goals[min(k, len(goals)) - 1]
-        n_big = max(int(np.count_nonzero(target >= settings.relative_floor)), 1)
-        weight = 1.0 / (np.maximum(target, settings.relative_floor) * goal * n_big)
-        weight[target < settings.relative_floor] *= settings.small_weight
+        weight = weights[k]
         for pos in range(k):
             item = combos[:, pos]
             if k > 1:
@@ -376,7 +400,8 @@ def _column_order(items, counts, how: str = "cardinality") -> list[int]:
 
 def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator,
                        settings: DefaultSettings | None = None, progress=None) -> SynthesisResult:
-    """The project's synthesizer: a column-by-column fit of all protected counts (see above)."""
+    """The project's synthesizer: a column-by-column fit of all protected counts, then a global
+    polish (see above)."""
     import time
     from scipy import sparse
 
@@ -387,7 +412,8 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
     R = max(aggregates.reporting_length, 1)
     counts = aggregate_counts(aggregates)
     rows = _RowSpace(counts, R)
-    entries = _column_entries(counts, items, rows, R, settings)
+    weights = _combination_weights(counts, R, settings)
+    entries = _column_entries(counts, items, rows, R, weights)
     order = _column_order(items, counts, settings.column_order)
     n = int(max(aggregates.record_count, 0))
     state = np.full((n, n_columns), -1, dtype=np.int32)      # item ids, -1 = missing
@@ -405,12 +431,16 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
             group, B = _next_groups(group, outcome, V, B, rows, items.offsets[j])
         column["seconds"] = time.perf_counter() - clock
         stats["columns"].append(column)
-        share = int(100 * (step + 1) / n_columns) - done
+        share = int(FILL_PROGRESS * (step + 1) / n_columns) - done
         if share > 0:
             progress(share)
             done += share
-    if done < 100:
-        progress(100 - done)
+    if done < FILL_PROGRESS:
+        progress(FILL_PROGRESS - done)
+    clock = time.perf_counter()
+    polished = polish(state, items.offsets, counts, weights, int(settings.polish_proposals * n),
+                      settings.polish_swap_share, rng, progress=progress, chunks=100 - FILL_PROGRESS)
+    stats["polish"] = {**polished.as_dict(), "seconds": time.perf_counter() - clock}
     codes = _items_to_codes(state, items)
     codes = codes[rng.permutation(len(codes))]
     stats["empty_records"] = int(np.count_nonzero(~(codes > 0).any(axis=1))) if len(codes) else 0

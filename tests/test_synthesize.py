@@ -76,12 +76,12 @@ def test_default_meets_the_targets_scaled_to_a_smaller_input(medium):
     """The issue's targets are set on the full demonstration source (257,969 records). On 20,000
     records the protected counts are about as noisy in absolute terms (noise sd ≈ 6 here) but
     13 times smaller, and mutually inconsistent (children summing past their parent, counts
-    made by the noise): the true records themselves are ~0.32 / ~0.36 away from the protected
-    counts at lengths 2 / 3 here. So: length 1 keeps its target (0.01); lengths 2 and 3 must be
-    at least as close to the protected counts as the true records are (length 3 within 15 % of
-    them, the noise is largest there), and far closer than SDS's sampler. Fabrication (<= 1 %
-    of the distinct combinations), the record count (within 1 %) and "no worse than SDS against
-    the true counts" keep the issue's targets unchanged."""
+    made by the noise): the true records themselves are ~0.31 / ~0.37 away from the protected
+    counts at lengths 2 / 3 here. So: length 1 keeps its target (0.01); length 2 must be a
+    quarter closer to the protected counts than the true records are, length 3 at least as close
+    (measured: 0.19 and 0.34), and both far closer than SDS's sampler. Fabrication (<= 1 % of the
+    distinct combinations), the record count (within 1 %) and "no worse than SDS against the
+    true counts" keep the issue's targets unchanged."""
     dataset, aggregates, default, sds = medium
     protected = aggregate_counts(aggregates)
     R = aggregates.reporting_length
@@ -93,8 +93,8 @@ def test_default_meets_the_targets_scaled_to_a_smaller_input(medium):
     sds_vs_protected = compare(protected, theirs)
     mre = {k: f["mean_relative_error"] for k, f in vs_protected["lengths"].items()}
     assert mre[1] <= 0.01
-    assert mre[2] <= floor[2]["mean_relative_error"]
-    assert mre[3] <= 1.15 * floor[3]["mean_relative_error"]
+    assert mre[2] <= 0.75 * floor[2]["mean_relative_error"]
+    assert mre[3] <= floor[3]["mean_relative_error"]
     for k in (2, 3):
         assert mre[k] <= 0.75 * sds_vs_protected["lengths"][k]["mean_relative_error"]
     assert vs_protected["overall"]["fabricated_of_target_pct"] <= 1.0
