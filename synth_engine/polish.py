@@ -125,21 +125,21 @@ def _combinations_with(others, n_others, item, R, base, table, firsts, masks, st
 
 
 @njit(cache=True)
-def _shift_with_cost(synthetic, protected, weight, indices, n, step):
-    """Add `step` to the listed counts; returns the change of the weighted error."""
+def _shift_with_cost(ledger, indices, n, step):
+    """Add `step` to the listed synthetic counts; returns the change of the weighted error."""
     cost = 0.0
     for i in range(n):
-        c = indices[i]
-        before = synthetic[c]
-        synthetic[c] = before + step
-        cost += weight[c] * (abs(before + step - protected[c]) - abs(before - protected[c]))
+        row = ledger[indices[i]]
+        before = row[0]
+        row[0] = before + step
+        cost += row[2] * (abs(before + step - row[1]) - abs(before - row[1]))
     return cost
 
 
 @njit(cache=True)
-def _shift(synthetic, indices, n, step):
+def _shift(ledger, indices, n, step):
     for i in range(n):
-        synthetic[indices[i]] += step
+        ledger[indices[i], 0] += step
 
 
 @njit(cache=True)
@@ -153,8 +153,8 @@ def _other_items(state, record, column, others):
 
 
 @njit(cache=True)
-def _count_records(state, synthetic, R, base, table, firsts, masks, starts, buffer):
-    """Add every record's protected combinations to `synthetic`; False if a record holds a
+def _count_records(state, ledger, R, base, table, firsts, masks, starts, buffer):
+    """Add every record's protected combinations to the ledger; False if a record holds a
     combination the aggregates lack."""
     items = np.empty(state.shape[1], np.int64)
     for record in range(state.shape[0]):
@@ -167,12 +167,12 @@ def _count_records(state, synthetic, R, base, table, firsts, masks, starts, buff
             n = _combinations_with(items, i, items[i], R, base, table, firsts, masks, starts, buffer)
             if n < 0:
                 return False
-            _shift(synthetic, buffer, n, 1.0)
+            _shift(ledger, buffer, n, 1.0)
     return True
 
 
 @njit(cache=True)
-def _set_cell(state, record, column, value, others, synthetic, protected, weight, R, base,
+def _set_cell(state, record, column, value, others, ledger, R, base,
               table, firsts, masks, starts, removed, added):
     """Set state[record, column] = value (-1 = missing) and update the counts. Returns (change of
     the weighted error, n_removed, n_added), the combinations lost and gained left in `removed`
@@ -190,21 +190,21 @@ def _set_cell(state, record, column, value, others, synthetic, protected, weight
     if old >= 0:
         n_removed = _combinations_with(others, n_others, old, R, base, table, firsts, masks,
                                        starts, removed)
-    cost = _shift_with_cost(synthetic, protected, weight, removed, n_removed, -1.0)
-    cost += _shift_with_cost(synthetic, protected, weight, added, n_added, 1.0)
+    cost = _shift_with_cost(ledger, removed, n_removed, -1.0)
+    cost += _shift_with_cost(ledger, added, n_added, 1.0)
     state[record, column] = value
     return cost, n_removed, n_added
 
 
 @njit(cache=True)
-def _undo_cell(state, record, column, old, synthetic, removed, n_removed, added, n_added):
-    _shift(synthetic, added, n_added, -1.0)
-    _shift(synthetic, removed, n_removed, 1.0)
+def _undo_cell(state, record, column, old, ledger, removed, n_removed, added, n_added):
+    _shift(ledger, added, n_added, -1.0)
+    _shift(ledger, removed, n_removed, 1.0)
     state[record, column] = old
 
 
 @njit(cache=True)
-def _polish_part(state, part, parts, offsets, synthetic, protected, weight, R, base, table, firsts,
+def _polish_part(state, part, parts, offsets, ledger, R, base, table, firsts,
                  masks, starts, proposals, swap_share, seed, buffer_size):
     """`proposals` proposals on the records part, part + parts, part + 2·parts ..."""
     np.random.seed(seed)
@@ -225,55 +225,55 @@ def _polish_part(state, part, parts, offsets, synthetic, protected, weight, R, b
             new = state[partner, column]
             if new == old or partner == record:
                 continue
-            cost, n_removed, n_added = _set_cell(state, record, column, new, others, synthetic, protected,
-                                                 weight, R, base, table, firsts, masks, starts,
+            cost, n_removed, n_added = _set_cell(state, record, column, new, others, ledger,
+                                                 R, base, table, firsts, masks, starts,
                                                  removed, added)
             if cost == np.inf:
                 continue
-            partner_cost, p_removed, p_added = _set_cell(state, partner, column, old, others, synthetic,
-                                                         protected, weight, R, base, table, firsts,
+            partner_cost, p_removed, p_added = _set_cell(state, partner, column, old, others, ledger,
+                                                         R, base, table, firsts,
                                                          masks, starts, partner_removed, partner_added)
             if cost + partner_cost < 0.0:
                 accepted += 1
                 continue
             if partner_cost != np.inf:
-                _undo_cell(state, partner, column, new, synthetic, partner_removed, p_removed,
+                _undo_cell(state, partner, column, new, ledger, partner_removed, p_removed,
                            partner_added, p_added)
-            _undo_cell(state, record, column, old, synthetic, removed, n_removed, added, n_added)
+            _undo_cell(state, record, column, old, ledger, removed, n_removed, added, n_added)
         else:
             n_values = offsets[column + 1] - offsets[column]
             pick = np.random.randint(n_values + 1)
             new = offsets[column] + pick if pick < n_values else -1
             if new == old:
                 continue
-            cost, n_removed, n_added = _set_cell(state, record, column, new, others, synthetic, protected,
-                                                 weight, R, base, table, firsts, masks, starts,
+            cost, n_removed, n_added = _set_cell(state, record, column, new, others, ledger,
+                                                 R, base, table, firsts, masks, starts,
                                                  removed, added)
             if cost < 0.0:
                 accepted += 1
             elif cost != np.inf:
-                _undo_cell(state, record, column, old, synthetic, removed, n_removed, added, n_added)
+                _undo_cell(state, record, column, old, ledger, removed, n_removed, added, n_added)
     return accepted
 
 
 @njit(cache=True, parallel=True)
-def _polish_round(state, offsets, synthetic, protected, weight, R, base, table, firsts, masks,
+def _polish_round(state, offsets, ledger, R, base, table, firsts, masks,
                   starts, proposals, swap_share, seeds, buffer_size):
     """One round: each part of the records polished on its own thread against the counts as they
     were at the start of the round plus its own changes; the changes are added up at the end.
     Which thread runs which part does not matter, so the result is deterministic."""
     parts = len(seeds)
-    changes = np.zeros((parts, len(synthetic)))
+    changes = np.zeros((parts, ledger.shape[0]))
     accepted = np.zeros(parts, np.int64)
     for part in prange(parts):
-        own = synthetic.copy()
+        own = ledger.copy()
         share = proposals // parts + (1 if part < proposals % parts else 0)
-        accepted[part] = _polish_part(state, part, parts, offsets, own, protected, weight, R, base,
+        accepted[part] = _polish_part(state, part, parts, offsets, own, R, base,
                                       table, firsts, masks, starts, share, swap_share, seeds[part],
                                       buffer_size)
-        changes[part] = own - synthetic
+        changes[part] = own[:, 0] - ledger[:, 0]
     for part in range(parts):
-        synthetic += changes[part]
+        ledger[:, 0] += changes[part]
     return accepted.sum()
 
 
@@ -291,22 +291,24 @@ def polish(state: np.ndarray, offsets: np.ndarray, counts, weights: dict, propos
     firsts = np.concatenate([[0], np.cumsum(capacities)[:-1]]).astype(np.int64)
     masks = np.asarray(capacities, np.int64) - 1
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    protected = np.concatenate([np.asarray(counts.counts.get(k, ()), np.float64) for k in lengths])
-    weight = np.concatenate([np.asarray(weights[k], np.float64) for k in lengths])
-    synthetic = np.zeros(len(protected), np.float64)
+    # one row per protected combination: synthetic count, protected count, weight (and padding,
+    # so that a row is 32 bytes and the three are read from one cache line)
+    ledger = np.zeros((int(sum(sizes)), 4), np.float64)
+    ledger[:, 1] = np.concatenate([np.asarray(counts.counts.get(k, ()), np.float64) for k in lengths])
+    ledger[:, 2] = np.concatenate([np.asarray(weights[k], np.float64) for k in lengths])
     n_columns = state.shape[1]
     buffer_size = sum(comb(n_columns - 1, t) for t in range(R)) + 2 * R   # + scratch space
     work = np.asarray(state).astype(np.int64)
-    if not _count_records(work, synthetic, R, counts.base, table, firsts, masks, starts,
+    if not _count_records(work, ledger, R, counts.base, table, firsts, masks, starts,
                           np.empty(buffer_size, np.int64)):
         raise ValueError("the records to polish hold a combination the aggregates lack")
-    before = float(np.sum(weight * np.abs(synthetic - protected)))
+    before = _weighted_error(ledger)
     accepted = 0
     done = 0
     for chunk in range(chunks if len(work) > 1 else 0):
         share = proposals * (chunk + 1) // chunks - done
         seeds = rng.integers(2**31 - 1, size=PARTS)
-        accepted += int(_polish_round(work, np.asarray(offsets, np.int64), synthetic, protected, weight, R,
+        accepted += int(_polish_round(work, np.asarray(offsets, np.int64), ledger, R,
                                       counts.base, table, firsts, masks, starts, share,
                                       float(swap_share), seeds, buffer_size))
         done += share
@@ -315,5 +317,9 @@ def polish(state: np.ndarray, offsets: np.ndarray, counts, weights: dict, propos
     if progress is not None and len(work) <= 1:
         progress(chunks)
     state[...] = work
-    after = float(np.sum(weight * np.abs(synthetic - protected)))
+    after = _weighted_error(ledger)
     return PolishResult(int(proposals), accepted, before, after)
+
+
+def _weighted_error(ledger) -> float:
+    return float(np.sum(ledger[:, 2] * np.abs(ledger[:, 0] - ledger[:, 1])))
