@@ -16,11 +16,10 @@ from dataclasses import replace
 from dash import ALL, Input, Output, State, callback_context, no_update
 from dash.exceptions import PreventUpdate
 
-from components import explore, ids, shell
-from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW, control_id
+from components import explore, filters, ids, shell
+from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW
 from components.explore_state import ALL_ATTRIBUTES, DEFAULT_SORT, PATH, SORTS, from_data, from_search
 from components.pages import normal_path
-from components.url_state import NOT_RECORDED_TOKEN
 from data.store import StoreError
 
 ALL_CONTROLS = {"type": ids.EXPLORE_CONTROL, "name": ALL}
@@ -31,16 +30,21 @@ def _changed(new, old):
     return no_update if new == old else new
 
 
+def _choice(value):
+    """A single-choice control's value: values arrive from the browser, so anything but text is
+    no choice."""
+    return value if isinstance(value, str) else None
+
+
 def _from_controls(codebook, state, name: str, controls: dict):
     """The state after the user changed control `name` (the other controls as they are)."""
-    value = controls.get(name)
     if name == VALUES:
-        attribute = controls.get(ATTRIBUTE)
+        attribute = _choice(controls.get(ATTRIBUTE))
         if attribute not in codebook:
             raise PreventUpdate
-        known = codebook[attribute].values
-        return state.with_values(codebook, attribute, [None if v == NOT_RECORDED_TOKEN else v for v in value or []
-                                                       if v == NOT_RECORDED_TOKEN or v in known])
+        return state.with_values(codebook, attribute,
+                                 filters.chosen_values(controls.get(VALUES), codebook[attribute].values))
+    value = _choice(controls.get(name))
     if name == VIEW:
         return replace(state, view=value if value in codebook else ALL_ATTRIBUTES, notices=())
     if name == SORT:
@@ -68,7 +72,8 @@ def sync(service, trigger, search, values: list, control_ids: list[dict], shown:
     changed = trigger.get("name") if isinstance(trigger, dict) else None
     if changed in (None, ATTRIBUTE):
         # the address (or the attribute whose values are shown) changed: the controls follow
-        attribute = controls.get(ATTRIBUTE) if controls.get(ATTRIBUTE) in codebook else None
+        attribute = _choice(controls.get(ATTRIBUTE))
+        attribute = attribute if attribute in codebook else None
         wanted = {VALUES: explore.picked_values(state, attribute), VIEW: state.view, SORT: state.sort,
                   ROWS: state.rows, COLS: state.cols}
         new_values = [_changed(wanted[n], controls[n] or ([] if n == VALUES else None)) if n in wanted

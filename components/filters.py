@@ -70,6 +70,13 @@ def text_choices(value) -> list[str]:
     return []
 
 
+def chosen_values(value, known) -> list[str | None]:
+    """The values among `known` a multi-choice control's value picks, "not recorded" as None
+    (anything else it holds is ignored)."""
+    return [None if v == NOT_RECORDED_TOKEN else v for v in text_choices(value)
+            if v == NOT_RECORDED_TOKEN or v in known]
+
+
 def _year_range(value) -> tuple[int, int] | None:
     numbers = value if isinstance(value, list) and len(value) == 2 else []
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e6 for v in numbers):
@@ -93,9 +100,7 @@ def mapping_from_values(ctrls: list[Control], values: dict) -> dict[str, list[st
             chosen = [v for v, y in zip(c.attributes[0].values, years) if low <= y <= high]
             mapping[c.name] = chosen
         elif c.kind == "values":
-            known = c.attributes[0].values
-            chosen = [None if v == NOT_RECORDED_TOKEN else v for v in text_choices(value)
-                      if v == NOT_RECORDED_TOKEN or v in known]
+            chosen = chosen_values(value, c.attributes[0].values)
             if chosen:
                 mapping[c.name] = chosen
         elif c.kind == "flags":

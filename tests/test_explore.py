@@ -137,6 +137,27 @@ def test_view_sort_and_cross_tab_controls_write_the_address(service):
     assert change(COLS, None, "?_rows=gender&_cols=ageBroad") == "?_rows=gender"
 
 
+@pytest.mark.parametrize("bad", [["gender"], [["Woman"]], 3, True, {"a": 1}])
+def test_controls_ignore_values_that_are_not_text(service, bad):
+    def change(name, value, search="?_view=gender&_sort=synthetic&_rows=gender&_cols=ageBroad", **others):
+        return sync(service, {"type": ids.EXPLORE_CONTROL, "name": name}, search, {name: value, **others})
+
+    assert change(VIEW, bad)[0] == "?_sort=synthetic&_rows=gender&_cols=ageBroad"
+    assert change(SORT, bad)[0] == "?_view=gender&_rows=gender&_cols=ageBroad"
+    assert change(ROWS, bad)[0] == "?_view=gender&_sort=synthetic&_cols=ageBroad"
+    assert change(COLS, bad)[0] == "?_view=gender&_sort=synthetic&_rows=gender"
+    # the values: anything but text among them is left out; an attribute that is not text is none
+    assert change(VALUES, bad, "?_view=gender", **{ATTRIBUTE: AGE})[0] is no_update
+    assert change(VALUES, [bad, A39], "?_view=gender", **{ATTRIBUTE: AGE})[0] == "?ageBroad=39--47&_view=gender"
+    with pytest.raises(PreventUpdate):
+        change(VALUES, [A39], "", **{ATTRIBUTE: bad})
+    _, _, options, disabled, _ = sync(service, ids.URL, "?gender=Woman", {ATTRIBUTE: bad, VALUES: bad})
+    assert options[NAMES.index(VALUES)] == [] and disabled[NAMES.index(VALUES)] is True
+    _, _, _, disabled, _ = sync(service, {"type": ids.EXPLORE_CONTROL, "name": ATTRIBUTE}, "",
+                                {ATTRIBUTE: bad})
+    assert disabled[NAMES.index(VALUES)] is True
+
+
 def test_sync_does_nothing_on_another_page(service):
     with pytest.raises(PreventUpdate):
         sync(service, ids.URL, "?gender=Woman", pathname="/")
