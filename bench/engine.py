@@ -35,6 +35,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from synth_engine import privacy  # noqa: E402
+from synth_engine.aggregates import pack  # noqa: E402
+from synth_engine.evaluate import key_base  # noqa: E402
 from synth_engine.dataset import Dataset, ItemSpace, load_csv  # noqa: E402
 from synth_engine.privacy import PrivacyParameters  # noqa: E402
 
@@ -71,56 +73,31 @@ def pacsynth_frame(dataset: Dataset):
 
 # --- releases ------------------------------------------------------------------------------------
 
-def _pack(ids: np.ndarray, base: int) -> np.ndarray:
-    keys = np.zeros(len(ids), dtype=np.int64)
-    for j in range(ids.shape[1]):
-        keys = keys * base + ids[:, j]
-    return keys
-
-
 def true_counts(dataset: Dataset, max_length: int) -> Release:
     """Exact counts of every combination of length 1..max_length present in the records."""
-    items = ItemSpace(dataset.codebook)
-    records = privacy._Records(items.record_items(dataset.codes).astype(np.int32))
-    out = {}
-    for k in range(1, max_length + 1):
-        keys = []
-        for size, (_, ids) in records.groups.items():
-            if size < k:
-                continue
-            tuples = privacy._index_tuples(size, k)
-            block = max(1, (1 << 21) // len(tuples))
-            for start in range(0, len(ids), block):
-                chunk = ids[start:start + block]
-                combos = chunk[:, tuples].reshape(-1, k).astype(np.int64)
-                keys.append(_pack(combos, items.n_items))
-        if keys:
-            out[k] = np.unique(np.concatenate(keys), return_counts=True)
-        else:
-            out[k] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    return out
+    from synth_engine.evaluate import count_combinations
+
+    counts = count_combinations(dataset.codes, ItemSpace(dataset.codebook), max_length)
+    return {k: (counts.keys[k], counts.counts[k]) for k in counts.lengths}
 
 
 def ours_release(aggregates) -> Release:
-    base = aggregates.items.n_items
-    out = {}
-    for k, combos in aggregates.combos.items():
-        keys = _pack(combos.astype(np.int64), base)
-        order = np.argsort(keys)
-        out[k] = (keys[order], aggregates.counts[k][order])
-    return out
+    from synth_engine.evaluate import aggregate_counts
+
+    counts = aggregate_counts(aggregates)
+    return {k: (counts.keys[k], counts.counts[k]) for k in counts.lengths}
 
 
 def pacsynth_release(aggregates: dict[str, int], items: ItemSpace) -> Release:
     by_length: dict[int, tuple[list, list]] = {}
     for key, count in aggregates.items():
         ids = sorted(items.item_of_text(part) for part in key.split(";"))
-        keys, counts = by_length.setdefault(len(ids), ([], []))
-        keys.append(_pack(np.array([ids], dtype=np.int64), items.n_items)[0])
+        combos, counts = by_length.setdefault(len(ids), ([], []))
+        combos.append(ids)
         counts.append(count)
     out = {}
-    for k, (keys, counts) in by_length.items():
-        keys, counts = np.array(keys, np.int64), np.array(counts, np.int64)
+    for k, (combos, counts) in by_length.items():
+        keys, counts = pack(np.array(combos, np.int64), key_base(items, k)), np.array(counts, np.int64)
         order = np.argsort(keys)
         out[k] = (keys[order], counts[order])
     return out

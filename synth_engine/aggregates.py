@@ -94,10 +94,16 @@ def aggregates_text(record_count: int, batches) -> Iterator[str]:
 
 def write_aggregates_rows(path: str | os.PathLike, record_count: int, batches) -> None:
     """Write (key, count) batches, already in file order, under the header; atomically."""
+    write_text_atomically(path, aggregates_text(record_count, batches))
+
+
+def write_text_atomically(path: str | os.PathLike, chunks) -> None:
+    """Write the text chunks to a temporary file beside `path`, then rename it over `path`: a
+    reader sees the old file or the whole new one, and a failure leaves no temporary file."""
     tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.writelines(aggregates_text(record_count, batches))
+            fh.writelines(chunks)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

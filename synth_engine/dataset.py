@@ -51,9 +51,6 @@ class Dataset:
     def n_records(self) -> int:
         return int(self.codes.shape[0])
 
-    def column(self, name: str) -> np.ndarray:
-        return self.codes[:, self.codebook.names.index(name)]
-
     def to_frame(self) -> pd.DataFrame:
         """The records as categorical columns in codebook order (missing = NA)."""
         return pd.DataFrame({
@@ -75,9 +72,6 @@ class ItemSpace:
         self.code_of = np.concatenate([np.arange(1, s + 1) for s in sizes]) if len(sizes) else np.zeros(0, int)
         self.texts = [f"{a.name}:{v}" for a in codebook for v in a.values]
         self._by_text = {t: i for i, t in enumerate(self.texts)}
-
-    def item(self, attribute: str, value: str) -> int:
-        return self._by_text[f"{attribute}:{value}"]
 
     def item_of_text(self, text: str) -> int | None:
         return self._by_text.get(text)
@@ -175,11 +169,11 @@ def normalize_column(name: str, cells: pd.Series, sensitive_zeros: frozenset[str
 
 def _expand_multi_values(name: str, values: pd.Series) -> dict[str, pd.Series]:
     """A column of ';'-separated values becomes one flag column per value, named column_value."""
-    parts = values.dropna().str.split(MULTI_VALUE_DELIMITER)
-    distinct = sorted({p.strip() for ps in parts for p in ps if p.strip()})
+    parts = values.fillna("").str.split(MULTI_VALUE_DELIMITER).map(lambda ps: {p.strip() for p in ps})
+    distinct = sorted(set().union(*parts) - {""})
     out = {}
     for part in distinct:
-        has = values.fillna("").str.split(MULTI_VALUE_DELIMITER).map(lambda ps, p=part: p in [x.strip() for x in ps])
+        has = parts.map(lambda ps, p=part: p in ps)
         out[f"{name}_{part}"] = has.map({True: "1", False: None})
     return out
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from synth_engine.aggregates import ProtectedAggregates, pack
+from synth_engine.aggregates import ProtectedAggregates, pack, write_text_atomically
 from synth_engine.dataset import ItemSpace
 
 RELATIVE_ERROR_FLOOR = 10          # relative errors are taken over original counts >= this
@@ -325,7 +325,6 @@ def quality_rows(figures: dict, comparison: str = PUBLIC_COMPARISON) -> list:
 class Evaluation:
     public: dict                      # synthetic vs protected (safe to publish)
     quality: list                     # the same as QualityRows
-    synthetic: CombinationCounts      # the synthetic records' counts
     private: dict | None = None       # figures that involve the sensitive records
 
 
@@ -345,21 +344,13 @@ def evaluate(synthetic_codes: np.ndarray, aggregates: ProtectedAggregates,
             "protected_vs_true": compare(true, protected),
             "synthetic_vs_true": compare(true, synthetic),
         }
-    return Evaluation(public, quality_rows(public), synthetic, private)
+    return Evaluation(public, quality_rows(public), private)
 
 
 def write_private_report(path: str | os.PathLike, report: dict) -> None:
     """The data owner's report (figures from the sensitive records: never publish it)."""
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, sort_keys=True, default=_json_default)
-            fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    text = json.dumps(report, indent=2, sort_keys=True, default=_json_default)
+    write_text_atomically(path, [text, "\n"])
 
 
 def _json_default(value):

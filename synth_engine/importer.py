@@ -7,19 +7,18 @@ from data.writer import Release, write_store
 from synth_engine import __version__
 from synth_engine.aggregates import aggregates_from_file, parse_aggregates_file
 from synth_engine.codebook import fixed_domain
-from synth_engine.dataset import InputError, ItemSpace, load_csv
+from synth_engine.dataset import ItemSpace, load_csv
 
 
 def import_release(microdata: str, out: str, aggregates: str | None = None, name: str | None = None,
                    demonstration: bool = False, epsilon: float | None = None,
                    delta: float | None = None) -> Release:
     parsed = parse_aggregates_file(aggregates) if aggregates else None
-    extra = parsed.values_by_attribute() if parsed else {}
-    records = load_csv(microdata, extra_values={})
-    if parsed:
-        _check_items(parsed, records.codebook.names, aggregates)
-        # Values that only the aggregates show still belong in the codebook.
-        records = load_csv(microdata, extra_values=extra)
+    # Values that only the aggregates show still belong in the codebook; a value outside a
+    # column's fixed set is left out here, and aggregates_from_file names its line.
+    extra = {attribute: {v for v in values if _allowed(attribute, v)}
+             for attribute, values in (parsed.values_by_attribute() if parsed else {}).items()}
+    records = load_csv(microdata, extra_values=extra)
     protected = aggregates_from_file(parsed, ItemSpace(records.codebook), aggregates) if parsed else None
     sources = [os.path.basename(microdata)] + ([os.path.basename(aggregates)] if aggregates else [])
     release = Release(
@@ -38,14 +37,6 @@ def import_release(microdata: str, out: str, aggregates: str | None = None, name
     return release
 
 
-def _check_items(parsed, names, path) -> None:
-    """Every item of the aggregates must name a column of the microdata and, where the column
-    has a fixed set of values, one of them; the first offending line is named."""
-    names = set(names)
-    for items, _, line in parsed.rows:
-        for attribute, value in items:
-            if attribute not in names:
-                raise InputError(f"{path}: line {line} names unknown attribute {attribute!r}")
-            domain = fixed_domain(attribute)
-            if domain is not None and value not in domain:
-                raise InputError(f"{path}: line {line} names unknown value {attribute}:{value}")
+def _allowed(attribute: str, value: str) -> bool:
+    domain = fixed_domain(attribute)
+    return domain is None or value in domain

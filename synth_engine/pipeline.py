@@ -25,10 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synth_engine import __version__
-from synth_engine.dataset import Dataset, InputError, load_csv
-
-MAX_COMBINATION_BITS = 63
-
+from synth_engine.dataset import Dataset, InputError, ItemSpace, load_csv
 
 # --- stages -----------------------------------------------------------------------------------
 
@@ -50,10 +47,14 @@ def validate(dataset: Dataset, reporting_length: int) -> None:
     if reporting_length > len(dataset.codebook):
         raise InputError(f"reporting length {reporting_length} is longer than the number of "
                          f"attributes ({len(dataset.codebook)})")
-    n_items = sum(len(a.values) for a in dataset.codebook)
-    if reporting_length * np.log2(max(n_items, 2)) >= MAX_COMBINATION_BITS:
-        raise InputError(f"{n_items:,} distinct values are too many for combinations of length "
-                         f"{reporting_length}: use a shorter reporting length")
+    from synth_engine.evaluate import key_base
+
+    items = ItemSpace(dataset.codebook)
+    try:
+        key_base(items, reporting_length)       # a combination's key must fit in 64 bits
+    except ValueError:
+        raise InputError(f"{items.n_items:,} distinct values are too many for combinations of length "
+                         f"{reporting_length}: use a shorter reporting length") from None
 
 
 def aggregate(dataset: Dataset, args: argparse.Namespace, rng: np.random.Generator):
@@ -99,8 +100,8 @@ def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | No
         source=source,
         is_demonstration=bool(args.demonstration),
         engine_version=__version__,
-        epsilon=_as_float(aggregates.parameters.get("epsilon", getattr(args, "epsilon", None))),
-        delta=_as_float(aggregates.parameters.get("delta", getattr(args, "delta", None))),
+        epsilon=_as_float(aggregates.parameters.get("epsilon")),
+        delta=_as_float(aggregates.parameters.get("delta")),
         reporting_length=aggregates.reporting_length,
         protected_record_count=int(aggregates.record_count),
         synthesizer=synthesis.synthesizer,

@@ -506,7 +506,7 @@ def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Gener
     sensitivity, noisy = _protect_length(1, rows, combos, len(seen), contributions, params, budget, rng, trace,
                                          seen[:, None])
     lengths = [_length_parameters(params, budget, delta, 1, sensitivity)]
-    keep = (noisy > lengths[0].threshold) & (noisy > 0) if sensitivity > 0 else np.zeros(len(seen), bool)
+    keep = (noisy > lengths[0].threshold) & (noisy > 0)     # nothing when Δ_1 = 0 (threshold inf)
     survivors = seen[keep]                        # global ids of the surviving values, ascending
     base = max(len(survivors), 1)
     if base ** r >= 2**63:
@@ -545,10 +545,7 @@ def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Gener
         sensitivity, noisy = _protect_length(k, rows, combos, len(cand_keys), contributions, params, budget, rng,
                                              trace, survivors[cand_items] if trace is not None else None)
         lengths.append(_length_parameters(params, budget, delta, k, sensitivity))
-        if sensitivity > 0:
-            keep = (noisy > lengths[-1].threshold) & (noisy > 0)
-        else:
-            keep = np.zeros(len(cand_keys), bool)
+        keep = (noisy > lengths[-1].threshold) & (noisy > 0)
         levels[k] = _Level(cand_keys[keep], cand_items[keep], noisy[keep])
 
     final = _post_process(levels, base)

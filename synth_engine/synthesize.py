@@ -265,11 +265,9 @@ def _records_to_codes(records: list[list[int]], items, n_columns: int) -> np.nda
 @dataclass
 class DefaultSettings:
     """Public settings of the default synthesizer (recorded with the release)."""
-    fit_iterations: int = 6           # at least this many iterative-scaling rounds per column
-    scaling_work: float = 0.0         # ... and more while their cost (nonzeros x outcomes) stays under this
-    repair_rounds: int = 12           # integer-repair rounds per column (at most) ...
-    repair_work: float = 0.0          # ... or more, up to 400, while rounds x nonzeros x outcomes stays under this
-                                      # (none by default: the polish does better with the time)
+    fit_iterations: int = 6           # iterative-scaling rounds per column
+    repair_rounds: int = 12           # integer-repair rounds per column, at most (the polish does
+                                      # better with more time than the fill does)
     min_improvement: float = 0.0005   # a column's repair stops when two rounds gain less than this share
     moves_per_round: float = 0.05     # at most this share of the groups move in one round
     relative_floor: float = 10.0      # counts below this weigh as if they were this large ...
@@ -473,8 +471,7 @@ def _next_groups(group, outcome, V, B, rows: _RowSpace, offset):
     # extensions by the new item
     takers = np.flatnonzero(k_ext > 0)
     if len(takers):
-        short_pos = np.flatnonzero(short)
-        short_owner = np.repeat(np.arange(len(k_parent)), n_short)   # short positions are in row order
+        short_pos = np.flatnonzero(short)              # in row order, so each parent's are contiguous
         first_short = np.concatenate([[0], np.cumsum(n_short)])
         kk = k_ext[takers]
         child = np.repeat(takers, kk)
@@ -484,7 +481,6 @@ def _next_groups(group, outcome, V, B, rows: _RowSpace, offset):
         if np.any(extended < 0):
             raise AssertionError("a record took a value whose combinations are not all protected")
         new_indices[new_indptr[child] + k_copy[child] + within] = extended
-        del short_owner
     data = np.ones(len(new_indices), dtype=np.float64)
     return new_group.astype(np.int64), sparse.csr_matrix((data, new_indices, new_indptr), shape=(len(parent), rows.n))
 
@@ -513,8 +509,7 @@ def _fill_column(j, group, B, column_entries, rows: _RowSpace, items, settings, 
         counts = _lp_counts(B, g, target, weight, fit, forbidden, rng, settings.lp_seconds)
     if counts is None:
         method = "scaling"
-        iterations = int(min(300, max(settings.fit_iterations, settings.scaling_work / max(B.nnz * V1, 1))))
-        counts = _scaled_counts(B, g, target, weight, fit, forbidden, iterations, rng)
+        counts = _scaled_counts(B, g, target, weight, fit, forbidden, settings.fit_iterations, rng)
     error_start = _column_error(B, counts, target, weight, fit)
     rounds = _repair_column(B, counts, target, weight, fit, forbidden, settings, rng)
     _meet_single_counts(B, counts, target, weight, fit, forbidden)
@@ -641,8 +636,7 @@ def _repair_column(B, counts, target, weight, fit, forbidden, settings, rng) -> 
     stalled = 0
     strict = False
     rounds = 0
-    max_rounds = int(min(400, max(settings.repair_rounds, settings.repair_work / max(B.nnz * V1, 1))))
-    for rounds in range(1, max_rounds + 1):
+    for rounds in range(1, settings.repair_rounds + 1):
         add_gain = add_raw.copy()
         add_gain[forbidden] = np.inf
         remove_gain = remove_raw.copy()
