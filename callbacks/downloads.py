@@ -7,7 +7,7 @@ from flask import Response, request
 
 from callbacks import filters as filter_sync
 from components import downloads, filters, ids
-from components.url_state import MAX_VALUES_PER_KEY, NOT_RECORDED_TOKEN
+from components.url_state import MAX_VALUES_PER_KEY, NOT_RECORDED_TOKEN, clip
 from data import exports
 from data.store import FilterError, StoreError
 
@@ -21,10 +21,7 @@ class BadDownload(ValueError):
 def links(service, mapping: dict | None, columns: list[str] | None):
     store = service.store()
     names = store.codebook.names
-    try:
-        flt = service.filter(mapping or {})
-    except FilterError:
-        flt = service.filter({})
+    flt = filters.current_filter(service, mapping)
     chosen = [n for n in names if n in set(filters.text_choices(columns))]
     return downloads.record_links(service.count(flt), flt.as_dict(), chosen, names)
 
@@ -49,26 +46,21 @@ def parse_request(store, kind: str, args) -> tuple[dict, list[str] | None]:
                 raise BadDownload("The column list is too long or names a column twice.")
             unknown = [v for v in values if v not in store.codebook]
             if unknown:
-                raise BadDownload(f"Unknown column: {_clip(unknown[0])}.")
+                raise BadDownload(f"Unknown column: {clip(unknown[0], 60)}.")
             columns = values
             continue
         if key not in store.codebook:
-            raise BadDownload(f"Unknown filter: {_clip(key)}.")
+            raise BadDownload(f"Unknown filter: {clip(key, 60)}.")
         if len(values) > MAX_VALUES_PER_KEY:
             raise BadDownload("Too many values for one filter.")
         mapping[key] = [None if v == NOT_RECORDED_TOKEN else v for v in values]
     try:
         store.filter(mapping)
     except FilterError as err:
-        raise BadDownload(f"Bad filter: {_clip(str(err), 120)}.") from None
+        raise BadDownload(f"Bad filter: {clip(str(err), 120)}.") from None
     if columns is not None and not columns:
         raise BadDownload("Choose at least one column.")
     return mapping, columns
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    text = "".join(ch for ch in str(text) if ch.isprintable())
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _records(frame) -> list[dict]:

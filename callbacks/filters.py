@@ -8,19 +8,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from dash import ALL, Input, Output, State, callback_context, html, no_update
+from dash import ALL, Input, Output, State, callback_context, no_update
 from dash.exceptions import PreventUpdate
 
 from components import filters, ids
 from components.pages import normal_path
 from components.url_state import encode_filters
-
-
-def notice(messages: list[str]):
-    if not messages:
-        return None
-    return html.Div([html.P("Part of the address was not understood and was left out:"),
-                     html.Ul([html.Li(m) for m in messages])])
 
 
 def sync(service, page_path: str, from_url: bool, search: str | None, values: list, control_ids: list[dict],
@@ -40,7 +33,7 @@ def sync(service, page_path: str, from_url: bool, search: str | None, values: li
         shown, mapping, messages = filters.from_query(codebook, ctrls, query)
         new_values = [shown.get(i["name"], old) for i, old in zip(control_ids, values)]
         return (no_update, [no_update if new == old else new for new, old in zip(new_values, values)],
-                notice(messages), no_update if mapping == current else mapping)
+                filters.notice(messages), no_update if mapping == current else mapping)
     new_search = encode_filters(chosen)
     return (no_update if new_search == (search or "") else new_search, [no_update] * len(values), None, chosen)
 

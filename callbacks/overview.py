@@ -5,16 +5,12 @@ from dash import ALL, Input, Output, callback_context
 
 from callbacks import filters as filter_sync
 from components import charts, filters, ids, overview
-from data.store import FilterError
 
 
 def refresh(service, mapping: dict | None, names: list[str]) -> tuple:
     """(headlines, figures, summaries, tables) for the filter `mapping`, the card lists in the
     order of `names` (the cards on the page)."""
-    try:
-        flt = service.filter(mapping or {})
-    except FilterError:            # a mapping from before the store was replaced
-        flt = service.filter({})
+    flt = filters.current_filter(service, mapping)
     data = overview.compute(service, flt)
     views = [data.views.get(name) or charts.empty_view(name) for name in names]
     return (data.headlines, [v.figure for v in views], [v.summary for v in views], [v.table for v in views])

@@ -8,6 +8,7 @@ import re
 from dash import dcc, html
 
 from components import charts
+from components.overview import headline
 
 PAGE = "about"
 
@@ -82,10 +83,8 @@ def quality_cards(quality) -> tuple[list, list]:
         by_length = part[part["length"].notna() & part["bucket_low"].isna()]
         by_bucket = part[part["bucket_low"].notna()]
         if len(overall) and not len(by_length) and not len(by_bucket):
-            headlines.append(html.Div(className="headline", children=[
-                html.Div(charts.fmt_measure(_value(overall["value"].iloc[0]), unit), className="headline-value"),
-                html.Div(humanize(metric), className="headline-label"),
-                html.Div(humanize(comparison).lower(), className="headline-note")]))
+            headlines.append(headline(humanize(metric), charts.fmt_measure(_value(overall["value"].iloc[0]), unit),
+                                      humanize(comparison).lower()))
             continue
         name = f"q-{len(cards)}"
         if len(by_bucket):
@@ -161,7 +160,7 @@ def lengths_table(lengths):
         return html.P("The store records no per-length parameters for this release.")
     header = ["length k", "σ_k", "Δ_k (contributions kept per record)", "noise sd σ_k·√Δ_k",
               "threshold", "combinations released"]
-    rows = [[f"{int(r['length'])}", _fmt(r["sigma"]), _fmt(None if r["sensitivity"] is None or r["sensitivity"] != r["sensitivity"] else int(r["sensitivity"])),
+    rows = [[f"{int(r['length'])}", _fmt(r["sigma"]), _fmt(None if r["sensitivity"] is None else int(r["sensitivity"])),
              _fmt(r["noise_sd"]), _fmt(r["threshold"]), int(r["combinations"])]
             for r in lengths.astype(object).where(lengths.notna(), None).to_dict(orient="records")]
     return charts.data_table(header, rows, caption="Noise and thresholds by combination length")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from dash import dcc, html
 
-from components import charts, ids
+from components import charts, filters, ids
 from components import comparability as cmp
 from components.explore_state import ALL_ATTRIBUTES, SORTS, ExploreState, from_query
 from components.overview import headline
@@ -31,6 +31,7 @@ ABOUT_DIFFERENCES = "/about"
 # The page's controls, by name (see control_id), and its state store.
 ATTRIBUTE, VALUES, VIEW, SORT, ROWS, COLS = "attribute", "values", "view", "sort", "rows", "cols"
 STATE_ID = {"type": ids.EXPLORE_STATE, "page": "explore"}
+NOTICE_CLASS = "explore-notice"          # the notice of address parts left out (filters.notice)
 
 
 def control_id(name: str) -> dict:
@@ -208,15 +209,6 @@ def chips(codebook: Codebook, state: ExploreState):
     return html.Div(className="chips-bar", children=[
         html.Ul(groups, className="chips", **{"aria-label": "Current filters (all of them apply)"}),
         dcc.Link("Clear all filters", href=state.cleared().href(), className="chips-clear"),
-    ])
-
-
-def notice(messages) -> html.Div | None:
-    if not messages:
-        return None
-    return html.Div(className="explore-notice", children=[
-        html.P("Part of the address was not understood and was left out:"),
-        html.Ul([html.Li(m) for m in messages]),
     ])
 
 
@@ -695,7 +687,7 @@ def layout(service, query: dict):
         html.P("Filter the synthetic records on any attributes and see, next to each count, the protected "
                "count the release published for the same combination — how far the synthetic data can be "
                "trusted for that question.", className="page-intro"),
-        html.Div(notice(state.notices), id=ids.EXPLORE_NOTICE, role="status"),
+        html.Div(filters.notice(state.notices, NOTICE_CLASS), id=ids.EXPLORE_NOTICE, role="status"),
         html.Section(className="explore-filters", **{"aria-labelledby": "explore-filters-title"}, children=[
             html.H2("Selection", id="explore-filters-title"),
             html.Div(className="explore-pickers", children=[

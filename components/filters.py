@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from components import ids
 from components.url_state import NOT_RECORDED_TOKEN, parse_filters
+from data.store import FilterError
 from synth_engine.codebook import NOT_RECORDED, Attribute, Codebook
 
 # Codebook groups (engine metadata, not column names) whose attributes become filters.
@@ -165,7 +166,24 @@ def from_query(codebook: Codebook, ctrls: list[Control], query: dict[str, list[s
     return values, mapping_from_values(ctrls, values), notices + unknown + more
 
 
+def current_filter(service, mapping: dict | None):
+    """The service's filter for `mapping`; no filter when the mapping no longer fits the store
+    (one from before the store was replaced)."""
+    try:
+        return service.filter(mapping or {})
+    except FilterError:
+        return service.filter({})
+
+
 # --- layout -------------------------------------------------------------------------------------
+
+def notice(messages, className: str | None = None):
+    """The notice naming the parts of the address that were not understood (None if none)."""
+    if not messages:
+        return None
+    return html.Div([html.P("Part of the address was not understood and was left out:"),
+                     html.Ul([html.Li(m) for m in messages])], **({"className": className} if className else {}))
+
 
 def _value_options(attribute: Attribute) -> list[dict]:
     options = [{"label": label, "value": value} for value, label in zip(attribute.values, attribute.value_labels)]

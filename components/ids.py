@@ -4,8 +4,6 @@
 URL = "url"
 PAGE = "page-content"
 NOTICE = "url-notice"
-HEADER_RELEASE = "header-release"
-NAV = "main-nav"
 
 # chart cards (components/charts.py): pattern-matching ids {"type": CHART_*, "chart": name}
 CHART_GRAPH = "chart-graph"

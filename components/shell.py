@@ -31,9 +31,9 @@ def header(pages, release: dict | None):
         html.A("Skip to content", href="#" + ids.PAGE, className="skip-link"),
         html.Div(className="brand", children=[
             html.A("GSD Explorer", href="/", className="brand-name"),
-            html.Div(release_identity(release), id=ids.HEADER_RELEASE, className="release-identity"),
+            html.Div(release_identity(release), className="release-identity"),
         ]),
-        html.Nav(id=ids.NAV, className="main-nav", **{"aria-label": "Pages"}, children=[
+        html.Nav(className="main-nav", **{"aria-label": "Pages"}, children=[
             dcc.Link(page.name, href=page.path, className="nav-link", id={"type": ids.NAV_LINK, "path": page.path})
             for page in pages
         ]),

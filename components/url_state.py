@@ -28,7 +28,7 @@ def parse_filters(codebook: Codebook, query: dict[str, list[str]], extra_keys=()
             extras[key] = list(raw_values)[:MAX_VALUES_PER_KEY]
             continue
         if key not in codebook or (attributes is not None and key not in attributes):
-            notices.append(f"Ignored the unknown filter “{_clip(key)}”.")
+            notices.append(f"Ignored the unknown filter “{clip(key)}”.")
             continue
         known = codebook[key].values
         for value in list(raw_values)[:MAX_VALUES_PER_KEY]:
@@ -37,7 +37,7 @@ def parse_filters(codebook: Codebook, query: dict[str, list[str]], extra_keys=()
             elif value in known:
                 mapping.setdefault(key, []).append(value)
             else:
-                notices.append(f"Ignored “{_clip(value)}”, which is not a value of {codebook[key].label}.")
+                notices.append(f"Ignored “{clip(value)}”, which is not a value of {codebook[key].label}.")
     return mapping, extras, notices
 
 
@@ -51,6 +51,7 @@ def encode_filters(mapping: dict[str, list[str | None]], extras: dict[str, list[
     return ("?" + urlencode(pairs)) if pairs else ""
 
 
-def _clip(text: str, limit: int = 40) -> str:
+def clip(text: str, limit: int = 40) -> str:
+    """`text` as shown in a message: printable characters only, at most `limit` of them."""
     text = "".join(ch for ch in str(text) if ch.isprintable())
     return text if len(text) <= limit else text[:limit] + "…"
