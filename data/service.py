@@ -63,8 +63,7 @@ class DataService:
         store = self.store()
         if self.cache is None:
             return compute(store)
-        release = (store.release.get("name"), str(store.release.get("built_at")), store.identity[2])
-        raw = repr((release, name, parts)).encode()
+        raw = repr((store.release_identity, name, parts)).encode()
         key = "gsd:" + hashlib.sha256(raw).hexdigest()
         value = self.cache.get(key)
         if value is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from data.schema import SCHEMA_VERSION, TABLES, quote_ident
@@ -145,6 +146,12 @@ class Store:
         if self.release.get("schema_version") != SCHEMA_VERSION:
             self._connection.close()
             raise StoreError(f"{self.path} was written by another version of the engine")
+
+    @property
+    def release_identity(self) -> tuple:
+        """(release name, build time as text, file size): equal for copies of one release on every
+        host, different once the store is rebuilt; the key of its cached results and downloads."""
+        return (self.release.get("name"), str(self.release.get("built_at")), self.identity[2])
 
     def close(self) -> None:
         self._connection.close()
@@ -324,27 +331,20 @@ class Store:
         finally:
             cursor.close()
 
-    def record_codes(self) -> dict[str, "np.ndarray"]:
+    def record_codes(self) -> dict[str, np.ndarray]:
         """Every record's value of each attribute as a number, in record_id order: 0 when not
         recorded, k for the k-th value in codebook order (for counting in memory, data/counting.py)."""
-        import numpy as np
-
         names = self.codebook.names
         if not names:
             return {}
-        orders = self._cursor().execute("SELECT " + ", ".join(
-            f"enum_range(any_value({quote_ident(n)}))" for n in names) + " FROM (SELECT * FROM records LIMIT 1)").fetchone()
+        # data/writer.py creates each attribute's ENUM with its values in codebook order, so
+        # enum code + 1 is the value's codebook position (0 stays "not recorded").
         arrays = self._cursor().execute("SELECT " + ", ".join(
             f"coalesce(enum_code({quote_ident(n)})::USMALLINT + 1, 0) AS c{i}" for i, n in enumerate(names))
             + " FROM records ORDER BY record_id").fetchnumpy()
-        out = {}
-        for i, name in enumerate(names):
-            values = self.codebook[name].values
-            position = {v: j + 1 for j, v in enumerate(values)}
-            # enum code + 1 -> codebook position (0 stays "not recorded")
-            remap = np.array([0] + [position[v] for v in orders[i]], dtype=np.uint16)
-            out[name] = remap[arrays[f"c{i}"]].astype(np.uint8 if len(values) < 255 else np.uint16)
-        return out
+        return {name: np.asarray(arrays[f"c{i}"]).astype(
+                    np.uint8 if len(self.codebook[name].values) < 255 else np.uint16)
+                for i, name in enumerate(names)}
 
     # --- protected aggregates --------------------------------------------------------------
 

@@ -35,9 +35,7 @@ KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Cache-Control", "X-Recor
 
 
 def _release_key(store) -> str:
-    release = store.release
-    raw = repr((release.get("name"), str(release.get("built_at")), store.identity[2]))
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+    return hashlib.sha256(repr(store.release_identity).encode()).hexdigest()[:24]
 
 
 def _tee(chunks, folder: str, kind: str, meta: dict, on_error):
@@ -70,8 +68,7 @@ def _tee(chunks, folder: str, kind: str, meta: dict, on_error):
     except OSError as err:
         on_error(err)
     finally:
-        if hasattr(chunks, "close"):
-            chunks.close()
+        # `chunks` itself is closed by the response (install: ClosingIterator), iterated or not.
         if out is not None:
             out.close()
         for leftover in (partial, partial and partial + ".json"):
@@ -98,7 +95,13 @@ def install(app) -> None:
             log.warning("download cache not written (%s); downloads are produced each time", err)
 
     def target():
-        """(folder, kind) for a cacheable request, else None."""
+        """(folder, kind) for a cacheable request, else None; worked out once per request (the
+        before- and after-request hooks both ask)."""
+        if "gsd_download_target" not in g:
+            g.gsd_download_target = _target()
+        return g.gsd_download_target
+
+    def _target():
         if request.method not in ("GET", "HEAD") or request.query_string or not request.path.startswith(PREFIX):
             return None
         kind = request.path[len(PREFIX):]

@@ -59,8 +59,9 @@ class BadCallback(ValueError):
     """The request is not a callback call of this app."""
 
 
-def _plain(message: str, status: int) -> Response:
-    return Response(message + "\n", status=status, mimetype="text/plain")
+def plain(message: str, status: int, headers=None) -> Response:
+    """The serving layer's error answer: `message` as one line of plain text."""
+    return Response(message + "\n", status=status, mimetype="text/plain", headers=headers)
 
 
 # --- the shape of a callback request ----------------------------------------------------------
@@ -194,15 +195,15 @@ def install(app) -> None:
         if request.path != update_path or request.method != "POST":
             return None
         if not request.is_json:
-            return _plain("A callback request is JSON.", 415)
+            return plain("A callback request is JSON.", 415)
         try:
             body = json.loads(request.get_data(cache=True))
         except (ValueError, RecursionError):  # invalid UTF-8 or JSON; absurd nesting
-            return _plain("The body is not valid JSON.", 400)
+            return plain("The body is not valid JSON.", 400)
         try:
             check_callback_body(body, app.callback_map)
         except BadCallback as err:
-            return _plain(f"Not a callback of this app ({err}).", 400)
+            return plain(f"Not a callback of this app ({err}).", 400)
         return None
 
     @server.errorhandler(HTTPException)
@@ -216,7 +217,7 @@ def install(app) -> None:
     @server.errorhandler(DependencyException)
     def _no_such_resource(err: DependencyException):
         # Dash's answer to a /_dash-component-suites/ path it did not register.
-        return _plain("404 Not Found", 404)
+        return plain("404 Not Found", 404)
 
     @server.errorhandler(InvalidCallbackReturnValue)
     def _mismatched_outputs(err: InvalidCallbackReturnValue):
@@ -225,17 +226,17 @@ def install(app) -> None:
         # callback is at fault rather than the request.
         log.warning("callback result does not fit the request's outputs: %s",
                     " ".join(str(err).split())[:300])
-        return _plain("The request's outputs do not match this page.", 400)
+        return plain("The request's outputs do not match this page.", 400)
 
     @server.errorhandler(FilterError)
     def _bad_filter(err: FilterError):
-        return _plain("The filter names an attribute or value this release does not have.", 400)
+        return plain("The filter names an attribute or value this release does not have.", 400)
 
     @server.errorhandler(StoreError)
     def _no_store(err: StoreError):
-        return _plain("The data store is not available.", 503)
+        return plain("The data store is not available.", 503)
 
     @server.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _plain("Internal server error.", 500)
+        return plain("Internal server error.", 500)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from data.store import StoreError
+from serving.guard import plain
 
 PATH = "/healthz"
 
@@ -26,8 +27,7 @@ def install(app) -> None:
         try:
             store = service.store()
         except StoreError:
-            return Response("store unavailable\n", status=503, mimetype="text/plain",
-                            headers={"Retry-After": "5"})
+            return plain("store unavailable", 503, headers={"Retry-After": "5"})
         inode, mtime_ns, size = store.identity
         release = store.release
         return jsonify(status="ok",

@@ -23,6 +23,8 @@ from html.parser import HTMLParser
 
 from flask import Response, request
 
+from serving.guard import plain
+
 log = logging.getLogger("gsd.security")
 
 SECRET_ENV = "GSD_SECRET_KEY"
@@ -143,10 +145,6 @@ class CsrfTokens:
         return self.valid(cookie) and hmac.compare_digest(cookie.encode("ascii"), header.encode("ascii"))
 
 
-def _refuse(message: str, status: int = 403) -> Response:
-    return Response(message + "\n", status=status, mimetype="text/plain")
-
-
 # --- installation -------------------------------------------------------------------------
 
 def install(app) -> None:
@@ -184,9 +182,9 @@ def install(app) -> None:
             return None
         site = request.headers.get("Sec-Fetch-Site")
         if site is not None and site not in ("same-origin", "none"):
-            return _refuse("Cross-site requests are not accepted.")
+            return plain("Cross-site requests are not accepted.", 403)
         if not tokens.matches(request.cookies.get(cookie_name), request.headers.get(header_name)):
-            return _refuse("Missing or invalid CSRF token: reload the page.")
+            return plain("Missing or invalid CSRF token: reload the page.", 403)
         return None
 
     @server.after_request
