@@ -31,8 +31,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import requests  # noqa: E402
 
+from bench.renderer import split_output, stringify  # noqa: E402
 from components import charts, filters, ids  # noqa: E402
 from components import overview as overview_page  # noqa: E402
+from data.service import DataService  # noqa: E402
 from data.store import Filter, Store  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -229,42 +231,15 @@ def explore_sync_request(store: Store, mapping: dict) -> dict:
     }
 
 
-class DirectService:
-    """The data service's queries straight on a store, uncached (for the raw times)."""
-
-    def __init__(self, store: Store):
-        from data.counting import RecordCodes
-
-        self._store = store
-        self._codes = RecordCodes.load(store)
-
-    def store(self) -> Store:
-        return self._store
-
-    def count(self, flt: Filter) -> int:
-        return self._store.count(flt)
-
-    def group_counts(self, flt: Filter, attribute: str, by: str | None = None):
-        return self._store.group_counts(flt, attribute, by)
-
-    def navigate_counts(self, flt: Filter, attributes):
-        return self._codes.navigate_counts(flt, attributes)
-
-    def pair_counts(self, flt: Filter, rows: str, cols: str):
-        return self._codes.pair_counts(flt, rows, cols)
-
-    def protected_counts(self, keys):
-        return self._store.protected_counts(keys)
-
-
-_DIRECT: dict[int, DirectService] = {}
+# Per store, the data service without a cache: the app's query path on a cold cache.
+_DIRECT: dict[int, DataService] = {}
 
 
 def _explore_context(store: Store):
     from components import explore
 
     if id(store) not in _DIRECT:
-        _DIRECT[id(store)] = DirectService(store)
+        _DIRECT[id(store)] = DataService(store.path)
     return explore.context(_DIRECT[id(store)])
 
 
@@ -333,9 +308,7 @@ CASES.extend(_explore_cases())
 
 
 def _prop(component_id, prop: str) -> str:
-    text = json.dumps(component_id, sort_keys=True, separators=(",", ":")) if isinstance(component_id, dict) \
-        else component_id
-    return f"{text}.{prop}"
+    return f"{stringify(component_id)}.{prop}"
 
 
 # --- the server and the client -------------------------------------------------------------
@@ -409,8 +382,7 @@ class Client:
 def as_sent(body: dict, key: str) -> dict:
     """The body as the renderer sends it: the callback's key as `output`, and each output's
     property as the key spells it (with "@hash" where the output allows duplicates)."""
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    properties = [part.rsplit(".", 1)[1] for part in parts]
+    properties = [prop for _, prop in split_output(key)]
     outputs = body["outputs"] if key.startswith("..") else [body["outputs"]]
     renamed = []
     for item, prop in zip(outputs, properties):
@@ -511,7 +483,9 @@ def print_text(report: dict) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default=os.environ.get("GSD_STORE", os.path.join(ROOT, "var", "gsd-demo.duckdb")))
+    from app import DEFAULT_STORE
+
+    parser.add_argument("--store", default=os.environ.get("GSD_STORE", DEFAULT_STORE))
     parser.add_argument("--repeats", type=int, default=3, help="warm requests per filter")
     parser.add_argument("--rounds", type=int, default=2, help="cold passes over the filters (cache emptied before each)")
     parser.add_argument("--json", action="store_true")

@@ -114,7 +114,7 @@ class Client(threading.Thread):
             time.sleep(self.rng.uniform(0.5, 1.5) * self.args.think)
 
     def run(self):
-        renderer = Renderer(self.http, self.base, self.rng)
+        renderer = Renderer(self.http, self.rng)
         try:
             while time.monotonic() < self.deadline:
                 path = self.rng.choice(self.pages) + self.rng.choice(QUERIES)
@@ -152,8 +152,7 @@ def discover_pages(base: str) -> list[str]:
     """The pages the app's navigation links to."""
     session = requests.Session()
     session.get(base + "/", timeout=30).raise_for_status()
-    renderer = Renderer(lambda m, p, json=None: session.get(base + p, timeout=30).json()
-                        if p.startswith("/_dash") else None, base, random.Random(0))
+    renderer = Renderer(None, random.Random(0))  # only its page and links: no requests
     layout = session.get(base + "/_dash-layout", timeout=30).json()
     renderer.page.index(layout)
     pages = [href for href in renderer.links("/") if not href.startswith("/download/")]

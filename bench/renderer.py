@@ -85,9 +85,8 @@ class Page:
 
 
 class Renderer:
-    def __init__(self, http, base_url: str, rng: random.Random):
+    def __init__(self, http, rng: random.Random):
         self.http = http          # a function (method, path, json=None) -> parsed JSON or None
-        self.base = base_url
         self.rng = rng
         self.callbacks: list[Callback] = []
         self.page = Page()
