@@ -1,13 +1,24 @@
 """Hand-built stores for tests: every record and every protected count is known."""
 from __future__ import annotations
 
+import argparse
+import itertools
+
 import numpy as np
 import pandas as pd
 
 from data.writer import Release, write_store
-from synth_engine import __version__
+from synth_engine import __version__, privacy
 from synth_engine.aggregates import AggregatesFile, LengthParameters, aggregates_from_file
-from synth_engine.dataset import ItemSpace, encode
+from synth_engine.codebook import Attribute
+from synth_engine.dataset import ItemSpace, encode, load_csv
+
+# A smaller stand-in for the demonstration source, for the synthesis tests: 14 of the 27 columns
+# (the demographic and geographic ones, duration, the three exploitation types and four frequent flags).
+SYNTH_COLUMNS = ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
+                 "traffickMonths", "isForcedLabour", "isSexualExploit", "isOtherExploit",
+                 "typeOfSexProstitution", "typeOfLabourDomesticWork", "meansThreats", "meansAbusePsyPhySex",
+                 "recruiterRelationOther"]
 
 
 def store_from_rows(path, rows: list[dict], aggregates: dict[str, int] | None = None,
@@ -61,3 +72,50 @@ def random_rows(n: int, seed: int = 0) -> list[dict]:
 def repeated_rows(*groups: tuple[int, dict]) -> list[dict]:
     """Rows from (how many, record) pairs, e.g. repeated_rows((524, {"gender": "Woman"}), (3, {}))."""
     return [dict(record) for n, record in groups for _ in range(n)]
+
+
+def categorical_attribute(name: str, values: tuple[str, ...]) -> Attribute:
+    """A categorical attribute whose labels are its values."""
+    return Attribute(name, name, "", "other", "categorical", values, values)
+
+
+def brute_force_counts(codes, items: ItemSpace, max_length: int) -> dict[tuple[int, ...], int]:
+    """Exact counts of every combination (sorted item ids) of length 1..max_length, by enumerating
+    each record's item sets: the slow, obvious oracle for count_combinations and the privacy core."""
+    counts: dict[tuple[int, ...], int] = {}
+    for row in items.record_items(codes):
+        present = sorted(int(i) for i in row if i >= 0)
+        for k in range(1, max_length + 1):
+            for combo in itertools.combinations(present, k):
+                counts[combo] = counts.get(combo, 0) + 1
+    return counts
+
+
+def parse_privacy_args(argv: list[str]) -> argparse.Namespace:
+    """The privacy options of the command line, parsed from `argv`."""
+    parser = argparse.ArgumentParser()
+    privacy.add_privacy_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def demo_dataset(tmp_path_factory, rows: int, seed: int, columns: list[str], name: str):
+    """`rows` demonstration records (stand-ins, not people) reduced to `columns`, loaded."""
+    from synth_engine.demo_source import write_demo_source
+
+    folder = tmp_path_factory.mktemp(name)
+    full = folder / "full.csv"
+    write_demo_source(full, rows=rows, seed=seed)
+    frame = pd.read_csv(full, dtype=str, keep_default_na=False)
+    path = folder / "records.csv"
+    frame[columns].to_csv(path, index=False)
+    return load_csv(path)
+
+
+def aggregate_dataset(dataset, seed: int = 0, **flags):
+    """The privacy core's aggregates of `dataset`, with command-line flags given as keywords
+    (reporting_length=3 -> --reporting-length 3)."""
+    argv = []
+    for name, value in flags.items():
+        argv += [f"--{name.replace('_', '-')}", str(value)]
+    params = privacy.privacy_parameters_from_args(parse_privacy_args(argv), dataset.n_records)
+    return privacy.aggregate(dataset, params, np.random.default_rng(seed))

@@ -7,9 +7,10 @@ import threading
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ops_support import ROOT  # noqa: E402  (importable once tests/ is on the path)
+
+sys.path.insert(1, ROOT)                     # tests/ first, then the repository root
 
 CHROMIUM = os.environ.get("GSD_CHROMIUM", "/usr/bin/chromium")
 

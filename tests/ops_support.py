@@ -16,6 +16,7 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
+ENGINE = [sys.executable, "-m", "synth_engine"]
 
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "site-packages/", "_duckdb.",
                      "Binder Error:", "Catalog Error:", "Parser Error:", "Conversion Error:",
@@ -32,6 +33,11 @@ def make_demo_store(path, rows: int = 3000, seed: int = 11, name: str = "Demo st
     import_release(csv, str(path), name=name, demonstration=True)
     os.unlink(csv)
     return str(path)
+
+
+def run_engine(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m synth_engine <args>` run from the repository root; its output captured as text."""
+    return subprocess.run([*ENGINE, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 def replace_atomically(source: str, target: str) -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import duckdb
@@ -14,13 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ops_support import ENGINE, ROOT, run_engine
 from synth_engine import __version__
 from synth_engine.__main__ import main, parser
 from synth_engine.dataset import Dataset, InputError, load_csv
 from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
 from synth_engine import pipeline
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -196,11 +194,6 @@ def test_stages_run_alone(source):
     assert pipeline.make_rng(None).integers(1 << 62) != pipeline.make_rng(None).integers(1 << 62)
 
 
-def _run_cli(*argv, env=None):
-    return subprocess.run([sys.executable, "-m", "synth_engine", *argv], cwd=ROOT, capture_output=True,
-                          text=True, env=env, timeout=300)
-
-
 @pytest.mark.parametrize("case", ["missing file", "not csv", "bad epsilon", "no folder"])
 def test_bad_input_exits_with_one_line(case, tmp_path, source):
     out = tmp_path / "out.duckdb"
@@ -214,7 +207,7 @@ def test_bad_input_exits_with_one_line(case, tmp_path, source):
         argv = ["--input", source, "--out", str(out), "--epsilon", "-1"]
     else:
         argv = ["--input", source, "--out", str(tmp_path / "no" / "such" / "out.duckdb")]
-    done = _run_cli("build", *argv)
+    done = run_engine("build", *argv, timeout=300)
     assert done.returncode == 2
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
@@ -228,7 +221,7 @@ def test_an_interrupted_build_leaves_the_old_store(source, larger_source, tmp_pa
     assert main(["build", "--input", source, "--out", str(out), "--seed", "1", "--name", "Old"]) == 0
     before = _tables(str(out))
     env = dict(os.environ, GSD_PROGRESS="1", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "synth_engine", "build", "--input", larger_source,
+    proc = subprocess.Popen([*ENGINE, "build", "--input", larger_source,
                              "--out", str(out), "--seed", "2", "--name", "New"],
                             cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
     seen = b""

@@ -35,9 +35,10 @@ PROTECTED = {f"{AGE}:{A39}": 610, f"{AGE}:{A48}": 95, f"{MONTHS}:{M13}": 590, f"
              f"{AGE}:{A39};{MONTHS}:{M13}": 795, f"{AGE}:{A39};{MONTHS}:{M0}": 98}
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path, RECORDS, PROTECTED, record_count=760)
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Read only (the store opens read-only): one for the module."""
+    s = open_store(tmp_path_factory.mktemp("comparability"), RECORDS, PROTECTED, record_count=760)
     yield s
     s.close()
 

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 
 import numpy as np
 import pytest
 
+from builders import brute_force_counts, categorical_attribute
 from synth_engine.aggregates import ProtectedAggregates
-from synth_engine.codebook import Attribute, Codebook
+from synth_engine.codebook import Codebook
 from synth_engine.dataset import ItemSpace
 from synth_engine.aggregates import pack, unpack
 from synth_engine.evaluate import (PUBLIC_COMPARISON, CombinationCounts, aggregate_counts, bucket_of,
@@ -16,10 +16,8 @@ from synth_engine.evaluate import (PUBLIC_COMPARISON, CombinationCounts, aggrega
 
 
 def _codebook(sizes):
-    return Codebook(tuple(
-        Attribute(f"c{j}", f"c{j}", "", "other", "categorical", tuple(f"v{i}" for i in range(n)),
-                  tuple(f"v{i}" for i in range(n)))
-        for j, n in enumerate(sizes)))
+    return Codebook(tuple(categorical_attribute(f"c{j}", tuple(f"v{i}" for i in range(n)))
+                          for j, n in enumerate(sizes)))
 
 
 def _random_codes(rng, n, sizes, fill=0.6):
@@ -28,18 +26,6 @@ def _random_codes(rng, n, sizes, fill=0.6):
         present = rng.random(n) < fill
         codes[present, j] = rng.integers(1, size + 1, size=int(present.sum()))
     return codes
-
-
-def _brute_force(codes, items: ItemSpace, max_length):
-    """Counts of every combination by enumerating each record's item sets (slow, obvious)."""
-    out = {k: Counter() for k in range(1, max_length + 1)}
-    ids = items.record_items(codes)
-    for row in ids:
-        present = sorted(int(i) for i in row if i >= 0)
-        for k in range(1, max_length + 1):
-            for combo in itertools.combinations(present, k):
-                out[k][combo] += 1
-    return out
 
 
 def _as_dict(counts: CombinationCounts, k):
@@ -55,9 +41,9 @@ def test_count_combinations_matches_brute_force(weights):
     codes = _random_codes(rng, 300, sizes)
     w = rng.integers(0, 4, size=len(codes)) if weights else None
     counts = count_combinations(codes, items, 3, weights=w)
-    expected = _brute_force(np.repeat(codes, w, axis=0) if weights else codes, items, 3)
+    expected = brute_force_counts(np.repeat(codes, w, axis=0) if weights else codes, items, 3)
     for k in (1, 2, 3):
-        assert _as_dict(counts, k) == dict(expected[k])
+        assert _as_dict(counts, k) == {combo: n for combo, n in expected.items() if len(combo) == k}
         assert np.all(np.diff(counts.keys[k]) > 0)          # sorted, distinct
     assert counts.n_records == (int(w.sum()) if weights else 300)
 

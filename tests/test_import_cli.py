@@ -5,23 +5,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import duckdb
 import pytest
 
 from data.store import Store
+from ops_support import ENGINE, ROOT, run_engine
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CTDC_HEADER_2024 = ("yearOfRegistration,gender,ageBroad,citizenship,CountryOfExploitation,traffickMonths,"
                     "meansDebtBondageEarnings,isForcedLabour,isSexualExploit,typeOfLabourAgriculture,"
                     "typeOfSexProstitution,recruiterRelationFamily")
-
-
-def engine(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "synth_engine", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def write(path, text, encoding="utf-8"):
@@ -41,7 +35,7 @@ def ctdc_csv(tmp_path):
 
 def test_import_ctdc_file(ctdc_csv, tmp_path):
     out = tmp_path / "s.duckdb"
-    result = engine("import-release", "--microdata", ctdc_csv, "--out", out, "--demonstration")
+    result = run_engine("import-release", "--microdata", ctdc_csv, "--out", out, "--demonstration")
     assert result.returncode == 0, result.stderr
     store = Store(out)
     assert store.count() == 5
@@ -59,7 +53,7 @@ def test_later_column_names_get_the_builtin_metadata(tmp_path):
     csv = write(tmp_path / "later.csv", "yearOfRegistration,sectorOfLabourAgriculture,sectorOfSexPornography\n"
                 "2020,1,\n2021,,1\n")
     out = tmp_path / "s.duckdb"
-    assert engine("import-release", "--microdata", csv, "--out", out).returncode == 0
+    assert run_engine("import-release", "--microdata", csv, "--out", out).returncode == 0
     cb = Store(out).codebook
     assert cb["sectorOfLabourAgriculture"].group == "labour sector"
     assert cb["sectorOfLabourAgriculture"].label == "Agriculture"
@@ -70,7 +64,7 @@ def test_any_sds_style_csv_infers_kinds_and_order(tmp_path):
     csv = write(tmp_path / "other.csv", "region,size_band,year,tags,code\n"
                 "North,10-19,2001,a;b,FRA\nSouth,2-9,2003,b,DEU\nNorth,100+,2002,,FRA\n")
     out = tmp_path / "s.duckdb"
-    result = engine("import-release", "--microdata", csv, "--out", out)
+    result = run_engine("import-release", "--microdata", csv, "--out", out)
     assert result.returncode == 0, result.stderr
     cb = Store(out).codebook
     assert cb["region"].kind == "categorical"
@@ -88,20 +82,20 @@ def test_aggregates_round_trip_through_export_and_import(ctdc_csv, tmp_path):
                        "gender:Woman\t3\nageBroad:09--17\t2\ncitizenship:BEL\t11\n"
                        "ageBroad:09--17;gender:Woman\t2\n")
     out = tmp_path / "s.duckdb"
-    result = engine("import-release", "--microdata", ctdc_csv, "--aggregates", aggregates, "--out", out)
+    result = run_engine("import-release", "--microdata", ctdc_csv, "--aggregates", aggregates, "--out", out)
     assert result.returncode == 0, result.stderr
     store = Store(out)
     assert store.release["protected_record_count"] == 6 and store.release["reporting_length"] == 2
     assert "BEL" in store.codebook["citizenship"].values  # a value only the aggregates show
     store.close()
     exported = tmp_path / "out.tsv"
-    assert engine("export-aggregates", "--store", out, "--out", exported).returncode == 0
+    assert run_engine("export-aggregates", "--store", out, "--out", exported).returncode == 0
     lines = exported.read_text().splitlines()
     assert lines[:2] == ["selections\tprotected_count", "record_count\t6"]
     assert lines[2:] == ["citizenship:BEL\t11", "gender:Woman\t3", "ageBroad:09--17\t2",
                          "ageBroad:09--17;gender:Woman\t2"]
     again = tmp_path / "again.duckdb"
-    assert engine("import-release", "--microdata", ctdc_csv, "--aggregates", exported, "--out", again).returncode == 0
+    assert run_engine("import-release", "--microdata", ctdc_csv, "--aggregates", exported, "--out", again).returncode == 0
     assert _aggregate_rows(out) == _aggregate_rows(again)
 
 
@@ -115,12 +109,12 @@ def _aggregate_rows(path):
 
 def test_info_json(ctdc_csv, tmp_path):
     out = tmp_path / "s.duckdb"
-    engine("import-release", "--microdata", ctdc_csv, "--out", out, "--name", "Release X")
-    result = engine("info", "--store", out, "--json")
+    run_engine("import-release", "--microdata", ctdc_csv, "--out", out, "--name", "Release X")
+    result = run_engine("info", "--store", out, "--json")
     info = json.loads(result.stdout)
     assert info["release"]["name"] == "Release X"
     assert info["tables"]["records"] == 5 and info["attributes"] == 12
-    text = engine("info", "--store", out).stdout
+    text = run_engine("info", "--store", out).stdout
     assert "Release X" in text and "5 synthetic" in text
 
 
@@ -146,7 +140,7 @@ def test_bad_microdata_is_one_clear_line_and_writes_nothing(case, tmp_path):
     if content is not None:
         write(csv, content)
     out = tmp_path / "s.duckdb"
-    result = engine("import-release", "--microdata", csv, "--out", out)
+    result = run_engine("import-release", "--microdata", csv, "--out", out)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
@@ -164,7 +158,7 @@ def test_bad_microdata_is_one_clear_line_and_writes_nothing(case, tmp_path):
 def test_bad_aggregates(ctdc_csv, tmp_path, aggregates, message):
     path = write(tmp_path / "agg.tsv", aggregates)
     out = tmp_path / "s.duckdb"
-    result = engine("import-release", "--microdata", ctdc_csv, "--aggregates", path, "--out", out)
+    result = run_engine("import-release", "--microdata", ctdc_csv, "--aggregates", path, "--out", out)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
@@ -186,12 +180,12 @@ def _snapshot(path):
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_an_interrupted_write_leaves_the_old_store(ctdc_csv, tmp_path, how):
     out = tmp_path / "s.duckdb"
-    assert engine("import-release", "--microdata", ctdc_csv, "--out", out, "--name", "old").returncode == 0
+    assert run_engine("import-release", "--microdata", ctdc_csv, "--out", out, "--name", "old").returncode == 0
     before = _snapshot(out)
     big = tmp_path / "big.csv"
     row = "2016,Woman,09--17,UKR,USA,,,,1,,1,1\n"
     write(big, CTDC_HEADER_2024 + "\n" + row * 400_000)
-    proc = subprocess.Popen([sys.executable, "-m", "synth_engine", "import-release", "--microdata", big,
+    proc = subprocess.Popen([*ENGINE, "import-release", "--microdata", big,
                              "--out", out, "--name", "new"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and not _writing(tmp_path):

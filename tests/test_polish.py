@@ -11,19 +11,19 @@ import numba
 import numpy as np
 import pytest
 
+from builders import SYNTH_COLUMNS, aggregate_dataset, demo_dataset
 from synth_engine.evaluate import aggregate_counts, combination_incidence, count_combinations
 from synth_engine.polish import polish
 from synth_engine.synthesize import DefaultSettings, _combination_weights, synthesize_sds
 from synth_engine.synthesize import _items_to_codes as _codes
-from tests.test_synthesize import COLUMNS, _aggregate, _demo
 
 
 @pytest.fixture(scope="module")
 def start(tmp_path_factory):
     """Aggregates of 4,000 demonstration records and a starting point that holds no combination
     they lack: SDS's sampler, as item ids (-1 = missing)."""
-    dataset = _demo(tmp_path_factory, 4_000, 9, COLUMNS[:11], "polish")
-    aggregates = _aggregate(dataset, seed=4, reporting_length=3)
+    dataset = demo_dataset(tmp_path_factory, 4_000, 9, SYNTH_COLUMNS[:11], "polish")
+    aggregates = aggregate_dataset(dataset, seed=4, reporting_length=3)
     codes = synthesize_sds(aggregates, np.random.default_rng(5)).codes
     return aggregates, aggregates.items.record_items(codes)
 
@@ -45,9 +45,16 @@ def _run(aggregates, state, proposals=200_000, swap_share=0.93, seed=0):
     return state, result, weights
 
 
-def test_polish_lowers_the_error_it_reports_and_the_report_matches_a_recount(start):
+@pytest.fixture(scope="module")
+def default_run(start):
+    """`_run` with its defaults (200,000 proposals) from the starting point: (polished, result, weights)."""
     aggregates, state = start
-    polished, result, weights = _run(aggregates, state)
+    return _run(aggregates, state)
+
+
+def test_polish_lowers_the_error_it_reports_and_the_report_matches_a_recount(start, default_run):
+    aggregates, state = start
+    polished, result, weights = default_run
     before = _weighted_error(_codes(state, aggregates.items), aggregates, weights)
     after = _weighted_error(_codes(polished, aggregates.items), aggregates, weights)
     assert result.error_before == pytest.approx(before, rel=1e-9)
@@ -56,9 +63,9 @@ def test_polish_lowers_the_error_it_reports_and_the_report_matches_a_recount(sta
     assert result.accepted > 0
 
 
-def test_polish_never_fabricates(start):
-    aggregates, state = start
-    polished, _, _ = _run(aggregates, state)
+def test_polish_never_fabricates(start, default_run):
+    aggregates, _ = start
+    polished, _, _ = default_run
     _, outside = combination_incidence(_codes(polished, aggregates.items), aggregates.items,
                                        aggregate_counts(aggregates), aggregates.reporting_length)
     assert not outside.any()

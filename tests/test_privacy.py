@@ -2,7 +2,6 @@
 post-processing, parameters and the command-line helpers. All inputs are small and fast."""
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 
@@ -10,13 +9,13 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from builders import brute_force_counts, categorical_attribute, parse_privacy_args
 from synth_engine import privacy
 from synth_engine.aggregates import aggregates_from_file, parse_aggregates_file, write_aggregates_file
-from synth_engine.codebook import Attribute, Codebook
+from synth_engine.codebook import Codebook
 from synth_engine.dataset import Dataset, InputError, ItemSpace
 from synth_engine.privacy import (
     PrivacyParameters,
-    add_privacy_arguments,
     aggregate,
     dp_percentile,
     first_length_threshold,
@@ -35,24 +34,12 @@ def make_dataset(n: int, sizes=(3, 4, 2, 5, 1, 1), presence=(0.9, 0.7, 0.6, 0.5,
     attributes, columns = [], []
     for j, (size, p) in enumerate(zip(sizes, presence)):
         values = tuple(f"v{i}" for i in range(size))
-        attributes.append(Attribute(f"col{j}", f"col{j}", "", "other", "categorical", values, values))
+        attributes.append(categorical_attribute(f"col{j}", values))
         weights = rng.dirichlet(np.ones(size), size=3)[group]
         code = (rng.random(n)[:, None] > weights.cumsum(axis=1)).sum(axis=1) + 1
         has = rng.random(n) < p
         columns.append(np.where(has, np.minimum(code, size), 0).astype(np.uint16))
     return Dataset(Codebook(tuple(attributes)), np.column_stack(columns))
-
-
-def true_combination_counts(dataset: Dataset, max_length: int) -> dict[tuple[int, ...], int]:
-    """Exact counts of every combination of length 1..max_length, the slow obvious way."""
-    items = ItemSpace(dataset.codebook).record_items(dataset.codes)
-    counts: dict[tuple[int, ...], int] = {}
-    for row in items:
-        present = [int(i) for i in row if i >= 0]
-        for k in range(1, max_length + 1):
-            for combo in itertools.combinations(present, k):
-                counts[combo] = counts.get(combo, 0) + 1
-    return counts
 
 
 def as_tuples(aggregates) -> dict[tuple[int, ...], int]:
@@ -255,7 +242,7 @@ def test_fabrication_mode_thresholds():
 
 def test_fabrication_modes_order_fabrication_and_suppression():
     dataset = make_dataset(600, sizes=(4, 6, 3, 8, 1, 1), presence=(0.9, 0.8, 0.7, 0.6, 0.3, 0.3), seed=1)
-    truth = true_combination_counts(dataset, 3)
+    truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     fabricated, suppressed = {}, {}
     for mode in ("uncontrolled", "balanced", "progressive", "minimize"):
         params = PrivacyParameters(epsilon=3, delta=1e-5, reporting_length=3, fabrication_mode=mode)
@@ -279,7 +266,7 @@ def test_candidates_counts_and_post_processing_match_a_slow_reference():
     trace = privacy._Trace()
     out = privacy._aggregate(dataset, params, np.random.default_rng(8), trace)
     items = ItemSpace(dataset.codebook)
-    truth = true_combination_counts(dataset, r)
+    truth = brute_force_counts(dataset.codes, items, r)
     columns = items.column_of
 
     survived: dict[int, dict[tuple, float]] = {}
@@ -328,7 +315,7 @@ def test_with_little_noise_the_release_is_the_true_counts():
     dataset = make_dataset(300, seed=5)
     params = PrivacyParameters(epsilon=5000, delta=1e-5, reporting_length=3, percentile_percentage=100)
     out = aggregate(dataset, params, np.random.default_rng(0))
-    truth = true_combination_counts(dataset, 3)
+    truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     # singles with count 1 fall under the length-1 threshold (just above 1); the rest is exact
     expected = {c: n for c, n in truth.items() if all(truth[(i,)] >= 2 for i in c)}
     assert as_tuples(out) == expected
@@ -344,7 +331,7 @@ def test_a_column_with_a_single_value_and_empty_rows():
     dataset = Dataset(dataset.codebook, codes)
     trace = privacy._Trace()
     out = privacy._aggregate(dataset, PrivacyParameters(epsilon=12, delta=1e-4), np.random.default_rng(0), trace)
-    truth = true_combination_counts(dataset, 3)
+    truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     released = as_tuples(out)
     assert (0,) in released and abs(released[(0,)] - truth[(0,)]) < 40     # the single-value column
     columns = ItemSpace(dataset.codebook).column_of
@@ -419,28 +406,23 @@ def test_round_trip_through_the_aggregates_file(tmp_path):
 
 # --- command line ----------------------------------------------------------------------------------
 
-def _parse(argv):
-    parser = argparse.ArgumentParser()
-    add_privacy_arguments(parser)
-    return parser.parse_args(argv)
-
-
 def test_command_line_defaults():
-    params = privacy_parameters_from_args(_parse([]), 1000)
+    params = privacy_parameters_from_args(parse_privacy_args([]), 1000)
     assert params == PrivacyParameters()
     assert params.epsilon == 12 and params.delta is None and params.reporting_length == 3
     assert params.accuracy_mode == "prioritize-long" and params.fabrication_mode == "uncontrolled"
 
 
 def test_command_line_custom_values():
-    params = privacy_parameters_from_args(_parse([
+    params = privacy_parameters_from_args(parse_privacy_args([
         "--epsilon", "4", "--delta", "1e-6", "--reporting-length", "4", "--percentile-percentage", "95",
         "--percentile-epsilon-proportion", "0.02", "--number-of-records-epsilon-proportion", "0.01",
         "--sigma-proportions", "1, 0.5,0.5,0.25", "--thresholds", "10,5,0"]), 1000)
     assert params.accuracy_mode == "custom" and params.sigma_proportions == (1, 0.5, 0.5, 0.25)
     assert params.fabrication_mode == "custom" and params.thresholds == (10, 5, 0)
     assert params.percentile_percentage == 95 and params.delta == 1e-6
-    modes = privacy_parameters_from_args(_parse(["--accuracy-mode", "balanced", "--fabrication-mode", "minimize"]), 10)
+    modes = privacy_parameters_from_args(
+        parse_privacy_args(["--accuracy-mode", "balanced", "--fabrication-mode", "minimize"]), 10)
     assert modes.accuracy_mode == "balanced" and modes.fabrication_mode == "minimize"
 
 
@@ -455,4 +437,4 @@ def test_command_line_custom_values():
 ])
 def test_command_line_errors(argv, message):
     with pytest.raises(InputError, match=message):
-        privacy_parameters_from_args(_parse(argv), 1000)
+        privacy_parameters_from_args(parse_privacy_args(argv), 1000)

@@ -5,54 +5,24 @@ demonstration records (stand-ins, not real people).
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from synth_engine import privacy
+from builders import SYNTH_COLUMNS, aggregate_dataset, categorical_attribute, demo_dataset
 from synth_engine.aggregates import ProtectedAggregates
-from synth_engine.codebook import Attribute, Codebook
-from synth_engine.dataset import ItemSpace, load_csv
+from synth_engine.codebook import Codebook
+from synth_engine.dataset import ItemSpace
 from synth_engine.evaluate import aggregate_counts, combination_incidence, compare, count_combinations
 from synth_engine.synthesize import (_percentile_rows, synthesize, synthesize_default, synthesize_sds)
-
-# A smaller stand-in for the demonstration source: 20,000 records and 14 of the 27 columns (the
-# demographic and geographic ones, duration, the three exploitation types and four frequent flags).
-COLUMNS = ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
-           "traffickMonths", "isForcedLabour", "isSexualExploit", "isOtherExploit", "typeOfSexProstitution",
-           "typeOfLabourDomesticWork", "meansThreats", "meansAbusePsyPhySex", "recruiterRelationOther"]
-
-
-def _aggregate(dataset, seed=0, **flags):
-    parser = argparse.ArgumentParser()
-    privacy.add_privacy_arguments(parser)
-    argv = []
-    for name, value in flags.items():
-        argv += [f"--{name.replace('_', '-')}", str(value)]
-    params = privacy.privacy_parameters_from_args(parser.parse_args(argv), dataset.n_records)
-    return privacy.aggregate(dataset, params, np.random.default_rng(seed))
-
-
-def _demo(tmp_path_factory, rows, seed, columns, name):
-    from synth_engine.demo_source import write_demo_source
-
-    folder = tmp_path_factory.mktemp(name)
-    full = folder / "full.csv"
-    write_demo_source(full, rows=rows, seed=seed)
-    frame = pd.read_csv(full, dtype=str, keep_default_na=False)
-    path = folder / "records.csv"
-    frame[columns].to_csv(path, index=False)
-    return load_csv(path)
 
 
 @pytest.fixture(scope="module")
 def medium(tmp_path_factory):
     """20,000 x 14 records, their aggregates (ε = 12, δ = 3.9e-7, R = 3) and both syntheses."""
-    dataset = _demo(tmp_path_factory, 20_000, 7, COLUMNS, "medium")
-    aggregates = _aggregate(dataset, seed=1, epsilon=12, delta=3.9e-7, reporting_length=3)
+    dataset = demo_dataset(tmp_path_factory, 20_000, 7, SYNTH_COLUMNS, "medium")
+    aggregates = aggregate_dataset(dataset, seed=1, epsilon=12, delta=3.9e-7, reporting_length=3)
     default = synthesize_default(aggregates, np.random.default_rng(11))
     sds = synthesize_sds(aggregates, np.random.default_rng(11))
     return dataset, aggregates, default, sds
@@ -61,8 +31,8 @@ def medium(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """3,000 x 9 records and their aggregates: for the quick properties."""
-    dataset = _demo(tmp_path_factory, 3_000, 3, COLUMNS[:9], "small")
-    return dataset, _aggregate(dataset, seed=2, reporting_length=3)
+    dataset = demo_dataset(tmp_path_factory, 3_000, 3, SYNTH_COLUMNS[:9], "small")
+    return dataset, aggregate_dataset(dataset, seed=2, reporting_length=3)
 
 
 def _fabricated(codes, aggregates):
@@ -142,8 +112,8 @@ def test_same_seed_same_records(small, name):
 
 @pytest.mark.parametrize("length", [2, 4])
 def test_default_handles_other_reporting_lengths(tmp_path_factory, length):
-    dataset = _demo(tmp_path_factory, 2_000, 5, COLUMNS[:8], f"length{length}")
-    aggregates = _aggregate(dataset, seed=3, reporting_length=length)
+    dataset = demo_dataset(tmp_path_factory, 2_000, 5, SYNTH_COLUMNS[:8], f"length{length}")
+    aggregates = aggregate_dataset(dataset, seed=3, reporting_length=length)
     result = synthesize_default(aggregates, np.random.default_rng(0))
     assert len(result.codes) == aggregates.record_count
     assert not _fabricated(result.codes, aggregates).any()
@@ -168,10 +138,8 @@ def test_percentile_is_statrs_type_8():
 def _hand_aggregates():
     """Three columns a (values x, y), b (value 1), c (value 1); R = 2.
     Protected: a:x 6, a:y 4, b:1 5, c:1 3; a:x;b:1 5, a:x;c:1 3, b:1;c:1 2 (a:y goes with nothing)."""
-    def attribute(name, values):
-        return Attribute(name, name, "", "other", "categorical", values, values)
-
-    items = ItemSpace(Codebook((attribute("a", ("x", "y")), attribute("b", ("1",)), attribute("c", ("1",)))))
+    items = ItemSpace(Codebook((categorical_attribute("a", ("x", "y")), categorical_attribute("b", ("1",)),
+                                categorical_attribute("c", ("1",)))))
     ax, ay, b1, c1 = 0, 1, 2, 3
     return ProtectedAggregates(
         items=items, record_count=10,
