@@ -106,7 +106,7 @@ def test_codebook_and_data_card(client, store):
     "/download/records.csv?columns=password",
     "/download/records.csv?columns=gender&columns=gender",
     "/download/records.csv?" + "&".join(f"columns=c{i}" for i in range(300)),
-    "/download/records.csv?" + "&".join(f"gender=Woman" for _ in range(2500)),
+    "/download/records.csv?" + "&".join("gender=Woman" for _ in range(2500)),
     "/download/records.csv?gender=Martian",
     "/download/records.csv?nope=1",
     "/download/records.csv?columns=",
