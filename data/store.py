@@ -49,8 +49,10 @@ class Filter:
         for name, values in mapping.items():
             if not isinstance(name, str) or name not in codebook:
                 raise FilterError(f"unknown attribute {str(name)[:80]!r}")
-            if isinstance(values, (str, bytes)) or values is None:
+            if isinstance(values, str) or values is None:
                 values = [values]
+            elif not isinstance(values, (list, tuple, set, frozenset)):
+                raise FilterError(f"the values of {name} must be a list")
             attribute = codebook[name]
             wanted = set()
             for v in values:

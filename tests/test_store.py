@@ -92,6 +92,9 @@ def test_protected_counts(store):
     ({"gender": [3]}, "unknown value"),
     ({"gender": ["Woman'; DROP TABLE records; --"]}, "unknown value"),
     (["gender"], "must map"),
+    ({"gender": 0.5}, "must be a list"),          # shapes a hostile callback payload can take
+    ({"gender": True}, "must be a list"),
+    ({"gender": {"Woman": 1}}, "must be a list"),
 ])
 def test_filter_rejects_what_the_codebook_does_not_know(store, mapping, message):
     with pytest.raises(FilterError, match=message):
