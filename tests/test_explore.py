@@ -222,8 +222,8 @@ def test_flags_of_one_group_share_a_small_multiple(tmp_path):
     service = DataService(path)
     words = text(callbacks.render_view(service, {"search": "?isForcedLabour=~", "notices": []}))
     assert "Exploitation type" in words and "2 flags of exploitation type" in words
-    assert "Forced labour: not recorded" in words     # a chosen "not recorded" gets its row
-    assert "Forced labour" in words and "Sexual exploitation" in words
+    # the flag's value row, the chosen "not recorded" row and the other flag's row, each with its counts
+    assert "Forced labour 4 5 Forced labour: not recorded 5 4 Sexual exploitation 3 ≤ 3" in words
 
 
 def test_small_multiples_cover_every_attribute(service):
@@ -231,8 +231,8 @@ def test_small_multiples_cover_every_attribute(service):
     words = text(view)
     for attribute in service.store().codebook:
         assert attribute.label in words
-    # gender itself is counted under the other filters (none), so every value shows
-    assert "Man" in words
+    # gender itself is counted under the other filters (none), so every value shows, with its counts
+    assert "value synthetic protected Man 100 98 Woman 554 560 not recorded 60" in words
     # beyond the reporting length (2 here) a value shows the bound its sub-combinations give:
     # months 13–24 with Woman and 39–47 is at most min(795, 520, 515)
     words = text(callbacks.render_view(service, {"search": "?gender=Woman&ageBroad=39--47", "notices": []}))
