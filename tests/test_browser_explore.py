@@ -71,15 +71,16 @@ def control(page, name: str):
 
 
 def pick_attribute(page, label: str) -> None:
-    """With the keyboard: focus the attribute finder, open it, type, take the first match."""
-    finder = control(page, "attribute")
-    finder.focus()
-    page.keyboard.press("Enter")
-    page.wait_for_function("b => b.getAttribute('aria-expanded') === 'true'", arg=finder.element_handle())
-    # Opening focuses the search box, or the chosen option once there is one (then Shift+Tab).
+    """With the keyboard alone: focus the attribute finder and type the label, take the only match.
+    Typing on the closed finder opens it with the letters in its search box, also once a value is
+    chosen (opening it with Enter then focuses the chosen option, as a listbox does)."""
+    control(page, "attribute").focus()
+    page.keyboard.type(label[0])
+    page.wait_for_function("() => document.activeElement"
+                           " && document.activeElement.classList.contains('dash-dropdown-search')")
+    page.keyboard.type(label[1:])
     search = page.locator(".dash-dropdown-content[data-state=open] .dash-dropdown-search")
-    search.focus()
-    search.fill(label)
+    assert search.input_value() == label
     page.wait_for_function("() => document.querySelectorAll("
                            "'.dash-dropdown-content[data-state=open] [role=option]').length === 1")
     page.keyboard.press("ArrowDown")
