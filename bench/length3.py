@@ -1,8 +1,10 @@
 """How close can synthetic records come to the protected counts at length 3? (issue #4's target)
 
     python bench/length3.py [--source var/demo-source.csv] [--rows N] [--seed 1] [--rounds 3] [--no-lp]
+                            [privacy flags, as `synth_engine build`]
 
-Three measurements on one protected release (our privacy core, ε 12, δ 3.9·10⁻⁷, R 3, --seed):
+Three measurements on one protected release (our privacy core, by default ε 12 and R 3, seeded
+with --seed as `build --seed` seeds it: --seed 1 gives the default store's release):
 
 1. a lower bound, from a linear program: the smallest mean relative error at length 3 (over
    protected counts >= 10) of any non-negative counts of the protected combinations whose
@@ -30,26 +32,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from synth_engine import pipeline  # noqa: E402
+from bench.engine import load_sample, run_synthesis  # noqa: E402
+from synth_engine import pipeline, privacy  # noqa: E402
 from synth_engine.aggregates import pack, unpack  # noqa: E402
-from synth_engine.dataset import Dataset  # noqa: E402
 from synth_engine.evaluate import aggregate_counts, compare, count_combinations  # noqa: E402
 from synth_engine.polish import polish  # noqa: E402
-from synth_engine.synthesize import (DefaultSettings, _combination_weights, _items_to_codes,  # noqa: E402
-                                     synthesize_default, synthesize_sds)
+from synth_engine.synthesize import DefaultSettings, combination_weights  # noqa: E402
 
 FLOOR = 10          # the targets count protected combinations at or above this count
-
-
-def protected_release(source: str, rows: int | None, seed: int):
-    parser = argparse.ArgumentParser()
-    pipeline.add_build_arguments(parser)
-    args = parser.parse_args(["--input", source, "--out", os.devnull, "--seed", str(seed)])
-    dataset = pipeline.load(source)
-    if rows is not None and rows < dataset.n_records:
-        keep = np.sort(np.random.default_rng(seed).choice(dataset.n_records, rows, replace=False))
-        dataset = Dataset(dataset.codebook, dataset.codes[keep], dataset.source_name)
-    return pipeline.aggregate(dataset, args, pipeline.make_rng(seed))
 
 
 def length3_bound(counts, column_of: np.ndarray, n_records: int, goals=(0.01, 0.05)):
@@ -123,7 +113,7 @@ def figures(codes: np.ndarray, aggregates, counts) -> str:
 def polish_rounds(codes: np.ndarray, aggregates, counts, rounds: int, seed: int, label: str) -> None:
     """`rounds` more rounds of the default polish on `codes`, printing the figures after each."""
     items = aggregates.items
-    weights = _combination_weights(counts, aggregates.reporting_length, DefaultSettings())
+    weights = combination_weights(counts, aggregates.reporting_length, DefaultSettings())
     state = items.record_items(codes).astype(np.int32)
     proposals = int(DefaultSettings().polish_proposals * len(codes))
     for round_ in range(1, rounds + 1):
@@ -131,7 +121,7 @@ def polish_rounds(codes: np.ndarray, aggregates, counts, rounds: int, seed: int,
         polish(state, items.offsets, counts, weights, proposals, DefaultSettings().polish_swap_share,
                np.random.default_rng([seed, round_]))
         print(f"  {label} + {round_} polish round(s) ({time.perf_counter() - clock:.1f} s): "
-              f"{figures(_items_to_codes(state, items), aggregates, counts)}", flush=True)
+              f"{figures(items.item_codes(state), aggregates, counts)}", flush=True)
 
 
 def main() -> None:
@@ -141,8 +131,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-lp", action="store_true")
+    privacy.add_privacy_arguments(parser)
     args = parser.parse_args()
-    aggregates = protected_release(args.source, args.rows, args.seed)
+    # the whole source through the engine's load stage, or a sample as bench/engine.py takes it
+    dataset = load_sample(args.rows, args.seed, args.source) if args.rows else pipeline.load(args.source)
+    params = privacy.privacy_parameters_from_args(args, dataset.n_records)
+    aggregates = privacy.aggregate(dataset, params, np.random.default_rng(args.seed))    # as the build seeds it
     counts = aggregate_counts(aggregates)
     n = aggregates.record_count
     print(f"protected release: {n:,} records; Σ protected length-3 counts {int(counts.counts[3].sum()):,}")
@@ -155,15 +149,14 @@ def main() -> None:
         else:
             print(f"lower bound ({took}): length-3 mean relative error >= {solved[0]:.4f} with lengths "
                   f"1 / 2 <= 0.01 / 0.05; its Σ length-3 counts {solved[1]:,.0f}")
-    clock = time.perf_counter()
-    default = synthesize_default(aggregates, np.random.default_rng(args.seed)).codes
-    print(f"default synthesizer ({time.perf_counter() - clock:.1f} s): {figures(default, aggregates, counts)}")
-    polish_rounds(default, aggregates, counts, args.rounds, args.seed, "default")
-    clock = time.perf_counter()
-    sds = synthesize_sds(aggregates, np.random.default_rng(args.seed)).codes
-    print(f"sds sampler ({time.perf_counter() - clock:.1f} s, {len(sds):,} records): {figures(sds, aggregates, counts)}")
-    padded = np.zeros((max(n, len(sds)), sds.shape[1]), dtype=sds.dtype)
-    padded[:len(sds)] = sds
+    default = run_synthesis(aggregates, "default", args.seed)
+    print(f"default synthesizer ({default['seconds']:.1f} s): {figures(default['codes'], aggregates, counts)}")
+    polish_rounds(default["codes"], aggregates, counts, args.rounds, args.seed, "default")
+    sds = run_synthesis(aggregates, "sds", args.seed)
+    codes = sds["codes"]
+    print(f"sds sampler ({sds['seconds']:.1f} s, {len(codes):,} records): {figures(codes, aggregates, counts)}")
+    padded = np.zeros((max(n, len(codes)), codes.shape[1]), dtype=codes.dtype)
+    padded[:len(codes)] = codes
     polish_rounds(padded, aggregates, counts, 1 + args.rounds, args.seed, "sds padded")
 
 

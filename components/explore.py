@@ -101,8 +101,7 @@ def value_rows(ctx: Context, state: ExploreState, names: list[str],
         values = counts[name]
         with_records[name] = sum(1 for n in values.values() if n)
         if limit and len(values) > limit + 1:
-            kept = set(sorted((v for v, n in values.items() if n), key=lambda v: -values[v])[:limit])
-            kept.update(state.filter.values(name))
+            kept = _most_records(values, limit) | set(state.filter.values(name))
             values = {v: n for v, n in values.items() if v in kept}
         others = state.filter.without(name).as_dict()
         requests += [(name, value, {**others, name: [value]}, n) for value, n in values.items()]
@@ -112,6 +111,11 @@ def value_rows(ctx: Context, state: ExploreState, names: list[str],
         if n or c.protected:
             rows[name].append(ValueRow(name, value, ctx.label(name, value), n, c))
     return {name: AttributeValues(rows[name], with_records[name]) for name in names}
+
+
+def _most_records(counts: dict, limit: int) -> set:
+    """The (at most) `limit` values with the most records, among those with any."""
+    return set(sorted((v for v, n in counts.items() if n), key=lambda v: -counts[v])[:limit])
 
 
 def sort_rows(rows: list[ValueRow], sort: str) -> list[ValueRow]:
@@ -509,7 +513,7 @@ def attribute_view(ctx: Context, state: ExploreState):
 
 def _axis(codebook: Codebook, name: str, totals: dict) -> list:
     """The axis' values: those with records, at most MAX_AXIS (the largest), in codebook order."""
-    kept = set(sorted((v for v in totals if totals[v]), key=lambda v: -totals[v])[:MAX_AXIS])
+    kept = _most_records(totals, MAX_AXIS)
     return [v for v in list(codebook[name].values) + [None] if v in kept]
 
 

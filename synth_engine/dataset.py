@@ -85,6 +85,13 @@ class ItemSpace:
         ids = codes.astype(np.int64) - 1 + self.offsets[:-1]
         return np.where(codes > 0, ids, -1)
 
+    def item_codes(self, item_matrix: np.ndarray) -> np.ndarray:
+        """The code matrix of item ids (-1 = missing): the inverse of `record_items`."""
+        codes = np.zeros(item_matrix.shape, dtype=np.uint16)
+        present = item_matrix >= 0
+        codes[present] = self.code_of[item_matrix[present]]
+        return codes
+
 
 # --- load -------------------------------------------------------------------------------------
 

@@ -332,7 +332,7 @@ class _RowSpace:
         return out
 
 
-def _combination_weights(counts, R: int, settings: "DefaultSettings") -> dict:
+def combination_weights(counts, R: int, settings: "DefaultSettings") -> dict:
     """Per length k, the weight of each protected combination (aligned with counts.keys[k]) in the
     error both the column fill and the polish lower: 1 / max(protected, floor), divided by the
     length's goal and its number of combinations at or above the floor, so that the error is
@@ -410,7 +410,7 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
     R = max(aggregates.reporting_length, 1)
     counts = aggregate_counts(aggregates)
     rows = _RowSpace(counts, R)
-    weights = _combination_weights(counts, R, settings)
+    weights = combination_weights(counts, R, settings)
     entries = _column_entries(counts, items, rows, R, weights)
     order = _column_order(items, counts, settings.column_order)
     n = int(max(aggregates.record_count, 0))
@@ -439,7 +439,7 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
     polished = polish(state, items.offsets, counts, weights, int(settings.polish_proposals * n),
                       settings.polish_swap_share, rng, progress=progress, chunks=100 - FILL_PROGRESS)
     stats["polish"] = {**polished.as_dict(), "seconds": time.perf_counter() - clock}
-    codes = _items_to_codes(state, items)
+    codes = items.item_codes(state)
     codes = codes[rng.permutation(len(codes))]
     stats["empty_records"] = int(np.count_nonzero(~(codes > 0).any(axis=1))) if len(codes) else 0
     return SynthesisResult(codes, "default", settings.as_dict(), stats)
@@ -844,10 +844,3 @@ def _pair_up(d_group, d_value, d_score, t_group, t_value, t_score):
     di = d_start[value] + rank
     ti = t_start[value] + rank
     return d_group[di], t_group[ti], value, d_score[di] + t_score[ti]
-
-
-def _items_to_codes(item_matrix: np.ndarray, items) -> np.ndarray:
-    codes = np.zeros(item_matrix.shape, dtype=np.uint16)
-    present = item_matrix >= 0
-    codes[present] = items.code_of[item_matrix[present]]
-    return codes

@@ -14,8 +14,7 @@ import pytest
 from builders import SYNTH_COLUMNS, aggregate_dataset, demo_dataset
 from synth_engine.evaluate import aggregate_counts, combination_incidence, count_combinations
 from synth_engine.polish import polish
-from synth_engine.synthesize import DefaultSettings, _combination_weights, synthesize_sds
-from synth_engine.synthesize import _items_to_codes as _codes
+from synth_engine.synthesize import DefaultSettings, combination_weights, synthesize_sds
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +37,7 @@ def _weighted_error(codes, aggregates, weights):
 
 def _run(aggregates, state, proposals=200_000, swap_share=0.93, seed=0):
     counts = aggregate_counts(aggregates)
-    weights = _combination_weights(counts, aggregates.reporting_length, DefaultSettings())
+    weights = combination_weights(counts, aggregates.reporting_length, DefaultSettings())
     state = state.copy()
     result = polish(state, aggregates.items.offsets, counts, weights, proposals, swap_share,
                     np.random.default_rng(seed), chunks=4)
@@ -55,8 +54,8 @@ def default_run(start):
 def test_polish_lowers_the_error_it_reports_and_the_report_matches_a_recount(start, default_run):
     aggregates, state = start
     polished, result, weights = default_run
-    before = _weighted_error(_codes(state, aggregates.items), aggregates, weights)
-    after = _weighted_error(_codes(polished, aggregates.items), aggregates, weights)
+    before = _weighted_error(aggregates.items.item_codes(state), aggregates, weights)
+    after = _weighted_error(aggregates.items.item_codes(polished), aggregates, weights)
     assert result.error_before == pytest.approx(before, rel=1e-9)
     assert result.error_after == pytest.approx(after, rel=1e-9)     # the incremental counts are right
     assert after < 0.9 * before
@@ -66,7 +65,7 @@ def test_polish_lowers_the_error_it_reports_and_the_report_matches_a_recount(sta
 def test_polish_never_fabricates(start, default_run):
     aggregates, _ = start
     polished, _, _ = default_run
-    _, outside = combination_incidence(_codes(polished, aggregates.items), aggregates.items,
+    _, outside = combination_incidence(aggregates.items.item_codes(polished), aggregates.items,
                                        aggregate_counts(aggregates), aggregates.reporting_length)
     assert not outside.any()
 
@@ -74,8 +73,8 @@ def test_polish_never_fabricates(start, default_run):
 def test_swaps_alone_keep_every_single_count(start):
     aggregates, state = start
     polished, result, _ = _run(aggregates, state, swap_share=1.0)
-    ones_before = count_combinations(_codes(state, aggregates.items), aggregates.items, 1)
-    ones_after = count_combinations(_codes(polished, aggregates.items), aggregates.items, 1)
+    ones_before = count_combinations(aggregates.items.item_codes(state), aggregates.items, 1)
+    ones_after = count_combinations(aggregates.items.item_codes(polished), aggregates.items, 1)
     assert np.array_equal(ones_before.keys[1], ones_after.keys[1])
     assert np.array_equal(ones_before.counts[1], ones_after.counts[1])
     assert not np.array_equal(polished, state)
@@ -108,6 +107,6 @@ def test_polish_refuses_records_holding_a_combination_the_aggregates_lack(start)
     bad[0, :] = -1
     bad[0, items.column_of[first]] = first
     bad[0, items.column_of[second]] = second
-    weights = _combination_weights(counts, aggregates.reporting_length, DefaultSettings())
+    weights = combination_weights(counts, aggregates.reporting_length, DefaultSettings())
     with pytest.raises(ValueError, match="lack"):
         polish(bad, items.offsets, counts, weights, 1000, 0.9, np.random.default_rng(0))
