@@ -35,9 +35,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from synth_engine import privacy  # noqa: E402
-from synth_engine.aggregates import pack  # noqa: E402
+from data.aggregates import pack  # noqa: E402
 from synth_engine.evaluate import key_base  # noqa: E402
-from synth_engine.dataset import Dataset, ItemSpace, load_csv  # noqa: E402
+from data.dataset import Dataset, ItemSpace, load_csv  # noqa: E402
 from synth_engine.privacy import PrivacyParameters  # noqa: E402
 
 # A release per length: sorted packed keys (item ids, base = the number of items) and counts.

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.engine import load_sample, run_synthesis  # noqa: E402
 from synth_engine import pipeline, privacy  # noqa: E402
-from synth_engine.aggregates import pack, unpack  # noqa: E402
+from data.aggregates import pack, unpack  # noqa: E402
 from synth_engine.evaluate import aggregate_counts, compare, count_combinations  # noqa: E402
 from synth_engine.polish import polish  # noqa: E402
 from synth_engine.synthesize import DefaultSettings, combination_weights  # noqa: E402

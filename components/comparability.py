@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from itertools import combinations, product
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
-from synth_engine.codebook import Codebook
+from data.codebook import Codebook
 
 Z95 = 1.959963984540054          # two-sided 95 % quantile of the normal distribution
 MAX_PARTS = 2000                  # exact combinations summed for one selection

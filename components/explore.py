@@ -17,7 +17,7 @@ from components import comparability as cmp
 from components.explore_state import ALL_ATTRIBUTES, SORTS, ExploreState, from_query
 from components.overview import headline
 from components.url_state import NOT_RECORDED_TOKEN
-from synth_engine.codebook import Codebook
+from data.codebook import Codebook
 
 GROUP = "explore"                 # chart-card group of this page's cards
 SYNTHETIC_COLOUR, PROTECTED_COLOUR = charts.OKABE_ITO[0], charts.OKABE_ITO[1]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from components.url_state import encode_filters, parse_filters
 from data.store import Filter
-from synth_engine.codebook import Codebook
+from data.codebook import Codebook
 
 PATH = "/explore"
 ALL_ATTRIBUTES = "*"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dash import html
 
 from components import charts, filters, ids
-from synth_engine.codebook import FLAG_GROUPS, NOT_RECORDED, Attribute, Codebook
+from data.codebook import FLAG_GROUPS, NOT_RECORDED, Attribute, Codebook
 
 PAGE = "overview"
 PATH = "/"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from synth_engine.codebook import Codebook
+from data.codebook import Codebook
 
 NOT_RECORDED_TOKEN = "~"
 MAX_VALUES_PER_KEY = 500

@@ -17,7 +17,7 @@ from typing import Iterable
 import numpy as np
 
 from data.store import Filter
-from synth_engine.codebook import Codebook
+from data.codebook import Codebook
 
 
 class RecordCodes:

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from synth_engine.aggregates import aggregates_text
-from synth_engine.codebook import Codebook
+from data.aggregates import aggregates_text
+from data.codebook import Codebook
 
 
 def filename(release: dict, what: str, extension: str) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.schema import SCHEMA_VERSION, TABLES, quote_ident
-from synth_engine.codebook import Attribute, Codebook
+from data.codebook import Attribute, Codebook
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
 STORE_CATALOG = "store"  # the name the file is attached under

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
-from synth_engine.aggregates import LengthParameters, ProtectedAggregates
-from synth_engine.dataset import Dataset
+from data.aggregates import LengthParameters, ProtectedAggregates
+from data.dataset import Dataset
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 
-from synth_engine.dataset import InputError
+from data.dataset import InputError
 
 
 def _demo_source(args) -> None:
@@ -26,7 +26,7 @@ def _import_release(args) -> None:
 
 def _export_aggregates(args) -> None:
     from data.store import Store
-    from synth_engine.aggregates import write_aggregates_rows
+    from data.aggregates import write_aggregates_rows
 
     store = Store(args.store)
     if not store.release["has_aggregates"]:

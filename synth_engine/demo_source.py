@@ -64,7 +64,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from synth_engine.codebook import AGE_VALUES, CTDC_COLUMNS, MONTHS_VALUES
+from data.codebook import AGE_VALUES, CTDC_COLUMNS, MONTHS_VALUES
 
 __all__ = ["COLUMNS", "REFERENCE_ROWS", "FILL_2025", "coe_year_table", "generate_demo_frame",
            "write_demo_source"]

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from synth_engine.aggregates import ProtectedAggregates, pack, write_text_atomically
-from synth_engine.dataset import ItemSpace
+from data.aggregates import ProtectedAggregates, pack, write_text_atomically
+from data.dataset import ItemSpace
 
 RELATIVE_ERROR_FLOOR = 10          # relative errors are taken over original counts >= this
 BUCKET_START = 10                  # first preservation bucket [10, 20), then [20, 40) ...

@@ -5,9 +5,9 @@ import os
 
 from data.writer import Release, write_store
 from synth_engine import __version__
-from synth_engine.aggregates import aggregates_from_file, parse_aggregates_file
-from synth_engine.codebook import fixed_domain
-from synth_engine.dataset import ItemSpace, load_csv
+from data.aggregates import aggregates_from_file, parse_aggregates_file
+from data.codebook import fixed_domain
+from data.dataset import ItemSpace, load_csv
 
 
 def import_release(microdata: str, out: str, aggregates: str | None = None, name: str | None = None,

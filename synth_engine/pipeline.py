@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synth_engine import __version__
-from synth_engine.dataset import Dataset, InputError, ItemSpace, load_csv
+from data.dataset import Dataset, InputError, ItemSpace, load_csv
 
 # --- stages -----------------------------------------------------------------------------------
 

@@ -34,8 +34,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import ndtri
 
-from synth_engine.aggregates import LengthParameters, ProtectedAggregates, pack
-from synth_engine.dataset import Dataset, InputError, ItemSpace
+from data.aggregates import LengthParameters, ProtectedAggregates, pack
+from data.dataset import Dataset, InputError, ItemSpace
 
 ACCURACY_MODES = ("prioritize-long", "prioritize-short", "balanced", "custom")
 FABRICATION_MODES = ("uncontrolled", "balanced", "progressive", "minimize", "custom")

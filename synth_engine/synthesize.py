@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synth_engine.aggregates import ProtectedAggregates
-from synth_engine.aggregates import pack, unpack
+from data.aggregates import ProtectedAggregates
+from data.aggregates import pack, unpack
 from synth_engine.evaluate import aggregate_counts
 from synth_engine.polish import polish
 

@@ -9,9 +9,9 @@ import pandas as pd
 
 from data.writer import Release, write_store
 from synth_engine import __version__, privacy
-from synth_engine.aggregates import AggregatesFile, LengthParameters, aggregates_from_file
-from synth_engine.codebook import Attribute
-from synth_engine.dataset import ItemSpace, encode, load_csv
+from data.aggregates import AggregatesFile, LengthParameters, aggregates_from_file
+from data.codebook import Attribute
+from data.dataset import ItemSpace, encode, load_csv
 
 # A smaller stand-in for the demonstration source, for the synthesis tests: 14 of the 27 columns
 # (the demographic and geographic ones, duration, the three exploitation types and four frequent flags).

@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from builders import store_from_rows
 from data.store import Store
-from synth_engine.aggregates import LengthParameters
+from data.aggregates import LengthParameters
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ import pytest
 from ops_support import ENGINE, ROOT, run_engine
 from synth_engine import __version__
 from synth_engine.__main__ import main, parser
-from synth_engine.dataset import Dataset, InputError, load_csv
+from data.dataset import Dataset, InputError, load_csv
 from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
 from synth_engine import pipeline
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from builders import brute_force_counts, categorical_attribute
-from synth_engine.aggregates import ProtectedAggregates
-from synth_engine.codebook import Codebook
-from synth_engine.dataset import ItemSpace
-from synth_engine.aggregates import pack, unpack
+from data.aggregates import ProtectedAggregates
+from data.codebook import Codebook
+from data.dataset import ItemSpace
+from data.aggregates import pack, unpack
 from synth_engine.evaluate import (PUBLIC_COMPARISON, CombinationCounts, aggregate_counts, bucket_of,
                                    combination_incidence, compare, count_combinations, evaluate)
 

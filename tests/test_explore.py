@@ -13,7 +13,7 @@ from components import explore, ids
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, VALUES, VIEW
 from components.explore_state import from_search
 from data.service import DataService
-from synth_engine.aggregates import LengthParameters
+from data.aggregates import LengthParameters
 
 AGE, MONTHS = "ageBroad", "traffickMonths"
 A39, M13 = "39--47", "13--24 (1-2 yrs)"

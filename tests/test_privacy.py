@@ -11,9 +11,9 @@ from scipy.stats import norm
 
 from builders import brute_force_counts, categorical_attribute, parse_privacy_args
 from synth_engine import privacy
-from synth_engine.aggregates import aggregates_from_file, parse_aggregates_file, write_aggregates_file
-from synth_engine.codebook import Codebook
-from synth_engine.dataset import Dataset, InputError, ItemSpace
+from data.aggregates import aggregates_from_file, parse_aggregates_file, write_aggregates_file
+from data.codebook import Codebook
+from data.dataset import Dataset, InputError, ItemSpace
 from synth_engine.privacy import (
     PrivacyParameters,
     aggregate,

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from builders import SYNTH_COLUMNS, aggregate_dataset, categorical_attribute, demo_dataset
-from synth_engine.aggregates import ProtectedAggregates
-from synth_engine.codebook import Codebook
-from synth_engine.dataset import ItemSpace
+from data.aggregates import ProtectedAggregates
+from data.codebook import Codebook
+from data.dataset import ItemSpace
 from synth_engine.evaluate import aggregate_counts, combination_incidence, compare, count_combinations
 from synth_engine.synthesize import (_percentile_rows, synthesize, synthesize_default, synthesize_sds)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from synth_engine.countries import country_name
+from data.countries import country_name
 
 KINDS = ("categorical", "ordinal", "flag", "year", "country")
 NOT_RECORDED = "not recorded"  # label of a missing value wherever it is shown

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from synth_engine.dataset import InputError, ItemSpace
+from data.dataset import InputError, ItemSpace
 
 AGGREGATES_HEADER = ("selections", "protected_count")
 RECORD_COUNT_KEY = "record_count"
@@ -126,7 +126,7 @@ class AggregatesFile:
 
 def parse_aggregates_file(path: str | os.PathLike) -> AggregatesFile:
     """Parse an SDS aggregates file; a line that does not parse is named by its number."""
-    from synth_engine.dataset import read_text
+    from data.dataset import read_text
 
     text = read_text(path)
     lines = text.split("\n")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synth_engine.codebook import (
+from data.codebook import (
     MAX_DISTINCT_VALUES,
     VALUE_ALIASES,
     Attribute,
