@@ -268,12 +268,19 @@ class Describer:
     def attribute(self, column: str, entry: FieldEntry | None, seen) -> Attribute:
         return entry.attribute(column, seen, self.group_labels) if entry else infer_attribute(column, sorted(seen))
 
-    def multi_value_entry(self, column: str, value: str) -> FieldEntry:
-        """The flag standing for one value of a ';'-separated column, grouped under the column."""
-        self.group_labels.setdefault(column, humanize(column))
-        name = f"{column}_{value}"
-        return self._own_entry(name) or FieldEntry(name, title=value, kind="flag", group=column,
-                                                   values=("1",), labels=(FLAG_LABEL,))
+    def multi_value_entries(self, column: str, parts) -> list[FieldEntry]:
+        """The flags standing for the values of a ';'-separated column, grouped under the column:
+        in the order, and with the labels, of the entry describing the column when one fits the
+        values, else sorted and labelled by the values themselves."""
+        entry = self.entry(column, parts)
+        labels = dict(zip(entry.values, entry.labels)) if entry and entry.values else {}
+        order = [v for v in entry.values if v in parts] if entry and entry.values else sorted(parts)
+        self.group_labels.setdefault(column, entry.title if entry and entry.title else humanize(column))
+        party = entry.party if entry else None
+        return [self._own_entry(f"{column}_{value}") or
+                FieldEntry(f"{column}_{value}", title=labels.get(value, value), kind="flag", group=column,
+                           values=("1",), labels=(FLAG_LABEL,), party=party)
+                for value in order]
 
     def check_all_used(self, columns, data_name: str) -> None:
         """A field of the release's codebook file that names no column is an error."""
