@@ -244,6 +244,11 @@ def test_a_version_1_store_still_opens(tmp_path):
 
 
 def test_the_builtin_codebook_carries_ctdc_metadata():
+    from frictionless import Package
+
+    from data.codebook import BUILTIN_CODEBOOK
+
+    assert Package.validate_descriptor(json.load(open(BUILTIN_CODEBOOK))).valid   # the app reads it unchecked
     builtin = builtin_codebook_file()
     assert len(builtin.entries) == 27
     assert builtin.entry_for("sectorOfLabourAgriculture").name == "typeOfLabourAgriculture"
@@ -272,3 +277,24 @@ def test_a_descriptor_can_describe_a_multi_value_column(tmp_path):
     with pytest.raises(InputError, match="value 'Unknown' is not one of Male, Female"):
         import_release(paths["microdata"], str(tmp_path / "t.duckdb"), codebook=str(path))
     assert not (tmp_path / "t.duckdb").exists()
+
+
+def test_build_takes_a_codebook_and_metadata_flags(tmp_path):
+    from synth_engine import pipeline
+    from synth_engine.__main__ import parser
+
+    paths = write_release(tmp_path, "regions", rows=300, seed=2)
+    descriptor = _descriptor(_field("sector", title="Sector of work", categories=[
+        {"value": "Fishing", "label": "Fishing and aquaculture"}, "Agriculture", "Domestic work", "Manufacturing"]),
+        title="Regions 2024", version="1")
+    codebook = tmp_path / "datapackage.json"
+    codebook.write_text(json.dumps(descriptor))
+    out = tmp_path / "s.duckdb"
+    args = parser().parse_args(["build", "--input", paths["microdata"], "--out", str(out), "--seed", "1",
+                                "--reporting-length", "2", "--codebook", str(codebook), "--release-version", "3"])
+    pipeline.build(args, show_progress=False)
+    store = Store(out)
+    assert (store.release["name"], store.release["title"], store.release["version"]) == ("Regions 2024",) * 2 + ("3",)
+    sector = store.codebook["sector"]
+    assert sector.label == "Sector of work" and sector.values[0] == "Fishing"
+    assert sector.label_of("Fishing") == "Fishing and aquaculture"
