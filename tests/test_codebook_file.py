@@ -62,6 +62,8 @@ def test_multi_values_year_bands_movements_and_parties(perpetrators):
     assert period.group == "time" and period.values == ("2010-2014", "2015-2019", "2020-2024")
     assert [(o.name, d.name) for o, d in cb.flows()] == [("regionOfOrigin", "regionOfExploitation")]
     assert cb.parties() == ["victim", "perpetrator"]
+    markdown = exports.codebook_markdown(cb, {"name": "x"})
+    assert "## Perpetrator gender" in markdown and "### `perpetratorGender_Male` — Male" in markdown
 
 
 def test_aggregates_of_a_foreign_release(perpetrators):
