@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from dash import html
 
+from analysis.address import Query
+from analysis.filter_controls import EXPLOITATION_GROUP, PERSON_GROUP, controls, from_query
 from components import charts, filters, ids
+from components.common import headline
 from data.codebook import FLAG_GROUPS, NOT_RECORDED, Attribute, Codebook
 
 PAGE = "overview"
@@ -74,8 +77,8 @@ def plan(codebook: Codebook) -> Plan:
             groups.setdefault(a.group, []).append(a)
     return Plan(
         year=year,
-        exploitation=tuple(groups.get(filters.EXPLOITATION_GROUP, ())),
-        person=tuple(a for a in codebook if a.group == filters.PERSON_GROUP
+        exploitation=tuple(groups.get(EXPLOITATION_GROUP, ())),
+        person=tuple(a for a in codebook if a.group == PERSON_GROUP
                      and a.kind in ("categorical", "ordinal"))[:2],
         countries=tuple(a for a in codebook if a.kind == "country"),
         flag_groups=tuple((g, tuple(members)) for g, members in groups.items()),
@@ -232,14 +235,6 @@ def compute(service, flt) -> OverviewData:
     return OverviewData(headline_figures(store.release, p, frames, total, bool(flt)), views)
 
 
-def headline(label: str, value: str, note: str = ""):
-    return html.Div(className="headline", children=[
-        html.Div(value, className="headline-value"),
-        html.Div(label, className="headline-label"),
-        html.Div(note, className="headline-note") if note else None,
-    ])
-
-
 def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered: bool) -> list:
     out = [headline("synthetic records" + (" match the filter" if filtered else ""), charts.fmt_count(total),
                     f"of {charts.fmt_count(release['synthetic_record_count'])} in the release" if filtered else "")]
@@ -261,10 +256,10 @@ def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered:
 
 # --- the page -------------------------------------------------------------------------------
 
-def layout(service, query: dict):
+def layout(service, search: Query):
     store = service.store()
     codebook = store.codebook
-    values, mapping, _ = filters.from_query(codebook, filters.controls(codebook), query)
+    values, mapping, _ = from_query(codebook, controls(codebook), search)
     data = compute(service, store.filter(mapping))
     p = plan(codebook)
     return html.Div(className="overview", children=[

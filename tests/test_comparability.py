@@ -6,7 +6,7 @@ import math
 import pytest
 
 from builders import repeated_rows as rows, store_from_rows
-from components import comparability as cmp
+from analysis import comparability as cmp
 from data.store import Store
 from data.aggregates import LengthParameters
 
