@@ -10,11 +10,11 @@ from dash import Dash
 from flask_caching import Cache
 
 import callbacks
+import serving
 from components import shell
 from components.pages import all_pages
 from data.service import DataService
 from data.store import StoreError
-import serving
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_STORE = os.path.join(HERE, "var", "gsd-demo.duckdb")

@@ -9,8 +9,8 @@ strictly: the first problem raises `AddressError` with a one-line reason.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 from urllib.parse import parse_qs, urlencode
 
 from data.codebook import Codebook
@@ -29,7 +29,7 @@ class AddressError(ValueError):
 
 @dataclass(frozen=True)
 class Address:
-    filter: Filter = Filter()
+    filter: Filter = field(default_factory=Filter)
     options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # the page's own keys
     notices: tuple[str, ...] = ()
 

@@ -8,7 +8,7 @@ the address. Anything not understood is dropped and named in `notices`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from analysis.address import Query, decode, encode
 from data.codebook import Codebook
@@ -32,7 +32,7 @@ DEFAULT_SORT = "order"
 
 @dataclass(frozen=True)
 class ExploreState:
-    filter: Filter = Filter()
+    filter: Filter = field(default_factory=Filter)
     view: str = ALL_ATTRIBUTES
     sort: str = DEFAULT_SORT
     rows: str | None = None

@@ -18,7 +18,14 @@ from dash.exceptions import PreventUpdate
 
 from analysis.address import normal_path
 from analysis.explore_counts import context, crosstab_key
-from analysis.explore_state import ALL_ATTRIBUTES, DEFAULT_SORT, PATH, SORTS, from_data, from_search
+from analysis.explore_state import (
+    ALL_ATTRIBUTES,
+    DEFAULT_SORT,
+    PATH,
+    SORTS,
+    from_data,
+    from_search,
+)
 from analysis.filter_controls import chosen_values
 from components import explore, explore_views, ids, shell
 from components.common import notice

@@ -24,9 +24,9 @@ KINDS = {  # kind -> (what, media type); the files themselves are served by call
 COLUMNS_KEY = "columns"
 
 
-def download_url(kind: str, flt: Filter = Filter(), columns: list[str] | None = None) -> str:
+def download_url(kind: str, flt: Filter | None = None, columns: list[str] | None = None) -> str:
     options = {COLUMNS_KEY: columns} if columns is not None else None
-    return get_relative_path(f"/download/{kind}") + encode(flt, options)
+    return get_relative_path(f"/download/{kind}") + encode(flt or Filter(), options)
 
 
 def record_links(count: int, flt: Filter, columns: list[str], all_columns: list[str]):

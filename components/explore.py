@@ -12,7 +12,13 @@ from dash import dcc, html
 
 from analysis import comparability as cmp
 from analysis.address import NOT_RECORDED_TOKEN, Query
-from analysis.explore_counts import Context, context, crosstab_key, selection_comparison, value_counts
+from analysis.explore_counts import (
+    Context,
+    context,
+    crosstab_key,
+    selection_comparison,
+    value_counts,
+)
 from analysis.explore_state import ALL_ATTRIBUTES, SORTS, ExploreState, from_search
 from components import charts, ids
 from components.common import headline, notice

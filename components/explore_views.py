@@ -10,8 +10,16 @@ from dataclasses import dataclass, replace
 from dash import dcc, html
 
 from analysis import comparability as cmp
-from analysis.explore_counts import (AttributeValues, Context, CrossTab, MAX_AXIS, ValueRow, crosstab_data,
-                                     sort_rows, value_rows)
+from analysis.explore_counts import (
+    MAX_AXIS,
+    AttributeValues,
+    Context,
+    CrossTab,
+    ValueRow,
+    crosstab_data,
+    sort_rows,
+    value_rows,
+)
 from analysis.explore_state import ALL_ATTRIBUTES, ExploreState
 from components import charts
 

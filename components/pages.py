@@ -3,8 +3,8 @@ callbacks are wired by callbacks/ (`callbacks.register`), which imports this mod
 other way round."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from analysis.address import normal_path
 from analysis.explore_state import PATH as EXPLORE_PATH

@@ -5,7 +5,15 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from analysis.address import MAX_PARAMETERS, MAX_VALUES_PER_KEY, Address, AddressError, decode, encode, normal_path
+from analysis.address import (
+    MAX_PARAMETERS,
+    MAX_VALUES_PER_KEY,
+    Address,
+    AddressError,
+    decode,
+    encode,
+    normal_path,
+)
 from data.codebook import Attribute, Codebook
 from data.store import Filter
 

@@ -7,12 +7,12 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from builders import random_rows, store_from_rows
 
 from app import create_app
-from builders import random_rows, store_from_rows
 from callbacks import downloads as download_callbacks
-from data.store import Store
 from data.aggregates import LengthParameters, write_aggregates_rows
+from data.store import Store
 
 AGGREGATES = {"gender:Woman": 31, "gender:Man": 12, "ageBroad:48+": 9, "ageBroad:48+;gender:Woman": 4}
 

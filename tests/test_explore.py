@@ -4,17 +4,18 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import pytest
+from builders import repeated_rows as rows
+from builders import store_from_rows
 from dash import Dash, no_update
 from dash.exceptions import PreventUpdate
 
-from builders import repeated_rows as rows, store_from_rows
 from analysis import explore_counts
 from analysis.explore_state import from_search
 from callbacks import explore as callbacks
 from components import explore, explore_views, ids
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, VALUES, VIEW
-from data.service import DataService
 from data.aggregates import LengthParameters
+from data.service import DataService
 
 AGE, MONTHS = "ageBroad", "traffickMonths"
 A39, M13 = "39--47", "13--24 (1-2 yrs)"

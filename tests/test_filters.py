@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from builders import random_rows, store_from_rows
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
-from builders import random_rows, store_from_rows
 from analysis import filter_controls
 from callbacks import filters as sync_callbacks
 from components import filters

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from builders import store_from_rows
 
 from analysis import overview_plan
-from builders import store_from_rows
 from callbacks import overview as overview_callbacks
 from components import charts, overview
 from data.service import DataService
