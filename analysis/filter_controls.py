@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from analysis.address import NOT_RECORDED_TOKEN, Query, decode
 from data.codebook import Attribute, Codebook
 from data.store import FilterError
+from i18n import N_, _
 
 # Codebook groups (engine metadata, not column names) whose attributes become filters.
 PERSON_GROUP = "demographics"
@@ -38,7 +39,7 @@ def controls(codebook: Codebook) -> list[Control]:
             if a.group == PERSON_GROUP and a.kind in ("categorical", "ordinal")]
     flags = tuple(a for a in codebook if a.group == EXPLOITATION_GROUP and a.kind == "flag")
     if flags:
-        out.append(Control(FLAG_GROUP_PREFIX + EXPLOITATION_GROUP, "flags", "Type of exploitation", flags))
+        out.append(Control(FLAG_GROUP_PREFIX + EXPLOITATION_GROUP, "flags", N_("Type of exploitation"), flags))
     out += [Control(a.name, "values", a.label, (a,)) for a in codebook if a.kind == "country"]
     return out
 
@@ -114,14 +115,14 @@ def values_from_mapping(ctrls: list[Control], mapping: dict[str, list[str | None
             chosen = [int(v) for v in mapping.get(c.name, []) if v is not None]
             if not chosen:
                 if c.name in mapping:
-                    notices.append(f"{attribute.label}: only a range of years can be chosen here; "
-                                   "the filter on records without a year was left out.")
+                    notices.append(_("%(attribute)s: only a range of years can be chosen here; the filter on "
+                                     "records without a year was left out.", attribute=attribute.label))
                 values[c.name] = [years[0], years[-1]]
                 continue
             low, high = min(chosen), max(chosen)
             if None in mapping[c.name] or len(chosen) != sum(low <= y <= high for y in years):
-                notices.append(f"{attribute.label}: only a range of years can be chosen here; "
-                               f"showing {low}–{high}.")
+                notices.append(_("%(attribute)s: only a range of years can be chosen here; showing "
+                                 "%(low)s–%(high)s.", attribute=attribute.label, low=low, high=high))
             values[c.name] = [low, high]
         elif c.kind == "values":
             values[c.name] = [NOT_RECORDED_TOKEN if v is None else v for v in mapping.get(c.name, [])]
@@ -137,8 +138,10 @@ def values_from_mapping(ctrls: list[Control], mapping: dict[str, list[str | None
             else:
                 values[c.name] = set_flags[0] if set_flags else None
                 kept = next((a.label for a in c.attributes if a.name == values[c.name]), None)
-                notices.append(f"{c.label}: one type can be chosen here; "
-                               + (f"kept {kept}." if kept else "the filter was left out."))
+                notices.append(_("%(control)s: one type can be chosen here; kept %(kept)s.", control=_(c.label),
+                                 kept=kept) if kept else
+                               _("%(control)s: one type can be chosen here; the filter was left out.",
+                                 control=_(c.label)))
     return values, notices
 
 

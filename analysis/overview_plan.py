@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from analysis.filter_controls import EXPLOITATION_GROUP, PERSON_GROUP
 from data.codebook import FLAG_GROUPS, Attribute, Codebook
 from data.store import Filter
+from i18n import N_, _
 
-GROUP_NOTE = ("Percentages are of the records with at least one {group} recorded, the codebook's rule; "
-              "a record can be in several categories, so the shares can add up to more than 100 %.")
-MAP_NOTE = ("A blank country has no record here, which can mean that its cases were suppressed to "
-            "protect people, not that it has none.")
+GROUP_NOTE = N_("Percentages are of the records with at least one %(group)s recorded, the codebook's rule; "
+                "a record can be in several categories, so the shares can add up to more than 100 %%.")
+MAP_NOTE = N_("A blank country has no record here, which can mean that its cases were suppressed to "
+              "protect people, not that it has none.")
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,21 @@ class Plan:
         """Every card, in page order."""
         out = []
         if self.year:
-            title = f"Records by {self.year.label.lower()}" + (" and type of exploitation" if self.exploitation else "")
-            notes = ("Each record is counted once: under its one type, or under “more than one type”.",) \
+            title = (_("Records by %(attribute)s and type of exploitation", attribute=self.year.label.lower())
+                     if self.exploitation else _("Records by %(attribute)s", attribute=self.year.label.lower()))
+            notes = (_("Each record is counted once: under its one type, or under “more than one type”."),) \
                 if self.exploitation else ()
             out.append(CardSpec("years", title, notes, wide=True))
         if self.person:
             rows = len(self.person[-1].values) + 1
-            out.append(CardSpec("person", "Records by " + " and ".join(a.label.lower() for a in self.person),
-                                height=max(380, 140 + 28 * rows)))
-        out += [CardSpec(f"map-{c.name}", f"Records by {c.label.lower()}", (MAP_NOTE,)) for c in self.countries]
-        out += [CardSpec(f"group-{slug(group)}", group_title(group), (GROUP_NOTE.format(group=group),),
+            names = [a.label.lower() for a in self.person]
+            title = (_("Records by %(first)s and %(second)s", first=names[0], second=names[1]) if len(names) > 1
+                     else _("Records by %(attribute)s", attribute=names[0]))
+            out.append(CardSpec("person", title, height=max(380, 140 + 28 * rows)))
+        out += [CardSpec(f"map-{c.name}", _("Records by %(attribute)s", attribute=c.label.lower()), (_(MAP_NOTE),))
+                for c in self.countries]
+        out += [CardSpec(f"group-{slug(group)}", group_title(members),
+                         (_(GROUP_NOTE, group=group_title(members).lower()),),
                          height=max(300, 110 + 48 * len(members))) for group, members in self.flag_groups]
         return out
 
@@ -84,8 +90,9 @@ def slug(text: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
 
 
-def group_title(group: str) -> str:
-    return group[:1].upper() + group[1:]
+def group_title(members: tuple[Attribute, ...]) -> str:
+    """The title of the flag group `members` belong to, in the reader's language."""
+    return members[0].group_label
 
 
 @dataclass(frozen=True)

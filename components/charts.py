@@ -23,7 +23,10 @@ from typing import Any, Sequence
 
 from dash import Output, dcc, get_asset_url, html
 
+import i18n
 from components import ids
+from i18n import N_, _, ngettext
+from i18n.numbers import format_count, format_number, format_percent, plotly_separators
 
 LOW_COUNT = 10
 
@@ -38,11 +41,10 @@ LOW_COUNT_COLOUR = "#E69F00"      # maps: countries with fewer than LOW_COUNT re
 SEQUENTIAL = ((0.0, "#E3EEF9"), (0.35, "#8FB8DE"), (0.7, "#3A7DBF"), (1.0, "#08306B"))
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
-SYNTHETIC_NOTE = ("Counts of synthetic records, which stand in for people but are not people. "
-                  f"Counts under {LOW_COUNT} are unreliable: hatched or marked in the chart, "
-                  "starred in the table.")
-LOW_FOOTNOTE = f"* fewer than {LOW_COUNT} records: unreliable."
-EMPTY_MESSAGE = "No records match the current filter."
+SYNTHETIC_NOTE = N_("Counts of synthetic records, which stand in for people but are not people. "
+                    "Counts under %(low)s are unreliable: hatched or marked in the chart, starred in the table.")
+LOW_FOOTNOTE = N_("* fewer than %(low)s records: unreliable.")
+EMPTY_MESSAGE = N_("No records match the current filter.")
 
 
 def part_id(part: str, name, group: str = "") -> dict:
@@ -112,17 +114,18 @@ def card(name: str, title: str, view: ChartView | None = None, *, group: str = "
                   config=graph_config(name, geo=any(t.get("type") == "choropleth" for t in view.figure["data"])),
                   className="chart-graph", style={"height": f"{height}px"}),
         html.Details(className="chart-table", children=[
-            html.Summary("Show as table"),
+            html.Summary(_("Show as table")),
             html.Div(view.table, id=part_id(ids.CHART_TABLE, name, group), className="table-scroll"),
         ]),
-        *[html.P(note, className="chart-note") for note in [*notes, *([SYNTHETIC_NOTE] if counts else [])]],
+        *[html.P(note, className="chart-note")
+          for note in [*notes, *([_(SYNTHETIC_NOTE, low=LOW_COUNT)] if counts else [])]],
     ])
 
 
 # --- tables -----------------------------------------------------------------------------------
 
 def fmt_count(n: int) -> str:
-    return f"{int(n):,}"
+    return format_count(n)
 
 
 def wrap_label(text: str, width: int = 24) -> str:
@@ -140,21 +143,21 @@ def wrap_label(text: str, width: int = 24) -> str:
 def fmt_compact(n: int) -> str:
     """A count in at most four characters, for labels inside charts: 950, 9.5k, 12k, 1.2M."""
     n = int(n)
-    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+    for size, suffix in ((1_000_000, _("%(n)sM")), (1_000, _("%(n)sk"))):
         if n >= size:
             value = n / size
-            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
+            return suffix % {"n": format_number(value, 1 if value < 10 else 0)}
     return str(n)
 
 
 def fmt_percent(p: float | None) -> str:
-    return "–" if p is None or math.isnan(p) else f"{p:.1f} %"
+    return format_percent(p, 1)
 
 
 def fmt_measure(value: float | None, unit: str = "") -> str:
     if value is None or math.isnan(value):
         return "–"
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    text = format_count(round(value)) if abs(value) >= 1000 else format_number(float(f"{value:.3g}"), 6)
     return text + (f" {unit}" if unit else "")
 
 
@@ -182,7 +185,7 @@ def data_table(header: Sequence[str], rows: Sequence[Sequence], caption: str | N
     return html.Div(className="data-table", children=[
         html.P(caption, className="table-caption") if caption else None,
         dcc.Markdown("\n".join(lines)),
-        html.P(LOW_FOOTNOTE, className="table-note") if any_low else None,
+        html.P(_(LOW_FOOTNOTE, low=LOW_COUNT), className="table-note") if any_low else None,
     ])
 
 
@@ -200,20 +203,26 @@ def base_layout(title: str, **extra) -> dict:
         "hoverlabel": {"font": {"family": FONT}},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0,
                    "traceorder": "normal"},
-        "separators": ".,",
+        "separators": plotly_separators(),
     }
+    if i18n.is_rtl():
+        # Right to left: the title and the legend start on the right.
+        layout["title"].update(x=0.99, xanchor="right")
+        layout["legend"].update(xanchor="right", x=1)
     layout.update(extra)
     return layout
 
 
-def empty_figure(title: str, message: str = EMPTY_MESSAGE) -> dict:
+def empty_figure(title: str, message: str | None = None) -> dict:
+    message = message or _(EMPTY_MESSAGE)
     return {"data": [], "layout": base_layout(title, xaxis={"visible": False}, yaxis={"visible": False},
                                               annotations=[{"text": message, "showarrow": False,
                                                             "xref": "paper", "yref": "paper",
                                                             "x": 0.5, "y": 0.5, "font": {"size": 15}}])}
 
 
-def empty_view(title: str, message: str = EMPTY_MESSAGE) -> ChartView:
+def empty_view(title: str, message: str | None = None) -> ChartView:
+    message = message or _(EMPTY_MESSAGE)
     return ChartView(empty_figure(title, message), message, html.P(message))
 
 
@@ -222,7 +231,7 @@ def _percent(count: int, denominator: int | None) -> float | None:
 
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *,
-              category_title: str = "", value_title: str = "records", stacked: bool = False,
+              category_title: str = "", value_title: str | None = None, stacked: bool = False,
               horizontal: bool = False, denominator: int | None = None, counts: bool = True,
               unit: str = "", lines: bool = False, summary: str | None = None) -> ChartView:
     """Bars, one set per series (grouped, or stacked when `stacked`). With `denominator`, bars
@@ -230,6 +239,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
     `counts=False` the values are measurements in `unit` (None where missing): no low-count
     marks, and with `lines` drawn as lines with distinct markers rather than bars."""
     categories = list(categories)
+    value_title = value_title or _("records")
     if not categories or not any((c or not counts) and c is not None for s in series for c in s.counts):
         return empty_view(title)
     shown = [wrap_label(c) for c in categories] if horizontal else categories
@@ -237,9 +247,10 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
     if not counts:
         value_format = "%{" + value_axis + ":,.3~g}" + (f" {unit}" if unit else "")
     elif denominator:
-        value_format = "%{" + value_axis + ":.1f} % (%{customdata:,} records)"
+        value_format = _("%(percent)s %% (%(count)s records)", percent="%{" + value_axis + ":.1f}",
+                         count="%{customdata:,}")
     else:
-        value_format = "%{" + value_axis + ":,} records"
+        value_format = _("%(count)s records", count="%{" + value_axis + ":,}")
     traces = []
     for i, s in enumerate(series):
         raw = [int(c) if counts else c for c in s.counts]
@@ -260,21 +271,29 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
                        "pattern": {"shape": ["/" if x else "" for x in low], "fgcolor": "#1b1f24", "solidity": 0.3}},
             "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",
         })
-    value_axis_title = f"% of {value_title}" if counts and denominator else value_title + (f" ({unit})" if unit else "")
+    value_axis_title = _("%% of %(what)s", what=value_title) if counts and denominator else \
+        value_title + (f" ({unit})" if unit else "")
     cat_layout = {"title": {"text": "" if horizontal else category_title}, "type": "category", "automargin": True}
     value_layout = {"title": {"text": value_axis_title}, "rangemode": "tozero", "automargin": True,
                     "gridcolor": "#e3e7ec", "separatethousands": True}
     if horizontal:
         cat_layout["autorange"] = "reversed"
+        if i18n.is_rtl():
+            # Right to left: bars grow leftwards from labels on the right.
+            value_layout["autorange"] = "reversed"
+            cat_layout["side"] = "right"
+    elif i18n.is_rtl():
+        cat_layout["autorange"] = "reversed"       # the first category on the right
+        value_layout["side"] = "right"
     layout = base_layout(title, barmode="stack" if stacked else "group",
                          showlegend=len(series) > 1,
                          xaxis=value_layout if horizontal else cat_layout,
                          yaxis=cat_layout if horizontal else value_layout)
-    header = [category_title or "category"]
+    header = [category_title or _("category")]
     for s in series:
         header.append(s.name if len(series) > 1 else value_title)
         if counts and denominator:
-            header.append(f"% of {value_title}")
+            header.append(_("%% of %(what)s", what=value_title))
     rows = []
     for j, category in enumerate(categories):
         row: list = [category]
@@ -289,7 +308,8 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
     if summary is None:
         totals = [sum(s.counts[j] or 0 for s in series) for j in range(len(categories))]
         summary = top_summary(categories, totals, denominator=denominator) if counts else \
-            f"Highest: {categories[max(range(len(totals)), key=totals.__getitem__)]} ({fmt_measure(max(totals), unit)})."
+            _("Highest: %(label)s (%(value)s).", label=categories[max(range(len(totals)), key=totals.__getitem__)],
+              value=fmt_measure(max(totals), unit))
     return ChartView({"data": traces, "layout": layout}, summary, data_table(header, rows))
 
 
@@ -307,15 +327,18 @@ def heatmap_chart(title: str, x_labels: Sequence[str], y_labels: Sequence[str],
         "z": [[c if c else None for c in row] for row in matrix],
         "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
         "colorscale": [list(stop) for stop in SEQUENTIAL], "xgap": 2, "ygap": 2,
-        "colorbar": {"title": {"text": "records"}, "thickness": 10, "orientation": "h", "y": -0.02,
+        "colorbar": {"title": {"text": _("records")}, "thickness": 10, "orientation": "h", "y": -0.02,
                      "yanchor": "top", "len": 0.6, "tickangle": 0},
-        "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:,}} records<extra></extra>",
+        "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: "
+                         + _("%(count)s records", count="%{z:,}") + "<extra></extra>",
     }
     layout = base_layout(title,
                          xaxis={"title": {"text": x_title}, "type": "category", "automargin": True, "side": "top",
                                 "tickangle": 0},
                          yaxis={"title": {"text": y_title}, "type": "category", "automargin": True,
-                                "autorange": "reversed"})
+                                "autorange": "reversed", "side": "right" if i18n.is_rtl() else "left"})
+    if i18n.is_rtl():
+        layout["xaxis"]["autorange"] = "reversed"
     rows = [[y] + row for y, row in zip(y_labels, matrix)]
     flat = [(f"{y} · {x}", c) for y, row in zip(y_labels, matrix) for x, c in zip(x_labels, row)]
     return ChartView({"data": [trace], "layout": layout},
@@ -324,7 +347,7 @@ def heatmap_chart(title: str, x_labels: Sequence[str], y_labels: Sequence[str],
 
 
 def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], counts: Sequence[int], *,
-                     place_title: str = "country", summary: str | None = None) -> ChartView:
+                     place_title: str | None = None, summary: str | None = None) -> ChartView:
     """A world map of counts by ISO-3 code on a logarithmic colour scale; countries under
     LOW_COUNT drawn in a colour of their own."""
     rows = sorted(((int(c), code, name) for code, name, c in zip(codes, names, counts) if c),
@@ -333,24 +356,25 @@ def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], cou
         return empty_view(title)
     solid = [r for r in rows if r[0] >= LOW_COUNT]
     low = [r for r in rows if r[0] < LOW_COUNT]
-    hover = "%{customdata[0]}: %{customdata[1]:,} records<extra></extra>"
+    hover = "%{customdata[0]}: " + _("%(count)s records", count="%{customdata[1]:,}") + "<extra></extra>"
     traces = []
     if solid:
         top = max(r[0] for r in solid)
         ticks = [10 ** k for k in range(1, int(math.log10(top)) + 2)]
         traces.append({
-            "type": "choropleth", "locationmode": "ISO-3", "name": f"{LOW_COUNT} records or more",
+            "type": "choropleth", "locationmode": "ISO-3", "name": _("%(low)s records or more", low=LOW_COUNT),
             "locations": [r[1] for r in solid], "z": [math.log10(r[0]) for r in solid],
             "customdata": [[r[2], r[0]] for r in solid], "hovertemplate": hover,
             "colorscale": [list(stop) for stop in SEQUENTIAL], "zmin": 1, "zmax": max(math.log10(top), 1.5),
             "marker": {"line": {"color": "#ffffff", "width": 0.5}},
-            "colorbar": {"title": {"text": "records", "side": "top"}, "thickness": 10, "orientation": "h",
+            "colorbar": {"title": {"text": _("records"), "side": "top"}, "thickness": 10, "orientation": "h",
                          "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top", "len": 0.7,
                          "tickvals": [math.log10(t) for t in ticks], "ticktext": [fmt_compact(t) for t in ticks]},
         })
     if low:
         traces.append({
-            "type": "choropleth", "locationmode": "ISO-3", "name": f"fewer than {LOW_COUNT} records (unreliable)",
+            "type": "choropleth", "locationmode": "ISO-3",
+            "name": _("fewer than %(low)s records (unreliable)", low=LOW_COUNT),
             "locations": [r[1] for r in low], "z": [1] * len(low), "customdata": [[r[2], r[0]] for r in low],
             "hovertemplate": hover, "colorscale": [[0, LOW_COUNT_COLOUR], [1, LOW_COUNT_COLOUR]],
             "showscale": False, "showlegend": True, "marker": {"line": {"color": "#1b1f24", "width": 0.8}},
@@ -360,21 +384,25 @@ def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], cou
                               "showframe": False, "showcoastlines": False, "showcountries": True,
                               "countrycolor": "#ffffff", "showland": True, "landcolor": "#EDEFF2",
                               "bgcolor": "#ffffff", "lataxis": {"range": [-58, 85]}})
-    table = data_table([place_title, "code", "records"], [[name, code, count] for count, code, name in rows])
+    table = data_table([place_title or _("country"), _("code"), _("records")], [[name, code, count] for count, code, name in rows])
     return ChartView({"data": traces, "layout": layout},
                      summary or top_summary([r[2] for r in rows], [r[0] for r in rows]), table)
 
 
 # --- summaries --------------------------------------------------------------------------------
 
-def top_summary(labels: Sequence[str], counts: Sequence[int], *, denominator: int | None = None,
-                noun: str = "records") -> str:
+def top_summary(labels: Sequence[str], counts: Sequence[int], *, denominator: int | None = None) -> str:
     """“Largest: X with n records (p %), of k shown.” computed from the data."""
     pairs = [(int(c), str(label)) for label, c in zip(labels, counts) if c]
     if not pairs:
-        return EMPTY_MESSAGE
+        return _(EMPTY_MESSAGE)
     count, label = max(pairs, key=lambda p: p[0])
-    share = _percent(count, denominator if denominator else sum(c for c, _ in pairs))
-    of = "of the group's denominator" if denominator else "of those shown"
-    return (f"Largest: {label}, with {fmt_count(count)} {noun} ({fmt_percent(share)} {of}); "
-            f"{len(pairs)} categories have at least one record.")
+    share = fmt_percent(_percent(count, denominator if denominator else sum(c for c, _n in pairs)))
+    largest = (ngettext("Largest: %(label)s, with %(num)s record (%(share)s of the group's denominator);",
+                        "Largest: %(label)s, with %(num)s records (%(share)s of the group's denominator);",
+                        count, label=label, share=share) if denominator else
+               ngettext("Largest: %(label)s, with %(num)s record (%(share)s of those shown);",
+                        "Largest: %(label)s, with %(num)s records (%(share)s of those shown);",
+                        count, label=label, share=share))
+    return largest + " " + ngettext("%(num)s category has at least one record.",
+                                    "%(num)s categories have at least one record.", len(pairs))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from analysis.address import NOT_RECORDED_TOKEN
+from analysis.address import NOT_RECORDED_TOKEN, encode
 from analysis.filter_controls import Control, controls, years_of
 from components import ids
 from data.codebook import NOT_RECORDED, Attribute, Codebook
+from data.store import Filter
+from i18n import _
 
 
 def control_id(page: str, name) -> dict:
@@ -23,7 +25,7 @@ def state_id(page: str, role="mapping") -> dict:
 
 def _value_options(attribute: Attribute) -> list[dict]:
     options = [{"label": label, "value": value} for value, label in zip(attribute.values, attribute.value_labels)]
-    return options + [{"label": NOT_RECORDED, "value": NOT_RECORDED_TOKEN}]
+    return options + [{"label": _(NOT_RECORDED), "value": NOT_RECORDED_TOKEN}]
 
 
 def _control(page: str, c: Control, value):
@@ -38,22 +40,22 @@ def _control(page: str, c: Control, value):
                                  tooltip={"placement": "bottom", "always_visible": False})
     elif c.kind == "values":
         widget = dcc.Dropdown(id=control_id(page, c.name), options=_value_options(c.attributes[0]), value=value,
-                              multi=True, placeholder="Any", search_order="original")
+                              multi=True, placeholder=_("Any"), search_order="original")
     else:
-        widget = dcc.Dropdown(id=control_id(page, c.name), value=value, multi=False, placeholder="Any type",
+        widget = dcc.Dropdown(id=control_id(page, c.name), value=value, multi=False, placeholder=_("Any type"),
                               options=[{"label": a.label, "value": a.name} for a in c.attributes]
-                              + [{"label": "Type not recorded", "value": NOT_RECORDED_TOKEN}])
+                              + [{"label": _("Type not recorded"), "value": NOT_RECORDED_TOKEN}])
     return html.Div(className=f"filter filter-{c.kind}", role="group", **{"aria-labelledby": label_id}, children=[
-        html.Span(c.label, id=label_id, className="filter-label"), widget])
+        html.Span(_(c.label), id=label_id, className="filter-label"), widget])
 
 
 def panel(page: str, path: str, codebook: Codebook, values: dict, mapping: dict):
     """The filter panel showing `values` (from `from_query`), and the store of their `mapping`."""
     ctrls = controls(codebook)
-    return html.Section(className="filters", **{"aria-label": "Filters"}, children=[
+    return html.Section(className="filters", **{"aria-label": _("Filters")}, children=[
         html.Div(className="filters-head", children=[
-            html.H2("Filter the records", className="filters-title"),
-            dcc.Link("Clear all filters", href=path, className="filters-reset"),
+            html.H2(_("Filter the records"), className="filters-title"),
+            dcc.Link(_("Clear all filters"), href=path + encode(Filter()), className="filters-reset"),
         ]),
         html.Div(className="filters-grid", children=[_control(page, c, values.get(c.name)) for c in ctrls]),
         dcc.Store(id=state_id(page), data=mapping),

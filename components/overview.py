@@ -12,6 +12,8 @@ from analysis.overview_plan import Plan, fetch_counts, group_title, plan, slug
 from components import charts, filters, ids
 from components.common import headline
 from data.codebook import NOT_RECORDED, Attribute
+from i18n import _, ngettext
+from i18n.numbers import format_percent
 
 PAGE = "overview"
 PATH = "/"
@@ -24,7 +26,7 @@ def _labelled(attribute: Attribute, frame) -> list[tuple[str | None, str, int]]:
     counts = {v: int(c) for v, c in zip(frame[attribute.name], frame["count"])}
     out = [(v, attribute.label_of(v), counts[v]) for v in attribute.values if counts.get(v)]
     if counts.get(None):
-        out.append((None, NOT_RECORDED, counts[None]))
+        out.append((None, _(NOT_RECORDED), counts[None]))
     return out
 
 
@@ -38,7 +40,7 @@ def years_view(p: Plan, frame, title: str) -> charts.ChartView:
     rows = list(zip(frame[year.name], zip(*(frame[n] for n in flag_names)) if flag_names else
                     [()] * len(frame), frame["count"]))
     per_year: dict = {}
-    for y, _, count in rows:
+    for y, _flags, count in rows:
         per_year[y] = per_year.get(y, 0) + int(count)
     present = [v for v in year.values if per_year.get(v)]
     if not present and not per_year.get(None):
@@ -56,26 +58,36 @@ def years_view(p: Plan, frame, title: str) -> charts.ChartView:
             set_flags = [n for n, v in zip(flag_names, flags) if v is not None]
             part = set_flags[0] if len(set_flags) == 1 else ("several" if set_flags else "none")
             parts[part][index[y]] += int(count)
-        series = [charts.Series(f"{a.label} only", parts[a.name], charts.OKABE_ITO[i])
+        series = [charts.Series(_("%(type)s only", type=a.label), parts[a.name], charts.OKABE_ITO[i])
                   for i, a in enumerate(p.exploitation)]
-        series += [charts.Series("More than one type", parts["several"], charts.OKABE_ITO[4]),
-                   charts.Series("Type not recorded", parts["none"], charts.NOT_RECORDED_COLOUR)]
+        series += [charts.Series(_("More than one type"), parts["several"], charts.OKABE_ITO[4]),
+                   charts.Series(_("Type not recorded"), parts["none"], charts.NOT_RECORDED_COLOUR)]
     else:
-        series = [charts.Series("records", [per_year.get(k, 0) for k in keys])]
+        series = [charts.Series(_("records"), [per_year.get(k, 0) for k in keys])]
+    return charts.bar_chart(title, categories, series, category_title=year.label, stacked=True,
+                            summary=years_summary(year, per_year, span))
+
+
+def years_summary(year: Attribute, per_year: dict, span: list) -> str:
     total = sum(per_year.values())
-    summary = f"{charts.fmt_count(total)} records"
+    summary = ngettext("%(num)s record", "%(num)s records", total)
     if span:
         busiest = max(span, key=lambda v: per_year.get(v, 0))
-        summary += (f", registered from {year.label_of(span[0])} to {year.label_of(span[-1])}; the busiest year is "
-                    f"{year.label_of(busiest)} with {charts.fmt_count(per_year.get(busiest, 0))}")
-    summary += f"; {charts.fmt_count(per_year[None])} have no year recorded." if per_year.get(None) else "."
-    return charts.bar_chart(title, categories, series, category_title=year.label, stacked=True, summary=summary)
+        summary = ngettext("%(num)s record, registered from %(first)s to %(last)s; the busiest year is %(busiest)s "
+                           "with %(most)s", "%(num)s records, registered from %(first)s to %(last)s; the busiest "
+                           "year is %(busiest)s with %(most)s", total, first=year.label_of(span[0]),
+                           last=year.label_of(span[-1]), busiest=year.label_of(busiest),
+                           most=charts.fmt_count(per_year.get(busiest, 0)))
+    if not per_year.get(None):
+        return summary + "."
+    # "have": of the records; English uses one form, other languages their own.
+    return summary + ngettext("; %(num)s have no year recorded.", "; %(num)s have no year recorded.", per_year[None])
 
 
 def person_view(p: Plan, frame, title: str) -> charts.ChartView:
     if len(p.person) == 1:
         rows = _labelled(p.person[0], frame)
-        return charts.bar_chart(title, [r[1] for r in rows], [charts.Series("records", [r[2] for r in rows])],
+        return charts.bar_chart(title, [r[1] for r in rows], [charts.Series(_("records"), [r[2] for r in rows])],
                                 category_title=p.person[0].label)
     # the first attribute across (few values, e.g. gender), the second down (e.g. age bands)
     across, down = p.person
@@ -91,9 +103,12 @@ def person_view(p: Plan, frame, title: str) -> charts.ChartView:
     summary = ""
     if both:
         (d, a), n = max(both, key=lambda item: item[1])
-        summary = (f"The largest group with both recorded: {across.label_of(a)}, {down.label_of(d)} "
-                   f"({charts.fmt_count(n)} records). ")
-    summary += f"{down.label} is not recorded for {_share(missing_down, total)} of {charts.fmt_count(total)} records."
+        summary = ngettext("The largest group with both recorded: %(first)s, %(second)s (%(num)s record).",
+                           "The largest group with both recorded: %(first)s, %(second)s (%(num)s records).",
+                           n, first=across.label_of(a), second=down.label_of(d)) + " "
+    summary += ngettext("%(attribute)s is not recorded for %(share)s of %(num)s record.",
+                        "%(attribute)s is not recorded for %(share)s of %(num)s records.", total,
+                        attribute=down.label, share=_share(missing_down, total))
     return charts.heatmap_chart(title, [across.label_of(c) for c in col_keys], [down.label_of(r) for r in row_keys],
                                 matrix, x_title=across.label, y_title=down.label, summary=summary)
 
@@ -107,9 +122,12 @@ def map_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
     if not rows:
         return view
     top = max(rows, key=lambda r: r[2])
-    summary = (f"{len(rows)} countries have records; the most: {top[1]} with {charts.fmt_count(top[2])} "
-               f"({_share(top[2], total)} of all). {attribute.label} is not recorded or suppressed for "
-               f"{charts.fmt_count(missing)} records ({_share(missing, total)}).")
+    summary = (ngettext("%(num)s country has records; the most: %(country)s with %(count)s (%(share)s of all).",
+                        "%(num)s countries have records; the most: %(country)s with %(count)s (%(share)s of all).",
+                        len(rows), country=top[1], count=charts.fmt_count(top[2]), share=_share(top[2], total))
+               + " " + ngettext("%(attribute)s is not recorded or suppressed for %(num)s record (%(share)s).",
+                                "%(attribute)s is not recorded or suppressed for %(num)s records (%(share)s).",
+                                missing, attribute=attribute.label, share=_share(missing, total)))
     return charts.ChartView(view.figure, summary, view.table)
 
 
@@ -117,17 +135,20 @@ def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, di
                title: str) -> charts.ChartView:
     denominator, per_flag = counts
     if not denominator:
-        return charts.empty_view(title, f"No record under the current filter has a {group} recorded.")
+        return charts.empty_view(title, _("No record under the current filter has a %(group)s recorded.",
+                                          group=group_title(members).lower()))
     order = sorted(members, key=lambda a: -per_flag.get(a.name, 0))
     labels = [a.label for a in order]
     values = [per_flag.get(a.name, 0) for a in order]
     total_share = 100.0 * sum(values) / denominator
-    summary = (f"Of {charts.fmt_count(denominator)} records with at least one {group} recorded, "
-               f"{labels[0]} is the most frequent ({_share(values[0], denominator)})"
-               + (f"; the shares add up to {total_share:.0f} % because categories overlap." if total_share >= 100.5
-                  else "."))
-    return charts.bar_chart(title, labels, [charts.Series("records", values)], category_title=group_title(group),
-                            value_title="records", horizontal=True, denominator=denominator,
+    summary = ngettext("Of %(num)s record with at least one %(group)s recorded, %(label)s is the most frequent "
+                       "(%(share)s)", "Of %(num)s records with at least one %(group)s recorded, %(label)s is the "
+                       "most frequent (%(share)s)", denominator, group=group_title(members).lower(), label=labels[0],
+                       share=_share(values[0], denominator))
+    summary += (_("; the shares add up to %(total)s because categories overlap.",
+                  total=format_percent(total_share, 0)) if total_share >= 100.5 else ".")
+    return charts.bar_chart(title, labels, [charts.Series(_("records"), values)],
+                            category_title=group_title(members), horizontal=True, denominator=denominator,
                             summary=summary)
 
 
@@ -158,21 +179,23 @@ def compute(service, flt) -> OverviewData:
 
 
 def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered: bool) -> list:
-    out = [headline("synthetic records" + (" match the filter" if filtered else ""), charts.fmt_count(total),
-                    f"of {charts.fmt_count(release['synthetic_record_count'])} in the release" if filtered else "")]
+    out = [headline(ngettext("synthetic record matches the filter", "synthetic records match the filter", total)
+                    if filtered else _("synthetic records"), charts.fmt_count(total),
+                    _("of %(count)s in the release", count=charts.fmt_count(release["synthetic_record_count"]))
+                    if filtered else "")]
     if release.get("protected_record_count") is not None:
-        out.append(headline("protected record count", charts.fmt_count(release["protected_record_count"]),
-                            "whole release, differentially private"))
+        out.append(headline(_("protected record count"), charts.fmt_count(release["protected_record_count"]),
+                            _("whole release, differentially private")))
     for c in p.countries:
         n = sum(1 for v, count in zip(frames[(c.name,)][c.name], frames[(c.name,)]["count"]) if v is not None and count)
-        out.append(headline(f"countries ({c.label.lower()})", charts.fmt_count(n)))
+        out.append(headline(_("countries (%(attribute)s)", attribute=c.label.lower()), charts.fmt_count(n)))
     if p.year:
         frame = frames[p.sets()[0]]
         seen = {v for v, count in zip(frame[p.year.name], frame["count"]) if count}
         present = [v for v in p.year.values if v in seen]
-        out.append(headline(f"{p.year.label.lower()} covered",
+        out.append(headline(_("%(attribute)s covered", attribute=p.year.label.lower()),
                             f"{present[0]}–{present[-1]}" if len(present) > 1 else (present[0] if present else "–"),
-                            f"{len(present)} years with records"))
+                            ngettext("%(num)s year with records", "%(num)s years with records", len(present))))
     return out
 
 
@@ -185,9 +208,9 @@ def layout(service, search: Query):
     data = compute(service, store.filter(mapping))
     p = plan(codebook)
     return html.Div(className="overview", children=[
-        html.H1("Overview"),
-        html.P("Who was identified, where and when, and how they were exploited, in the release's synthetic "
-               "records. Every chart follows the filters.", className="lead"),
+        html.H1(_("Overview")),
+        html.P(_("Who was identified, where and when, and how they were exploited, in the release's synthetic "
+                 "records. Every chart follows the filters."), className="lead"),
         filters.panel(PAGE, PATH, codebook, values, mapping),
         html.Div(data.headlines, id=ids.OVERVIEW_HEADLINES, className="headlines", **{"aria-live": "polite"}),
         html.Div(className="chart-grid", children=[

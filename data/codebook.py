@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field, replace
 
 from data.countries import country_name
+from i18n import N_, gettext
 
 KINDS = ("categorical", "ordinal", "flag", "year", "country")
 ROLES = ("", "origin", "destination")      # one end of a movement (e.g. citizenship → exploitation)
-NOT_RECORDED = "not recorded"  # label of a missing value wherever it is shown
-FLAG_LABEL = "Yes"             # how a set flag reads
+NOT_RECORDED = N_("not recorded")  # label of a missing value wherever it is shown (translated)
+FLAG_LABEL = N_("Yes")             # how a set flag reads
 DEFAULT_GROUP = "other"
 MAX_DISTINCT_VALUES = 1000
 
@@ -67,7 +68,7 @@ class Attribute:
 
     def label_of(self, value: str | None) -> str:
         if value is None:
-            return NOT_RECORDED
+            return gettext(NOT_RECORDED)
         return self.value_labels[self.values.index(value)]
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from data.schema import SCHEMA_VERSION, TABLES, quote_ident
 from data.codebook import Attribute, Codebook
+from data.localized import localized
 from data.release_meta import FIELDS as META_FIELDS
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
@@ -141,7 +142,8 @@ class Store:
             if set(TABLES) - tables:
                 raise StoreError(f"{self.path} is not a GSD Explorer store (tables missing)")
             self.release = self._read_release()
-            self.codebook = self._read_codebook()
+            self.release_codebook = self._read_codebook()     # as the release wrote it
+            self._localized: dict = {}
             self.release_lengths = self._query_frame("SELECT * FROM release_lengths ORDER BY length")
         except duckdb.Error as err:
             self._connection.close()
@@ -211,6 +213,11 @@ class Store:
                       tuple(lab for _, lab in values.get(row["attribute"], [])),
                       **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")})
             for row in attributes))
+
+    @property
+    def codebook(self) -> Codebook:
+        """The codebook in the reader's language (data/localized.py); names and values as released."""
+        return localized(self.release_codebook, self._localized)
 
     def filter(self, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
         return Filter.build(self.codebook, mapping)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 
-from serving import download_cache, guard, health, security
+from serving import download_cache, guard, health, language, security
 
 
 def install(app) -> None:
+    language.install(app)      # first: the request's language, and the renderer's hook (in the CSP)
     security.install(app)
     guard.install(app)
     health.install(app)
