@@ -29,6 +29,7 @@ from itertools import combinations, product
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from data.codebook import Codebook
+from i18n import N_, gettext
 
 Z95 = 1.959963984540054          # two-sided 95 % quantile of the normal distribution
 MAX_PARTS = 2000                  # exact combinations summed for one selection
@@ -176,6 +177,14 @@ class Comparison:
 
 def grade(score: float) -> str:
     return next(name for lowest, name in GRADES if score >= lowest)
+
+
+GRADE_NAMES = {"close": N_("close"), "fair": N_("fair"), "loose": N_("loose"), "poor": N_("poor")}
+
+
+def grade_name(name: str) -> str:
+    """A grade as the reader reads it ("" stays "")."""
+    return gettext(GRADE_NAMES[name]) if name in GRADE_NAMES else name
 
 
 def describe_difference(c: Comparison) -> str:

@@ -24,6 +24,8 @@ from components import charts, ids
 from components.common import headline, notice
 from components.explore_views import attribute_view, crosstab, signed
 from data.codebook import Codebook
+from i18n import _, ngettext
+from i18n.numbers import format_count, format_fixed
 
 ABOUT_DIFFERENCES = "/about"
 # The page's controls, by name (see control_id), and its state store.
@@ -38,17 +40,17 @@ def control_id(name: str) -> dict:
 
 def describe_selection(codebook: Codebook, state: ExploreState) -> str:
     if not state.filter:
-        return "All records (no filter)"
-    return "; and ".join(
-        f"{codebook[name].label}: " + " or ".join(codebook[name].label_of(v) for v in values)
+        return _("All records (no filter)")
+    return _("; and ").join(
+        f"{codebook[name].label}: " + _(" or ").join(codebook[name].label_of(v) for v in values)
         for name, values in state.filter.selections)
 
 
 # --- the selection: pickers and chips ------------------------------------------------------------
 
 def attribute_options(codebook: Codebook) -> list[dict]:
-    return [{"label": f"{a.label} ({a.group})", "value": a.name, "search": f"{a.label} {a.group} {a.name}"}
-            for a in codebook]
+    return [{"label": f"{a.label} ({a.group_label})", "value": a.name,
+             "search": f"{a.label} {a.group_label} {a.name}"} for a in codebook]
 
 
 def value_options(ctx: Context, state: ExploreState, name: str | None) -> list[dict]:
@@ -58,9 +60,11 @@ def value_options(ctx: Context, state: ExploreState, name: str | None) -> list[d
         return []
     counts = value_counts(ctx, state, name)
     chosen = state.filter.values(name)
-    options = [{"label": f"{ctx.label(name, v)} ({n:,})", "value": v} for v, n in counts.items() if v is not None]
+    options = [{"label": f"{ctx.label(name, v)} ({format_count(n)})", "value": v}
+               for v, n in counts.items() if v is not None]
     if counts[None] or None in chosen:
-        options.append({"label": f"{ctx.label(name, None)} ({counts[None]:,})", "value": NOT_RECORDED_TOKEN})
+        options.append({"label": f"{ctx.label(name, None)} ({format_count(counts[None])})",
+                        "value": NOT_RECORDED_TOKEN})
     return options
 
 
@@ -71,7 +75,7 @@ def picked_values(state: ExploreState, name: str | None) -> list[str]:
 def chips(codebook: Codebook, state: ExploreState):
     """The filters as removable chips: values of one attribute joined by "or", attributes by "and"."""
     if not state.filter:
-        return html.P("No filter: every record counts. Choose an attribute, then one or more of its values.",
+        return html.P(_("No filter: every record counts. Choose an attribute, then one or more of its values."),
                       className="chips-empty")
     groups = []
     for name, values in state.filter.selections:
@@ -80,18 +84,18 @@ def chips(codebook: Codebook, state: ExploreState):
         for i, value in enumerate(values):
             text = f"{attribute.label}: {attribute.label_of(value)}"
             if i:
-                parts.append(html.Span("or", className="chip-join"))
+                parts.append(html.Span(_("or"), className="chip-join"))
             parts.append(html.Span(className="chip", children=[
                 html.Span(attribute.label_of(value)),
                 dcc.Link([html.Span("×", **{"aria-hidden": "true"}),
-                          html.Span(f"Remove {text}", className="visually-hidden")],
+                          html.Span(_("Remove %(filter)s", filter=text), className="visually-hidden")],
                          href=state.without_value(codebook, name, value).href(),
-                         className="chip-remove", title=f"Remove {text}"),
+                         className="chip-remove", title=_("Remove %(filter)s", filter=text)),
             ]))
-        groups.append(html.Li(parts, className="chip-group"))
+        groups.append(html.Li(parts, className="chip-group", **{"data-joiner": _("and")}))
     return html.Div(className="chips-bar", children=[
-        html.Ul(groups, className="chips", **{"aria-label": "Current filters (all of them apply)"}),
-        dcc.Link("Clear all filters", href=state.cleared().href(), className="chips-clear"),
+        html.Ul(groups, className="chips", **{"aria-label": _("Current filters (all of them apply)")}),
+        dcc.Link(_("Clear all filters"), href=state.cleared().href(), className="chips-clear"),
     ])
 
 
@@ -99,21 +103,23 @@ def chips(codebook: Codebook, state: ExploreState):
 
 def _protected_figure(ctx: Context, c: cmp.Comparison):
     if c.status == cmp.NO_AGGREGATES:
-        return headline("protected count", "not published",
-                        "this release came without protected aggregates")
+        return headline(_("protected count"), _("not published"),
+                        _("this release came without protected aggregates"))
     if c.status == cmp.BEYOND:
-        value = f"≤ {c.bound:,}" if c.bound is not None else "none"
-        return headline("protected count", value, f"the selection is longer than the reporting length "
-                                                  f"({ctx.reporting_length}); this is an upper bound")
+        value = f"≤ {format_count(c.bound)}" if c.bound is not None else _("none")
+        return headline(_("protected count"), value,
+                        _("the selection is longer than the reporting length (%(length)s); this is an upper bound",
+                          length=ctx.reporting_length))
     if c.protected is None:
-        return headline("protected count", "none", cmp.note(c, ctx.comparator.facts))
+        return headline(_("protected count"), _("none"), cmp.note(c, ctx.comparator.facts))
     prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
     interval = c.interval
-    detail = (f"95 % noise interval {interval[0]:,.0f} to {interval[1]:,.0f}" if interval
-              else "noise not published for this release")
+    detail = (_("95 %% noise interval %(low)s to %(high)s", low=format_count(round(interval[0])),
+                high=format_count(round(interval[1]))) if interval
+              else _("noise not published for this release"))
     if c.status != cmp.EXACT:
         detail += f" · {cmp.note(c, ctx.comparator.facts)}"
-    return headline("protected count", prefix + f"{c.protected:,}", detail)
+    return headline(_("protected count"), prefix + format_count(c.protected), detail)
 
 
 def _parts_table(ctx: Context, c: cmp.Comparison):
@@ -122,28 +128,30 @@ def _parts_table(ctx: Context, c: cmp.Comparison):
     for p in c.parts:
         combination = ctx.comparator.describe(p.items)
         if p.count is not None:
-            how = "released" if p.status == cmp.EXACT else "derived by subtraction"
+            how = _("released") if p.status == cmp.EXACT else _("derived by subtraction")
             rows.append([combination, p.count, how])
         elif p.status == cmp.BEYOND:
-            rows.append([combination, "–", p.reason + (f" At most {p.bound:,}." if p.bound is not None else "")])
+            at_most = " " + _("At most %(count)s.", count=format_count(p.bound)) if p.bound is not None else ""
+            rows.append([combination, "–", p.reason + at_most])
         else:
             rows.append([combination, "–", p.reason])
-    return charts.data_table(["exact combination", "protected count", "source"], rows,
-                             caption="The selection is the sum of these exact combinations.")
+    return charts.data_table([_("exact combination"), _("protected count"), _("source")], rows,
+                             caption=_("The selection is the sum of these exact combinations."))
 
 
 def _noise_table(ctx: Context):
     facts = ctx.comparator.facts
-    rows = [[f"length {k}", f"{facts.noise_sd[k]:,.2f}", f"± {cmp.Z95 * facts.noise_sd[k]:,.1f}",
-             f"{facts.thresholds[k]:,.1f}" if k in facts.thresholds else "–"]
+    rows = [[_("length %(k)s", k=k), format_fixed(facts.noise_sd[k], 2), f"± {format_fixed(cmp.Z95 * facts.noise_sd[k], 1)}",
+             format_fixed(facts.thresholds[k], 1) if k in facts.thresholds else "–"]
             for k in sorted(facts.noise_sd)]
     if facts.record_count_sd is not None:
-        rows.insert(0, ["record count", f"{facts.record_count_sd:,.2f}",
-                        f"± {cmp.Z95 * facts.record_count_sd:,.1f}", "–"])
+        rows.insert(0, [_("record count"), format_fixed(facts.record_count_sd, 2),
+                        f"± {format_fixed(cmp.Z95 * facts.record_count_sd, 1)}", "–"])
     if not rows:
         return None
-    return charts.data_table(["combination", "noise standard deviation σ_k·√Δ_k", "95 % of the noise within",
-                              "threshold"], rows, caption="This release's noise per combination length")
+    return charts.data_table([_("combination"), _("noise standard deviation σ_k·√Δ_k"),
+                              _("95 % of the noise within"), _("threshold")], rows,
+                             caption=_("This release's noise per combination length"))
 
 
 def explanation(ctx: Context):
@@ -151,44 +159,47 @@ def explanation(ctx: Context):
     r = ctx.reporting_length
     return html.Div(className="cmp-explain", children=[
         html.Details([
-            html.Summary("How these figures are worked out"),
+            html.Summary(_("How these figures are worked out")),
             html.Dl([
-                html.Dt("Protected count"),
-                html.Dd("The release's differentially private count of exactly this combination of values. "
-                        "With several values of one attribute it is the sum over every exact combination; "
-                        "a combination the release does not list was suppressed, counts as 0 and makes the "
-                        "sum a lower bound (≥)."),
-                html.Dt("Comparability"),
-                html.Dd("The smaller of the two counts divided by the larger: 100 % when they agree, 0 % when "
-                        "one of them is 0. Close: 90 % or more; fair: 75 % to 90 %; loose: 50 % to 75 %; "
-                        "poor: under 50 %."),
-                html.Dt("Relative difference"),
-                html.Dd("Synthetic minus protected, as a share of the protected count: a shortfall when "
-                        "negative, an excess when positive."),
-                html.Dt("95 % noise interval"),
-                html.Dd("The protected count ± 1.96 standard deviations of the noise added to it "
-                        "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
-                        "summed or subtracted). It covers the noise only, not suppression."),
-                html.Dt("“Not recorded”"),
-                html.Dd("The release counts only values that were recorded. A “not recorded” count is "
-                        "derived by subtraction — e.g. the count of Woman minus the count of Woman and "
-                        "forced labour gives Woman with forced labour not recorded — when every count it "
-                        "needs was released; otherwise it is unavailable."),
-                html.Dt("Beyond the reporting length"),
-                html.Dd(f"Protected counts exist only for combinations of up to {r} values. For longer "
-                        f"selections the smallest protected count of the selection's parts of {r} values "
-                        "bounds the count from above, and the synthetic count is the only estimate."
-                        if r else "This release has no protected counts."),
+                html.Dt(_("Protected count")),
+                html.Dd(_("The release's differentially private count of exactly this combination of values. "
+                          "With several values of one attribute it is the sum over every exact combination; "
+                          "a combination the release does not list was suppressed, counts as 0 and makes the "
+                          "sum a lower bound (≥).")),
+                html.Dt(_("Comparability")),
+                html.Dd(_("The smaller of the two counts divided by the larger: 100 % when they agree, 0 % when "
+                          "one of them is 0. Close: 90 % or more; fair: 75 % to 90 %; loose: 50 % to 75 %; "
+                          "poor: under 50 %.")),
+                html.Dt(_("Relative difference")),
+                html.Dd(_("Synthetic minus protected, as a share of the protected count: a shortfall when "
+                          "negative, an excess when positive.")),
+                html.Dt(_("95 % noise interval")),
+                html.Dd(_("The protected count ± 1.96 standard deviations of the noise added to it "
+                          "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
+                          "summed or subtracted). It covers the noise only, not suppression.")),
+                html.Dt(_("“Not recorded”")),
+                html.Dd(_("The release counts only values that were recorded. A “not recorded” count is "
+                          "derived by subtraction — e.g. the count of Woman minus the count of Woman and "
+                          "forced labour gives Woman with forced labour not recorded — when every count it "
+                          "needs was released; otherwise it is unavailable.")),
+                html.Dt(_("Beyond the reporting length")),
+                html.Dd(ngettext("Protected counts exist only for combinations of up to %(num)s value. For longer "
+                                 "selections the smallest protected count of the selection's parts of %(num)s value "
+                                 "bounds the count from above, and the synthetic count is the only estimate.",
+                                 "Protected counts exist only for combinations of up to %(num)s values. For longer "
+                                 "selections the smallest protected count of the selection's parts of %(num)s values "
+                                 "bounds the count from above, and the synthetic count is the only estimate.", r)
+                        if r else _("This release has no protected counts.")),
             ]),
             _noise_table(ctx),
         ]),
         html.P(className="cmp-why", children=[
-            html.Strong("Why the counts differ. "),
-            "Noise was added to every protected count; combinations whose noisy count was too small "
-            "were suppressed; the synthetic records were generated from the protected counts, so they "
-            "can hold combinations that never occurred (fabrication) and drift further for long "
-            "combinations, which the release does not count beyond its reporting length. ",
-            dcc.Link("More about the two kinds of numbers", href=ABOUT_DIFFERENCES),
+            html.Strong(_("Why the counts differ.")), " ",
+            _("Noise was added to every protected count; combinations whose noisy count was too small "
+              "were suppressed; the synthetic records were generated from the protected counts, so they "
+              "can hold combinations that never occurred (fabrication) and drift further for long "
+              "combinations, which the release does not count beyond its reporting length."), " ",
+            dcc.Link(_("More about the two kinds of numbers"), href=ABOUT_DIFFERENCES),
         ]),
     ])
 
@@ -197,25 +208,28 @@ def panel(ctx: Context, state: ExploreState):
     """The comparability panel for the current selection."""
     c = selection_comparison(ctx, state)
     v = cmp.verdict(c)
-    figures = [headline("synthetic records", f"{c.synthetic:,}", "rows of the synthetic data matching"),
+    figures = [headline(_("synthetic records"), format_count(c.synthetic), _("rows of the synthetic data matching")),
                _protected_figure(ctx, c)]
     if c.difference is not None:
-        figures.append(headline("difference", signed(c.difference), cmp.describe_difference(c)))
-        figures.append(headline("comparability", cmp.percent(c.score),
-                                v.grade + (" (against a lower bound)" if c.status == cmp.LOWER_BOUND else "")))
+        figures.append(headline(_("difference"), signed(c.difference), cmp.describe_difference(c)))
+        grade = cmp.grade_name(v.grade)
+        figures.append(headline(_("comparability"), cmp.percent(c.score),
+                                _("%(grade)s (against a lower bound)", grade=grade)
+                                if c.status == cmp.LOWER_BOUND else grade))
     details = []
     if len(c.parts) > 1 or c.missing_parts or c.status == cmp.DERIVED:
         details.append(html.Details(open=bool(c.missing_parts) and len(c.parts) <= 12, children=[
-            html.Summary(f"The {len(c.parts)} exact combination{'s' if len(c.parts) != 1 else ''} "
-                         "behind the protected count" + (f" — {len(c.missing_parts)} without a count"
-                                                         if c.missing_parts else "")),
+            html.Summary(ngettext("The %(num)s exact combination behind the protected count",
+                                  "The %(num)s exact combinations behind the protected count", len(c.parts))
+                         + (" — " + ngettext("%(num)s without a count", "%(num)s without a count",
+                                             len(c.missing_parts)) if c.missing_parts else "")),
             html.Div(_parts_table(ctx, c), className="table-scroll"),
         ]))
     elif c.status in (cmp.UNAVAILABLE, cmp.BEYOND) and c.reason:
         details.append(html.P(c.reason, className="cmp-reason"))
     return html.Section(className="cmp-panel", **{"aria-labelledby": "cmp-title"}, children=[
-        html.H2("Data comparability", id="cmp-title"),
-        html.P(["For: ", html.Strong(describe_selection(ctx.codebook, state))], className="cmp-for"),
+        html.H2(_("Data comparability"), id="cmp-title"),
+        html.P([_("For:"), " ", html.Strong(describe_selection(ctx.codebook, state))], className="cmp-for"),
         html.Div(figures, className="headlines cmp-figures"),
         html.P(v.text, className=f"cmp-verdict cmp-{v.grade or 'none'}"),
         *details,
@@ -232,7 +246,7 @@ def _labelled(label: str, name: str, control):
 
 
 def view_options(codebook: Codebook) -> list[dict]:
-    return [{"label": "All attributes (small multiples)", "value": ALL_ATTRIBUTES}] + attribute_options(codebook)
+    return [{"label": _("All attributes (small multiples)"), "value": ALL_ATTRIBUTES}] + attribute_options(codebook)
 
 
 def layout(service, search: Query):
@@ -240,46 +254,46 @@ def layout(service, search: Query):
     state = from_search(ctx.codebook, search)
     return html.Div(className="explore", children=[
         dcc.Store(id=STATE_ID, data=state.data()),
-        html.H1("Explore"),
-        html.P("Filter the synthetic records on any attributes and see, next to each count, the protected "
-               "count the release published for the same combination — how far the synthetic data can be "
-               "trusted for that question.", className="page-intro"),
+        html.H1(_("Explore")),
+        html.P(_("Filter the synthetic records on any attributes and see, next to each count, the protected "
+                 "count the release published for the same combination — how far the synthetic data can be "
+                 "trusted for that question."), className="page-intro"),
         html.Div(notice(state.notices, NOTICE_CLASS), id=ids.EXPLORE_NOTICE, role="status"),
         html.Section(className="explore-filters", **{"aria-labelledby": "explore-filters-title"}, children=[
-            html.H2("Selection", id="explore-filters-title"),
+            html.H2(_("Selection"), id="explore-filters-title"),
             html.Div(className="explore-pickers", children=[
-                _labelled("Attribute", ATTRIBUTE, dcc.Dropdown(
+                _labelled(_("Attribute"), ATTRIBUTE, dcc.Dropdown(
                     id=control_id(ATTRIBUTE), options=attribute_options(ctx.codebook),
-                    placeholder="Find an attribute…", clearable=True)),
-                _labelled("Its values (any of them)", VALUES, dcc.Dropdown(
+                    placeholder=_("Find an attribute…"), clearable=True)),
+                _labelled(_("Its values (any of them)"), VALUES, dcc.Dropdown(
                     id=control_id(VALUES), options=[], value=[], multi=True, disabled=True,
-                    placeholder="Choose an attribute first", search_order="original")),
+                    placeholder=_("Choose an attribute first"), search_order="original")),
             ]),
             html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
         ]),
         html.Div(panel(ctx, state), id=ids.EXPLORE_PANEL, **{"aria-live": "polite"}),
         html.Section(className="explore-section", **{"aria-labelledby": "explore-values-title"}, children=[
-            html.H2("Values of each attribute", id="explore-values-title"),
-            html.P("Each value's synthetic count under the other filters, beside the protected count of the "
-                   "selection plus that value.", className="section-intro"),
+            html.H2(_("Values of each attribute"), id="explore-values-title"),
+            html.P(_("Each value's synthetic count under the other filters, beside the protected count of the "
+                     "selection plus that value."), className="section-intro"),
             html.Div(className="explore-pickers", children=[
-                _labelled("Attribute", VIEW, dcc.Dropdown(
+                _labelled(_("Attribute"), VIEW, dcc.Dropdown(
                     id=control_id(VIEW), options=view_options(ctx.codebook), value=state.view, clearable=False)),
-                _labelled("Sort by", SORT, dcc.Dropdown(
+                _labelled(_("Sort by"), SORT, dcc.Dropdown(
                     id=control_id(SORT), value=state.sort, clearable=False, searchable=False,
-                    options=[{"label": v, "value": k} for k, v in SORTS.items()])),
+                    options=[{"label": _(v), "value": k} for k, v in SORTS.items()])),
             ]),
             html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
         ]),
         html.Section(className="explore-section", **{"aria-labelledby": "explore-crosstab-title"}, children=[
-            html.H2("Cross-tab of two attributes", id="explore-crosstab-title"),
+            html.H2(_("Cross-tab of two attributes"), id="explore-crosstab-title"),
             html.Div(className="explore-pickers", children=[
-                _labelled("Rows", ROWS, dcc.Dropdown(
+                _labelled(_("Rows"), ROWS, dcc.Dropdown(
                     id=control_id(ROWS), options=attribute_options(ctx.codebook), value=state.rows,
-                    placeholder="Choose an attribute…")),
-                _labelled("Columns", COLS, dcc.Dropdown(
+                    placeholder=_("Choose an attribute…"))),
+                _labelled(_("Columns"), COLS, dcc.Dropdown(
                     id=control_id(COLS), options=attribute_options(ctx.codebook), value=state.cols,
-                    placeholder="Choose an attribute…")),
+                    placeholder=_("Choose an attribute…"))),
             ]),
             html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
             dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),

@@ -22,6 +22,9 @@ from analysis.explore_counts import (
 )
 from analysis.explore_state import ALL_ATTRIBUTES, ExploreState
 from components import charts
+from data.codebook import NOT_RECORDED
+from i18n import _, ngettext
+from i18n.numbers import format_count
 
 GROUP = "explore"                 # chart-card group of this page's cards
 SYNTHETIC_COLOUR, PROTECTED_COLOUR = charts.OKABE_ITO[0], charts.OKABE_ITO[1]
@@ -33,7 +36,7 @@ MAX_BARS = 40                     # values drawn in the one-attribute chart (its
 
 
 def signed(n: int | None) -> str:
-    return "–" if n is None else f"{n:+,}".replace("-", "−")
+    return "–" if n is None else ("+" if n > 0 else "−" if n < 0 else "") + format_count(abs(n))
 
 
 def _score(c: cmp.Comparison) -> str:
@@ -44,11 +47,11 @@ def protected_text(c: cmp.Comparison) -> str:
     """The protected count as tables show it: "795", "≥ 795" (a lower bound), "≤ 795" (beyond the
     reporting length: an upper bound), "suppressed", or "–" (none)."""
     if c.protected is not None:
-        return ("≥ " if c.status == cmp.LOWER_BOUND else "") + f"{c.protected:,}"
+        return ("≥ " if c.status == cmp.LOWER_BOUND else "") + format_count(c.protected)
     if c.status == cmp.BEYOND and c.bound is not None:
-        return f"≤ {c.bound:,}"
+        return f"≤ {format_count(c.bound)}"
     if c.parts and all(p.status == cmp.SUPPRESSED for p in c.parts):
-        return "suppressed"
+        return _("suppressed")
     return "–"
 
 
@@ -61,7 +64,7 @@ def protected_cell(c: cmp.Comparison):
 
 def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
     return charts.data_table(
-        [attribute_label, "synthetic", "protected", "difference", "comparability", "note"],
+        [attribute_label, _("synthetic"), _("protected"), _("difference"), _("comparability"), _("note")],
         [[r.label, r.synthetic, protected_cell(r.comparison),
           signed(r.comparison.difference), _score(r.comparison), cmp.note(r.comparison, ctx.comparator.facts)]
          for r in rows])
@@ -70,20 +73,26 @@ def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
 def _summary(what: str, rows: list[ValueRow], label_of) -> str:
     """“<what>; most synthetic records: …; n of them have a protected count; the largest gap …”."""
     if not rows:
-        return charts.EMPTY_MESSAGE
+        return _(charts.EMPTY_MESSAGE)
     top = max(rows, key=lambda r: r.synthetic)
     compared = [r for r in rows if r.comparison.difference is not None]
-    text = (f"{what}; most synthetic records: {label_of(top)} ({top.synthetic:,}). "
-            f"{len(compared)} of them have a protected count")
+    text = (_("%(what)s; most synthetic records: %(label)s (%(count)s).", what=what, label=label_of(top),
+              count=format_count(top.synthetic)) + " "
+            + ngettext("%(num)s of them has a protected count", "%(num)s of them have a protected count",
+                       len(compared)))
     if compared:
         gap = max(compared, key=lambda r: abs(r.comparison.difference))
-        text += f"; the largest gap is at {label_of(gap)} ({signed(gap.comparison.difference)})"
+        text += _("; the largest gap is at %(label)s (%(difference)s)", label=label_of(gap),
+                  difference=signed(gap.comparison.difference))
     return text + "."
 
 
 def _attribute_summary(label: str, values: AttributeValues) -> str:
-    shown = (f"{len(values.rows)} values of {label.lower()}" if values.complete else
-             f"The {len(values.rows)} of {values.with_records} values of {label.lower()} with the most records")
+    shown = (ngettext("%(num)s value of %(attribute)s", "%(num)s values of %(attribute)s", len(values.rows),
+                      attribute=label.lower()) if values.complete else
+             ngettext("The %(shown)s of %(num)s value of %(attribute)s with the most records",
+                      "The %(shown)s of %(num)s values of %(attribute)s with the most records", values.with_records,
+                      shown=format_count(len(values.rows)), attribute=label.lower()))
     return _summary(shown, values.rows, lambda r: r.label)
 
 
@@ -100,22 +109,22 @@ def attribute_card(ctx: Context, state: ExploreState, name: str, values: Attribu
     attribute = ctx.codebook[name]
     rows = sort_rows(values.rows, state.sort)
     drawn = rows
-    notes = ["Protected bars carry their 95 % noise interval. A value without a protected count has no "
-             "orange bar: its note in the table says why."]
+    notes = [_("Protected bars carry their 95 % noise interval. A value without a protected count has no "
+               "orange bar: its note in the table says why.")]
     if len(rows) > MAX_BARS:
         largest = {id(r) for r in sorted(rows, key=lambda r: -r.synthetic)[:MAX_BARS]}
         drawn = [r for r in rows if id(r) in largest]
-        notes.insert(0, f"The chart draws the {MAX_BARS} values with the most synthetic records; "
-                        f"the table lists all {len(rows)}.")
+        notes.insert(0, _("The chart draws the %(drawn)s values with the most synthetic records; the table "
+                          "lists all %(count)s.", drawn=MAX_BARS, count=format_count(len(rows))))
     if name in state.filter.attributes:
-        notes.insert(0, f"Counted under the other filters: the filter on {attribute.label.lower()} "
-                        "itself is not applied here, so every value shows.")
-    title = f"{attribute.label}: synthetic and protected counts"
+        notes.insert(0, _("Counted under the other filters: the filter on %(attribute)s itself is not applied "
+                          "here, so every value shows.", attribute=attribute.label.lower()))
+    title = _("%(attribute)s: synthetic and protected counts", attribute=attribute.label)
     summary = _attribute_summary(attribute.label, values)
     view = charts.bar_chart(title, [r.label for r in drawn], [
-        charts.Series("synthetic records", [r.synthetic for r in drawn], SYNTHETIC_COLOUR),
-        charts.Series("protected count", [r.protected or 0 for r in drawn], PROTECTED_COLOUR),
-    ], horizontal=True, category_title=attribute.label, value_title="records", summary=summary)
+        charts.Series(_("synthetic records"), [r.synthetic for r in drawn], SYNTHETIC_COLOUR),
+        charts.Series(_("protected count"), [r.protected or 0 for r in drawn], PROTECTED_COLOUR),
+    ], horizontal=True, category_title=attribute.label, summary=summary)
     if len(view.figure["data"]) == 2:
         view.figure["data"][1]["error_x"] = _interval_errors(drawn)
     view = charts.ChartView(view.figure, summary, comparison_table(ctx, rows, attribute.label))
@@ -141,11 +150,12 @@ def mini_card(ctx: Context, state: ExploreState, key: str, title: str, rows: lis
         selected = r.value in state.filter.values(r.attribute)
         target = (state.without_value(ctx.codebook, r.attribute, r.value) if selected
                   else state.with_values(ctx.codebook, r.attribute, [r.value]))
-        action = "Remove from the filter" if selected else "Filter on"
         name = f"{ctx.codebook[r.attribute].label}: {r.label}"
+        action = (_("Remove from the filter: %(value)s", value=name) if selected
+                  else _("Filter on %(value)s", value=name))
         body.append(html.Tr(className="is-selected" if selected else None, children=[
-            html.Th(dcc.Link(label_of(r), href=target.href(), title=f"{action} {name}"), scope="row"),
-            _mini_bar(r.synthetic, peak, SYNTHETIC_COLOUR, f"{r.synthetic:,}"),
+            html.Th(dcc.Link(label_of(r), href=target.href(), title=action), scope="row"),
+            _mini_bar(r.synthetic, peak, SYNTHETIC_COLOUR, format_count(r.synthetic)),
             _mini_bar(r.protected, peak, PROTECTED_COLOUR, protected_text(r.comparison),
                       cmp.note(r.comparison, ctx.comparator.facts) or None),
         ]))
@@ -153,10 +163,10 @@ def mini_card(ctx: Context, state: ExploreState, key: str, title: str, rows: lis
         html.H3(title, id=key, className="mini-title"),
         html.P(summary, className="mini-summary"),
         html.Table(className="mini-table", children=[
-            html.Thead(html.Tr([html.Th("value", scope="col"), html.Th("synthetic", scope="col"),
-                                html.Th("protected", scope="col")])),
+            html.Thead(html.Tr([html.Th(_("value"), scope="col"), html.Th(_("synthetic"), scope="col"),
+                                html.Th(_("protected"), scope="col")])),
             html.Tbody(body),
-        ]) if body else html.P(charts.EMPTY_MESSAGE),
+        ]) if body else html.P(_(charts.EMPTY_MESSAGE)),
         footer,
     ])
 
@@ -164,7 +174,8 @@ def mini_card(ctx: Context, state: ExploreState, key: str, title: str, rows: lis
 def attribute_mini_card(ctx: Context, state: ExploreState, name: str, values: AttributeValues):
     label = ctx.codebook[name].label
     return mini_card(ctx, state, f"mini-{name}", label, values.rows, _attribute_summary(label, values),
-                     lambda r: r.label, dcc.Link(f"Open {label.lower()} on its own", className="mini-open",
+                     lambda r: r.label, dcc.Link(_("Open %(attribute)s on its own", attribute=label.lower()),
+                                                 className="mini-open",
                                                  href=replace(state, view=name, notices=()).href()))
 
 
@@ -175,11 +186,12 @@ def flag_group_card(ctx: Context, state: ExploreState, group: str, names: list[s
     rows = [r for n in names for r in values[n].rows if r.value is not None or None in state.filter.values(n)]
 
     def label_of(r: ValueRow) -> str:
-        return ctx.codebook[r.attribute].label + ("" if r.value is not None else ": not recorded")
+        return ctx.codebook[r.attribute].label + ("" if r.value is not None else ": " + _(NOT_RECORDED))
 
-    title = group[:1].upper() + group[1:]
+    title = ctx.codebook[names[0]].group_label
     return mini_card(ctx, state, "mini-group-" + re.sub(r"[^A-Za-z0-9]+", "-", group), title, rows,
-                     _summary(f"{len(names)} flags of {group}", rows, label_of), label_of)
+                     _summary(ngettext("%(num)s flag of %(group)s", "%(num)s flags of %(group)s", len(names),
+                                       group=title.lower()), rows, label_of), label_of)
 
 
 def small_multiples(ctx: Context, state: ExploreState, values: dict[str, AttributeValues]) -> list:
@@ -206,16 +218,18 @@ def attribute_view(ctx: Context, state: ExploreState):
     names = ctx.codebook.names
     values = value_rows(ctx, state, names, limit=MINI_ROWS)
     longest = len(state.filter.attributes) + 1
-    beyond = ([html.P(f"Adding a value to this selection makes combinations of {longest} attributes, more "
-                      f"than the reporting length ({ctx.reporting_length}): no protected counts exist for "
-                      "them, and the notes give bounds instead.", className="explore-hint")]
+    beyond = ([html.P(_("Adding a value to this selection makes combinations of %(longest)s attributes, more "
+                        "than the reporting length (%(length)s): no protected counts exist for them, and the "
+                        "notes give bounds instead.", longest=longest, length=ctx.reporting_length),
+                      className="explore-hint")]
               if ctx.release.get("has_aggregates") and longest > ctx.reporting_length else [])
     return html.Div([
         *beyond,
-        html.P([html.Span("■ ", style={"color": SYNTHETIC_COLOUR}, **{"aria-hidden": "true"}), "synthetic records  ",
+        html.P([html.Span("■ ", style={"color": SYNTHETIC_COLOUR}, **{"aria-hidden": "true"}),
+                _("synthetic records"), "  ",
                 html.Span("■ ", style={"color": PROTECTED_COLOUR}, **{"aria-hidden": "true"}),
-                "protected count (≥: at least, some parts suppressed; ≤: at most, beyond the reporting "
-                "length). Select a value to filter on it; open an attribute on its own for every note."],
+                _("protected count (≥: at least, some parts suppressed; ≤: at most, beyond the reporting "
+                  "length). Select a value to filter on it; open an attribute on its own for every note.")],
                className="mini-legend"),
         html.Div(small_multiples(ctx, state, values), className="mini-grid"),
     ])
@@ -275,13 +289,17 @@ def _protected_view(ctx: Context, data: CrossTab, axes: _Axes, longest: int) -> 
     la, lb, r = axes.rows, axes.cols, ctx.reporting_length
     with_count = sum(c.protected is not None for c in data.cells.values())
     return _grid_view(
-        f"Protected counts: {la} by {lb}", axes.x_labels, axes.y_labels, data.grid(lambda c: c.protected),
+        _("Protected counts: %(rows)s by %(cols)s", rows=la, cols=lb), axes.x_labels, axes.y_labels,
+        data.grid(lambda c: c.protected),
         data.grid(lambda c: "" if c.protected is None else ("≥" if c.status == cmp.LOWER_BOUND else "")
                   + charts.fmt_compact(c.protected) + ("*" if 0 < c.protected < charts.LOW_COUNT else "")),
-        data.grid(lambda c: _hover(ctx, c)), x_title=lb, y_title=la, scale=charts.SEQUENTIAL, colour_title="count",
-        summary=f"{with_count} of {len(data.cells)} cells have a protected count"
-                + (f"; combinations here have {longest} attributes, more than the reporting length "
-                   f"{r}, so none exists." if longest > r else "."),
+        data.grid(lambda c: _hover(ctx, c)), x_title=lb, y_title=la, scale=charts.SEQUENTIAL,
+        colour_title=_("count"),
+        summary=ngettext("%(with_count)s of %(num)s cell has a protected count",
+                         "%(with_count)s of %(num)s cells have a protected count", len(data.cells),
+                         with_count=format_count(with_count))
+                + (_("; combinations here have %(longest)s attributes, more than the reporting length %(length)s, "
+                     "so none exists.", longest=longest, length=r) if longest > r else "."),
         table=axes.table(data.grid(protected_cell)))
 
 
@@ -292,27 +310,29 @@ def _difference_view(ctx: Context, data: CrossTab, axes: _Axes) -> charts.ChartV
     worst = min(((c.score, pair) for pair, c in data.cells.items() if c.score is not None),
                 key=lambda item: item[0], default=None)
     return _grid_view(
-        f"Synthetic minus protected: {la} by {lb}", axes.x_labels, axes.y_labels, compared,
+        _("Synthetic minus protected: %(rows)s by %(cols)s", rows=la, cols=lb), axes.x_labels, axes.y_labels,
+        compared,
         [["" if d is None else ("+" if d > 0 else "−" if d < 0 else "") + charts.fmt_compact(abs(d))
           for d in row] for row in compared],
-        data.grid(lambda c: signed(c.difference) + " records" if _whole(c) else "not compared: " + _hover(ctx, c)),
-        x_title=lb, y_title=la, scale=DIVERGING, diverging=True, colour_title="difference",
-        summary=("Blue: fewer synthetic records than the protected count; vermillion: more. "
-                 + (f"Lowest comparability: {ctx.label(data.rows, worst[1][0])} · "
-                    f"{ctx.label(data.cols, worst[1][1])} ({cmp.percent(worst[0])})." if worst
-                    else "No cell has both counts.")),
+        data.grid(lambda c: _("%(count)s records", count=signed(c.difference)) if _whole(c)
+                  else _("not compared: %(why)s", why=_hover(ctx, c))),
+        x_title=lb, y_title=la, scale=DIVERGING, diverging=True, colour_title=_("difference"),
+        summary=(_("Blue: fewer synthetic records than the protected count; vermillion: more.") + " "
+                 + (_("Lowest comparability: %(row)s · %(col)s (%(score)s).", row=ctx.label(data.rows, worst[1][0]),
+                      col=ctx.label(data.cols, worst[1][1]), score=cmp.percent(worst[0])) if worst
+                    else _("No cell has both counts."))),
         table=axes.table([[signed(d) if d is not None else "–" for d in row] for row in compared]))
 
 
 def _beyond_section(data: CrossTab, axes: _Axes, longest: int, reporting_length: int):
     """In place of the compared grids when every cell is longer than the reporting length."""
     return html.Section(className="xtab-beyond", **{"aria-labelledby": "xtab-beyond-title"}, children=[
-        html.H3("No protected counts for these cells", id="xtab-beyond-title"),
-        html.P(f"With the other filters each cell combines {longest} attributes, more than the release's "
-               f"reporting length ({reporting_length}): there are no protected counts to compare, and the "
-               "synthetic counts are the only estimate. Remove a filter to compare, or read the upper bounds "
-               "the protected counts give."),
-        html.Details([html.Summary("Upper bounds from the protected counts"),
+        html.H3(_("No protected counts for these cells"), id="xtab-beyond-title"),
+        html.P(_("With the other filters each cell combines %(longest)s attributes, more than the release's "
+                 "reporting length (%(length)s): there are no protected counts to compare, and the synthetic "
+                 "counts are the only estimate. Remove a filter to compare, or read the upper bounds the "
+                 "protected counts give.", longest=longest, length=reporting_length)),
+        html.Details([html.Summary(_("Upper bounds from the protected counts")),
                       html.Div(axes.table(data.grid(protected_text)), className="table-scroll")]),
     ])
 
@@ -322,10 +342,10 @@ def crosstab(ctx: Context, state: ExploreState):
     chosen attributes, under the other selections."""
     data = crosstab_data(ctx, state)
     if data is None:
-        return html.P("Choose an attribute for the rows and another for the columns to see every pair of "
-                      "their values.", className="explore-hint")
+        return html.P(_("Choose an attribute for the rows and another for the columns to see every pair of "
+                        "their values."), className="explore-hint")
     if not data.ys or not data.xs:
-        return html.P(charts.EMPTY_MESSAGE, className="explore-hint")
+        return html.P(_(charts.EMPTY_MESSAGE), className="explore-hint")
     a, b, r = data.rows, data.cols, ctx.reporting_length
     la, lb = ctx.codebook[a].label, ctx.codebook[b].label
     axes = _Axes(la, lb, [charts.wrap_label(ctx.label(a, v), 18) for v in data.ys],   # tables turn <br> into spaces
@@ -334,25 +354,28 @@ def crosstab(ctx: Context, state: ExploreState):
     height = max(300, 130 + 30 * len(data.ys))
     notes = []
     if len(data.xs) == MAX_AXIS or len(data.ys) == MAX_AXIS:
-        notes.append(f"Each axis shows at most the {MAX_AXIS} values with the most synthetic records.")
+        notes.append(_("Each axis shows at most the %(count)s values with the most synthetic records.",
+                       count=MAX_AXIS))
     if a in state.filter.attributes or b in state.filter.attributes:
-        notes.append(f"The filters on {la.lower()} and {lb.lower()} are not applied here: they are the table's axes.")
+        notes.append(_("The filters on %(rows)s and %(cols)s are not applied here: they are the table's axes.",
+                       rows=la.lower(), cols=lb.lower()))
+    synthetic_title = _("Synthetic records: %(rows)s by %(cols)s", rows=la, cols=lb)
     synthetic_card = charts.card(
-        "crosstab-synthetic", f"Synthetic records: {la} by {lb}",
-        charts.heatmap_chart(f"Synthetic records: {la} by {lb}", axes.x_labels, axes.y_labels,
+        "crosstab-synthetic", synthetic_title,
+        charts.heatmap_chart(synthetic_title, axes.x_labels, axes.y_labels,
                              data.grid(lambda c: c.synthetic), x_title=lb, y_title=la),
         group=GROUP, notes=notes, height=height, wide=True)
     if longest > r and ctx.release.get("has_aggregates"):
         compared_cards = [_beyond_section(data, axes, longest, r)]
     else:
         compared_cards = [
-            charts.card("crosstab-protected", f"Protected counts: {la} by {lb}",
+            charts.card("crosstab-protected", _("Protected counts: %(rows)s by %(cols)s", rows=la, cols=lb),
                         _protected_view(ctx, data, axes, longest), group=GROUP,
-                        notes=notes + ["“≥”: some parts of the cell were suppressed, so the count is a lower "
-                                       "bound."], height=height, wide=True),
-            charts.card("crosstab-difference", f"Synthetic minus protected: {la} by {lb}",
+                        notes=notes + [_("“≥”: some parts of the cell were suppressed, so the count is a lower "
+                                         "bound.")], height=height, wide=True),
+            charts.card("crosstab-difference", _("Synthetic minus protected: %(rows)s by %(cols)s", rows=la, cols=lb),
                         _difference_view(ctx, data, axes), group=GROUP,
-                        notes=notes + ["Only cells with a full protected count are compared."],
+                        notes=notes + [_("Only cells with a full protected count are compared.")],
                         height=height, wide=True),
         ]
     # On a narrow screen the grids keep a readable width and scroll sideways.
