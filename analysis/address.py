@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import i18n
-from i18n import _
 from data.codebook import Codebook
 from data.store import Filter
+from i18n import _
 
 NOT_RECORDED_TOKEN = "~"
 LANGUAGE_KEY = "lang"             # the reader's language (i18n.LANGUAGES), kept by every link

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import Input, Output
 from flask import Response, request
 
+import i18n
 from analysis.address import AddressError, clip, decode
 from analysis.filter_controls import current_filter, text_choices
 from callbacks import filters as filter_sync
@@ -106,4 +107,10 @@ def register(app, service) -> None:
                  Input(ids.DOWNLOAD_COLUMNS, "value"), prevent_initial_call=True)(
         lambda mapping, columns: links(service, mapping, columns))
     app.server.add_url_rule("/download/<path:kind>", "gsd_download",
-                            lambda kind: serve(service, kind, request.args), methods=["GET"])
+                            lambda kind: serve_as_released(service, kind, request.args), methods=["GET"])
+
+
+def serve_as_released(service, kind: str, args) -> Response:
+    """Files are the release's whatever the reader's language: its labels, its column names."""
+    with i18n.language(i18n.DEFAULT):
+        return serve(service, kind, args)

@@ -7,7 +7,12 @@ import datetime as dt
 import math
 
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol, parse_pattern
+from babel.numbers import (
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 
 from i18n import current, locale
 
