@@ -24,7 +24,7 @@ test: setup-dev system-deps translations
 
 translations: $(COMPILED)
 %.mo: %.po | $(VENV)/.runtime
-	$(BIN)/pybabel -q compile -i $< -o $@
+	$(BIN)/python -m i18n compile
 
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev

@@ -6,7 +6,7 @@ from dash import Input, Output
 from flask import Response, request
 
 import i18n
-from analysis.address import AddressError, clip, decode
+from analysis.address import LANGUAGE_KEY, AddressError, clip, decode
 from analysis.filter_controls import current_filter, text_choices
 from callbacks import filters as filter_sync
 from components import downloads, filters, ids
@@ -45,6 +45,7 @@ def parse_request(store, kind: str, args) -> tuple[Filter, list[str] | None]:
     if kind not in downloads.KINDS:
         raise BadDownload("Unknown download.")
     query = args.to_dict(flat=False)
+    query.pop(LANGUAGE_KEY, None)            # a shared link's language changes nothing in a file
     if query and not kind.startswith("records."):
         raise BadDownload("This download takes no parameters.")
     try:

@@ -204,7 +204,7 @@ def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered:
 def layout(service, search: Query):
     store = service.store()
     codebook = store.codebook
-    values, mapping, _ = from_query(codebook, controls(codebook), search)
+    values, mapping, _notices = from_query(codebook, controls(codebook), search)
     data = compute(service, store.filter(mapping))
     p = plan(codebook)
     return html.Div(className="overview", children=[

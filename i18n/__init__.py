@@ -51,7 +51,7 @@ def translations(language: str) -> NullTranslations:
     with open(po, "rb") as fp:
         catalog = read_po(fp, locale=language)
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
 

@@ -44,6 +44,16 @@ def extract() -> Catalog:
         catalog.add(message, None, [(where, lineno)], auto_comments=comments, context=context)
     for text in builtin_texts():
         catalog.add(text, None, [("data/codebooks", 0)])
+    return _percent_as_text(catalog)
+
+
+def _percent_as_text(catalog: Catalog) -> Catalog:
+    """Only named placeholders are ever filled (i18n.gettext): a lone "%" (e.g. "90 % or more")
+    is text, not a format, whatever Babel's python-format guess says."""
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        if not any("%(" in i for i in ids):
+            message.flags.discard("python-format")
     return catalog
 
 
@@ -63,7 +73,7 @@ def builtin_texts() -> list[str]:
 
 def read(language: str) -> Catalog:
     with open(catalog_paths(language)[0], "rb") as fp:
-        return read_po(fp, locale=language)
+        return _percent_as_text(read_po(fp, locale=language))
 
 
 def update() -> None:
@@ -77,6 +87,7 @@ def update() -> None:
         po = catalog_paths(language)[0]
         catalog = read(language) if os.path.exists(po) else Catalog(locale=language, project="GSD Explorer")
         catalog.update(template, no_fuzzy_matching=True)
+        _percent_as_text(catalog)
         catalog.obsolete.clear()
         catalog.fuzzy = False           # the header: the translations are reviewed ones
         os.makedirs(os.path.dirname(po), exist_ok=True)

@@ -22,6 +22,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from data.store import FilterError, StoreError
+from i18n import _
 
 log = logging.getLogger("gsd.errors")
 
@@ -226,17 +227,17 @@ def install(app) -> None:
         # callback is at fault rather than the request.
         log.warning("callback result does not fit the request's outputs: %s",
                     " ".join(str(err).split())[:300])
-        return plain("The request's outputs do not match this page.", 400)
+        return plain(_("The request's outputs do not match this page."), 400)
 
     @server.errorhandler(FilterError)
     def _bad_filter(err: FilterError):
-        return plain("The filter names an attribute or value this release does not have.", 400)
+        return plain(_("The filter names an attribute or value this release does not have."), 400)
 
     @server.errorhandler(StoreError)
     def _no_store(err: StoreError):
-        return plain("The data store is not available.", 503)
+        return plain(_("The data store is not available."), 503)
 
     @server.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return plain("Internal server error.", 500)
+        return plain(_("Internal server error."), 500)

@@ -2,7 +2,7 @@
 
 Pages: the address's `lang` key, else the language chosen before (a cookie), else the browser's
 Accept-Language, else English. The layout Dash fetches after the page (`_dash-layout`) carries
-no address, so it reads the cookie the page just set. Callbacks: the renderer adds the page's
+no address, so it reads the cookie a page with a `lang` key sets (or Accept-Language again). Callbacks: the renderer adds the page's
 language to every callback body (a `request_pre` hook), so a callback answers in the language of
 the page that asked, and the callback-answer cache, keyed by the body, keeps languages apart.
 """
@@ -54,7 +54,9 @@ def install(app) -> None:
 
     @server.after_request
     def _remember(response):
-        if response.mimetype == "text/html" and request.method == "GET":
+        # Only an explicit choice (the address's lang key) is remembered; the browser's
+        # Accept-Language is asked again on each visit until then.
+        if request.method == "GET" and i18n.supported(request.args.get(LANGUAGE_KEY)):
             response.set_cookie(COOKIE, i18n.current(), max_age=COOKIE_MAX_AGE, path="/", samesite="Lax",
                                 secure=secure, httponly=True)
         return response
