@@ -29,7 +29,8 @@ from itertools import combinations, product
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from data.codebook import Codebook
-from i18n import N_, gettext
+from i18n import N_, gettext, ngettext
+from i18n.numbers import format_count, format_fixed, format_percent
 
 Z95 = 1.959963984540054          # two-sided 95 % quantile of the normal distribution
 MAX_PARTS = 2000                  # exact combinations summed for one selection
@@ -136,7 +137,9 @@ class Comparison:
             return self.message
         if self.status == BEYOND or len(self.parts) == 1:
             return self.parts[0].reason
-        return f"None of the {len(self.parts)} exact combinations of this selection has a protected count."
+        return ngettext("None of the %(num)s exact combination of this selection has a protected count.",
+                        "None of the %(num)s exact combinations of this selection has a protected count.",
+                        len(self.parts))
 
     @property
     def missing_parts(self) -> list[Part]:
@@ -180,6 +183,11 @@ def grade(score: float) -> str:
 
 
 GRADE_NAMES = {"close": N_("close"), "fair": N_("fair"), "loose": N_("loose"), "poor": N_("poor")}
+GRADE_TEXTS = {"close": N_("Close: the synthetic count is within 10 % of the protected count."),
+               "fair": N_("Fair: the counts differ by between 10 % and 25 % of the larger one."),
+               "loose": N_("Loose: the counts differ by between 25 % and 50 % of the larger one; "
+                           "read the synthetic count as a rough indication only."),
+               "poor": N_("Poor: the counts differ by more than half; do not rely on the synthetic count here.")}
 
 
 def grade_name(name: str) -> str:
@@ -193,18 +201,20 @@ def describe_difference(c: Comparison) -> str:
     if d is None:
         return ""
     if d == 0:
-        return "no difference"
-    n = f"{abs(d):,} {'fewer' if d < 0 else 'more'} synthetic records"
+        return gettext("no difference")
+    n = (ngettext("%(num)s fewer synthetic record", "%(num)s fewer synthetic records", abs(d)) if d < 0 else
+         ngettext("%(num)s more synthetic record", "%(num)s more synthetic records", abs(d)))
     if c.relative_difference is None:
         return n
-    return f"{n}: a {percent(abs(c.relative_difference))} {'shortfall' if d < 0 else 'excess'}"
+    share = percent(abs(c.relative_difference))
+    return (gettext("%(difference)s: a %(share)s shortfall", difference=n, share=share) if d < 0 else
+            gettext("%(difference)s: a %(share)s excess", difference=n, share=share))
 
 
 def percent(share: float) -> str:
     """A share as a whole percentage; under 1 %, with two significant digits (never a bare 0 %)."""
-    if 0 < share < 0.01:
-        return f"{share * 100:.2g} %"
-    return f"{share * 100:.0f} %"
+    text = f"{share * 100:.2g}" if 0 < share < 0.01 else f"{share * 100:.0f}"
+    return format_percent(float(text), len(text.partition(".")[2]))
 
 
 def note(c: Comparison, facts: ReleaseFacts) -> str:
@@ -212,52 +222,58 @@ def note(c: Comparison, facts: ReleaseFacts) -> str:
     if c.status == EXACT:
         return ""
     if c.status == DERIVED:
-        return "derived by subtraction"
+        return gettext("derived by subtraction")
     if c.status == LOWER_BOUND:
-        return f"at least: {len(c.missing_parts)} of {len(c.parts)} parts suppressed"
+        return ngettext("at least: %(missing)s of %(num)s part suppressed", "at least: %(missing)s of %(num)s parts "
+                        "suppressed", len(c.parts), missing=format_count(len(c.missing_parts)))
     if c.status == BEYOND:
-        bound = f"; at most {c.bound:,}" if c.bound is not None else ""
-        return f"longer than the reporting length {facts.reporting_length}{bound}"
+        longer = gettext("longer than the reporting length %(length)s", length=facts.reporting_length)
+        return longer + ("; " + gettext("at most %(count)s", count=format_count(c.bound)) if c.bound is not None
+                         else "")
     if c.status == NO_AGGREGATES:
-        return "no protected counts published"
+        return gettext("no protected counts published")
     if len(c.parts) == 1 and c.parts[0].status == SUPPRESSED:
         threshold = facts.thresholds.get(len(c.parts[0].items))
-        at = f" ({threshold:,.1f} at length {len(c.parts[0].items)})" if threshold is not None else ""
-        return f"suppressed: at or below the threshold{at}, or absent"
+        if threshold is None:
+            return gettext("suppressed: at or below the threshold, or absent")
+        return gettext("suppressed: at or below the threshold (%(threshold)s at length %(length)s), or absent",
+                       threshold=format_fixed(threshold, 1), length=len(c.parts[0].items))
     if len(c.parts) == 1 and c.parts[0].status == UNDERIVABLE:
-        return ("not derivable: a count it needs is suppressed" if c.parts[0].unreleased
-                else "not derived here: it needs too many counts")
-    return "unavailable: every part suppressed" if c.parts else "unavailable: too many combinations"
+        return (gettext("not derivable: a count it needs is suppressed") if c.parts[0].unreleased
+                else gettext("not derived here: it needs too many counts"))
+    return gettext("unavailable: every part suppressed") if c.parts else \
+        gettext("unavailable: too many combinations")
 
 
 def verdict(c: Comparison) -> Verdict:
     """A plain-language reading of the comparison."""
     if c.status == NO_AGGREGATES:
-        return Verdict("", "This release published no protected counts, so the synthetic count cannot be "
-                           "checked against one: it is the only estimate.")
+        return Verdict("", gettext("This release published no protected counts, so the synthetic count cannot be "
+                                   "checked against one: it is the only estimate."))
     if c.status == BEYOND:
         if c.bound is not None and c.synthetic > c.bound:
-            return Verdict("", f"The synthetic count is the only estimate for a selection this long, and it is "
-                               f"above {c.bound:,}, the most the protected counts allow: treat it with caution.")
-        bound = f"; the protected counts only say it is at most {c.bound:,}" if c.bound is not None else ""
-        return Verdict("", f"The synthetic count is the only estimate for a selection this long{bound}.")
+            return Verdict("", gettext("The synthetic count is the only estimate for a selection this long, and it "
+                                       "is above %(bound)s, the most the protected counts allow: treat it with "
+                                       "caution.", bound=format_count(c.bound)))
+        if c.bound is not None:
+            return Verdict("", gettext("The synthetic count is the only estimate for a selection this long; the "
+                                       "protected counts only say it is at most %(bound)s.",
+                                       bound=format_count(c.bound)))
+        return Verdict("", gettext("The synthetic count is the only estimate for a selection this long."))
     if c.status == UNAVAILABLE:
-        return Verdict("", "No protected count is available for this selection, so the synthetic count is "
-                           "the only estimate.")
+        return Verdict("", gettext("No protected count is available for this selection, so the synthetic count is "
+                                   "the only estimate."))
     name = grade(c.score)
-    text = {"close": "Close: the synthetic count is within 10 % of the protected count.",
-            "fair": "Fair: the counts differ by between 10 % and 25 % of the larger one.",
-            "loose": "Loose: the counts differ by between 25 % and 50 % of the larger one; "
-                     "read the synthetic count as a rough indication only.",
-            "poor": "Poor: the counts differ by more than half; do not rely on the synthetic count here."}[name]
+    text = gettext(GRADE_TEXTS[name])
     if c.status == LOWER_BOUND:
         if c.synthetic >= c.protected:
-            return Verdict("", "Some parts of this selection were suppressed, so the protected count is only "
-                               f"known to be at least {c.protected:,}; the synthetic count is above that, which "
-                               "is consistent, but the two cannot be graded.")
-        text = "Measured against a lower bound (some parts were suppressed). " + text
+            return Verdict("", gettext("Some parts of this selection were suppressed, so the protected count is only "
+                                       "known to be at least %(count)s; the synthetic count is above that, which is "
+                                       "consistent, but the two cannot be graded.",
+                                       count=format_count(c.protected)))
+        text = gettext("Measured against a lower bound (some parts were suppressed).") + " " + text
     if c.within_noise:
-        text += " The difference is within the noise added to the protected count."
+        text += " " + gettext("The difference is within the noise added to the protected count.")
     return Verdict(name, text)
 
 
@@ -292,8 +308,8 @@ class Comparator:
     def compare_many(self, requests: Iterable[tuple[Mapping[str, Sequence[str | None]], int]]) -> list[Comparison]:
         requests = list(requests)
         if not self.facts.has_aggregates:
-            return [Comparison(int(n), NO_AGGREGATES, message="No protected counts were published with this release.")
-                    for _, n in requests]
+            message = gettext("No protected counts were published with this release.")
+            return [Comparison(int(n), NO_AGGREGATES, message=message) for _, n in requests]
         plans = [self._plan(selection) for selection, _ in requests]
         keys = sorted({t.key for parts in plans if parts is not None
                        for _, _, terms, bound_terms in parts for t in terms + bound_terms if t.key is not None})
@@ -366,38 +382,47 @@ class Comparator:
                 return Part(items, EXACT, count, self._noise(terms))
             return Part(items, SUPPRESSED, explain=lambda: self._suppressed_reason(items, terms[0].length))
         if kind == UNDERIVABLE:
-            return Part(items, UNDERIVABLE, explain=lambda: (
-                f"{self.describe(items)}: deriving a “not recorded” count here would take more than "
-                f"{self.max_terms:,} protected counts, so it is not attempted here."))
+            return Part(items, UNDERIVABLE, explain=lambda: gettext(
+                "%(combination)s: deriving a “not recorded” count here would take more than %(limit)s protected "
+                "counts, so it is not attempted here.", combination=self.describe(items),
+                limit=format_count(self.max_terms)))
         values = [self._count(t, counts) for t in terms]
         lost = [t for t, v in zip(terms, values) if v is None]
         if lost:
-            return Part(items, UNDERIVABLE, unreleased=len(lost), explain=lambda: (
-                f"{self.describe(items)}: a “not recorded” count is derived by subtracting released counts, "
-                f"and {len(lost)} of the {len(terms)} needed were suppressed (for example "
-                f"{self.describe(lost[0].items) if lost[0].items else 'the protected record count'})."))
+            return Part(items, UNDERIVABLE, unreleased=len(lost), explain=lambda: ngettext(
+                "%(combination)s: a “not recorded” count is derived by subtracting released counts, and "
+                "%(lost)s of the %(num)s needed was suppressed (for example %(example)s).",
+                "%(combination)s: a “not recorded” count is derived by subtracting released counts, and "
+                "%(lost)s of the %(num)s needed were suppressed (for example %(example)s).", len(terms),
+                combination=self.describe(items), lost=format_count(len(lost)),
+                example=self.describe(lost[0].items) if lost[0].items else gettext("the protected record count")))
         total = sum(t.sign * v for t, v in zip(terms, values))
         return Part(items, DERIVED, max(0, total), self._noise(terms))
 
     def _beyond_reason(self, items: Items, lost: int, length: int) -> str:
-        reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
-                  f"of {self.facts.reporting_length}: the release has no protected count for it")
+        reason = gettext("%(combination)s combines %(count)s attributes, more than the reporting length of "
+                         "%(length)s: the release has no protected count for it", combination=self.describe(items),
+                         count=len(items), length=self.facts.reporting_length)
         if lost:
-            reason += f"; {lost} of its sub-combinations of length {length} were suppressed, so it is probably rare"
+            reason += ngettext("; %(num)s of its sub-combinations of length %(length)s was suppressed, so it is "
+                               "probably rare", "; %(num)s of its sub-combinations of length %(length)s were "
+                               "suppressed, so it is probably rare", lost, length=length)
         return reason + "."
 
     def _suppressed_reason(self, items: Items, length: int) -> str:
         threshold = self.facts.thresholds.get(length)
-        rule = (f"its noisy count was at or below the release's threshold of {threshold:,.1f} for "
-                f"combinations of length {length}" if threshold is not None and math.isfinite(threshold)
-                else "its noisy count was too small to keep")
-        return f"{self.describe(items)} was suppressed: {rule}, or it does not occur at all."
+        if threshold is not None and math.isfinite(threshold):
+            return gettext("%(combination)s was suppressed: its noisy count was at or below the release's threshold "
+                           "of %(threshold)s for combinations of length %(length)s, or it does not occur at all.",
+                           combination=self.describe(items), threshold=format_fixed(threshold, 1), length=length)
+        return gettext("%(combination)s was suppressed: its noisy count was too small to keep, or it does not "
+                       "occur at all.", combination=self.describe(items))
 
     def _evaluate(self, plan, synthetic: int, counts) -> Comparison:
         if plan is None:
-            return Comparison(synthetic, UNAVAILABLE, message=(
-                f"This selection has more than {MAX_PARTS:,} exact combinations; "
-                "choose fewer values to compare it with protected counts."))
+            return Comparison(synthetic, UNAVAILABLE, message=gettext(
+                "This selection has more than %(limit)s exact combinations; choose fewer values to compare it with "
+                "protected counts.", limit=format_count(MAX_PARTS)))
         parts = [self._evaluate_part(*p, counts) for p in plan]
         if parts and parts[0].status == BEYOND:
             bounds = [p.bound for p in parts]
@@ -417,8 +442,8 @@ class Comparator:
     def describe(self, items: Items) -> str:
         """“Age group 39–47 and Gender not recorded”, or “all records” for no items."""
         if not items:
-            return "All records"
-        return " and ".join(f"{self.codebook[a].label} {self.codebook[a].label_of(v)}" for a, v in items)
+            return gettext("All records")
+        return gettext(" and ").join(f"{self.codebook[a].label} {self.codebook[a].label_of(v)}" for a, v in items)
 
 
 def _is_number(value) -> bool:
