@@ -6,10 +6,16 @@ dashboard user, and are always quoted with `quote_ident`.
 """
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2                 # 2: quality in noise units, quality_deviations
+
+# The quality figures a built release holds (see synth_engine/noise_units.py and README.md).
+PUBLIC_COMPARISON = "synthetic_vs_protected"
+DEVIATION_METRICS = ("measured_combinations", "mean_abs_z", "within_noise_95_pct", "max_abs_z",
+                     "mean_relative_error")
+UNLISTED_METRICS = ("unlisted_combinations", "unlisted_beyond_noise", "fabricated_pct", "suppressed_pct")
 
 TABLES = ("release", "release_lengths", "codebook", "codebook_values", "records",
-          "aggregates", "aggregate_items", "quality")
+          "aggregates", "aggregate_items", "quality", "quality_deviations")
 
 FIXED_DDL = """
 CREATE TABLE release (
@@ -65,11 +71,21 @@ CREATE TABLE aggregate_items (
     value VARCHAR NOT NULL
 );
 CREATE TABLE quality (
-    comparison VARCHAR NOT NULL,           -- what is compared with what, e.g. 'synthetic_vs_protected'
-    metric VARCHAR NOT NULL,
+    comparison VARCHAR NOT NULL,           -- what is compared with what: 'synthetic_vs_protected'
+    metric VARCHAR NOT NULL,               -- mean_abs_z, within_noise_95_pct, unlisted_beyond_noise ...
     length INTEGER,                        -- NULL: over all lengths
-    bucket_low BIGINT,                     -- count bucket [low, 2·low) when the metric is per bucket
+    bucket_low BIGINT,                     -- bucket of protected counts [low, 10·low) (10 000: and above)
     value DOUBLE
+);
+CREATE TABLE quality_deviations (
+    comparison VARCHAR NOT NULL,
+    rank INTEGER NOT NULL,                 -- 1: the combination furthest from its reference count
+    length INTEGER NOT NULL,
+    key VARCHAR NOT NULL,                  -- attr:value;attr:value, as in aggregates
+    reference_count BIGINT NOT NULL,       -- the protected count
+    compared_count BIGINT NOT NULL,        -- the synthetic records' count
+    z DOUBLE NOT NULL,                     -- (compared − reference) / noise sd of the length
+    PRIMARY KEY (comparison, rank)
 );
 """
 

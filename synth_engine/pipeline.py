@@ -79,11 +79,11 @@ def evaluate(synthetic_codes: np.ndarray, aggregates, sensitive: Dataset | None 
     return run(synthetic_codes, aggregates, None if sensitive is None else sensitive.codes)
 
 
-def write(out: str, records: Dataset, release, aggregates, quality) -> None:
+def write(out: str, records: Dataset, release, aggregates, evaluation) -> None:
     """The store, written atomically (an interrupted write leaves the old store)."""
     from data.writer import write_store
 
-    write_store(out, records, release, aggregates, quality)
+    write_store(out, records, release, aggregates, evaluation.quality, evaluation.deviations)
 
 
 def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | None):
@@ -200,7 +200,7 @@ def build(args: argparse.Namespace, show_progress: bool | None = None) -> BuildR
     wants_private = bool(getattr(args, "private_report", None))
     evaluation = stages.run("evaluate", evaluate, synthesis.codes, aggregates, dataset if wants_private else None)
     release = make_release(args, aggregates, synthesis, args.seed)
-    stages.run("write", write, args.out, synthetic, release, aggregates, evaluation.quality)
+    stages.run("write", write, args.out, synthetic, release, aggregates, evaluation)
     if wants_private:
         from synth_engine.evaluate import write_private_report
 
@@ -229,13 +229,9 @@ def summary(result: BuildResult) -> str:
     lines.append(f"protected combinations: {lengths}")
     lines.append("timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
                  + f" (total {sum(result.timings.values()):.1f} s)")
-    for k, f in sorted(public["lengths"].items()):
-        lines.append(f"length {k}: mean relative error {f['mean_relative_error']:.4f} "
-                     f"(over {f['relative_error_combinations']:,} combinations with protected count >= 10), "
-                     f"mean absolute error {f['mean_absolute_error']:.2f}, suppressed {f['suppressed_pct']:.2f} %, "
-                     f"fabricated {f['fabricated_pct']:.2f} %")
-    lines.append(f"record expansion {public['records']['record_expansion_pct']:+.2f} %, "
-                 f"{public['overall']['retained_pct']:.2f} % of the protected combinations retained")
+    from synth_engine.evaluate import summary_lines
+
+    lines += summary_lines(public)
     return "\n".join(lines)
 
 
