@@ -45,7 +45,7 @@ class Noise:
     threshold: dict[int, float]
 
     @classmethod
-    def of(cls, aggregates: ProtectedAggregates) -> "Noise":
+    def of(cls, aggregates: ProtectedAggregates) -> Noise:
         sd = {p.length: float(p.noise_sd) for p in aggregates.lengths if p.noise_sd}
         threshold = {p.length: float(p.threshold or 0.0) for p in aggregates.lengths}
         return cls(sd, threshold)
@@ -65,7 +65,7 @@ def bucket_low(counts: np.ndarray) -> np.ndarray:
 def _summary(z: np.ndarray, reference: np.ndarray, compared: np.ndarray) -> dict:
     """The deviation figures of one group of combinations."""
     gap = np.abs(compared - reference)
-    return {"measured_combinations": int(len(z)),
+    return {"measured_combinations": len(z),
             "mean_abs_z": float(np.abs(z).mean()),
             "within_noise_95_pct": 100.0 * float(np.mean(np.abs(z) <= INTERVAL_Z)),
             "max_abs_z": float(np.abs(z).max()),
@@ -146,6 +146,6 @@ def implication_breaches(rules: np.ndarray, counts) -> dict:
     with_both = counts.lookup(2, pair_keys[:, 0] * counts.base + pair_keys[:, 1])
     lacking = with_b - with_both
     violated = lacking > BREACH_SHARE * with_b
-    return {"implications": int(len(rules)), "implications_violated": int(violated.sum()),
+    return {"implications": len(rules), "implications_violated": int(violated.sum()),
             "implication_breaches": int(lacking.sum()),
             "rules": [(int(b), int(a), int(n), int(m)) for (b, a), n, m in zip(rules, with_b, lacking)]}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pytest
-
-from builders import brute_force_counts, categorical_attribute
 import pandas as pd
+import pytest
+from builders import brute_force_counts, categorical_attribute
 
 from data.aggregates import LengthParameters, ProtectedAggregates, pack, unpack
 from data.codebook import Codebook
@@ -16,8 +15,16 @@ from data.dataset import Dataset, ItemSpace
 from data.schema import DEVIATION_METRICS
 from data.store import Store
 from data.writer import Release, write_store
-from synth_engine.evaluate import (PUBLIC_COMPARISON, CombinationCounts, aggregate_counts, bucket_of,
-                                   combination_incidence, compare, count_combinations, evaluate)
+from synth_engine.evaluate import (
+    PUBLIC_COMPARISON,
+    CombinationCounts,
+    aggregate_counts,
+    bucket_of,
+    combination_incidence,
+    compare,
+    count_combinations,
+    evaluate,
+)
 from synth_engine.noise_units import Noise, bucket_low, implications
 
 
@@ -151,7 +158,7 @@ def _release(codes, items, noise_sd, thresholds, drop_every=5):
         combos[k] = unpack(true.keys[k][keep], k, true.base)
         counts[k] = true.counts[k][keep] + 1
     lengths = [LengthParameters(k, 1.0, 1, sd, t) for k, (sd, t) in enumerate(zip(noise_sd, thresholds), start=1)]
-    return ProtectedAggregates(items=items, record_count=int(len(codes)) + 1, combos=combos, counts=counts,
+    return ProtectedAggregates(items=items, record_count=len(codes) + 1, combos=combos, counts=counts,
                                lengths=lengths)
 
 
