@@ -323,10 +323,11 @@ class Evaluation:
 
 
 def agreement(reference: CombinationCounts, compared: CombinationCounts, noise: Noise,
-              items: ItemSpace) -> dict:
-    """Deviation and unlisted figures of `compared` against `reference` (see noise_units), the
-    largest deviations with their combinations written as keys."""
-    figures = deviation_figures(reference, compared, noise)
+              items: ItemSpace, listed: CombinationCounts | None = None) -> dict:
+    """Deviation and unlisted figures of `compared` against `reference` (see noise_units; the
+    deviations over the combinations `listed` when given), the largest deviations with their
+    combinations written as keys."""
+    figures = deviation_figures(reference, compared, noise, listed)
     figures["largest"] = [{"length": k, "key": items.key(unpack(np.array([key]), k, reference.base)[0]),
                            "reference_count": r, "compared_count": c, "z": z}
                           for k, key, r, c, z in figures["largest"]]
@@ -364,8 +365,8 @@ def evaluate(synthetic_codes: np.ndarray, aggregates: ProtectedAggregates,
     if sensitive_codes is not None:
         true = count_combinations(sensitive_codes, items, length)
         private = {"true_records": true.n_records,
-                   "synthetic_vs_true": agreement(true, synthetic, noise, items),
-                   "protected_vs_true": agreement(true, protected, noise, items),
+                   "synthetic_vs_true": agreement(true, synthetic, noise, items, listed=protected),
+                   "protected_vs_true": agreement(true, protected, noise, items, listed=protected),
                    "implications_in_true_records": implication_figures(rules, true, items)}
     return Evaluation(public, quality_rows(public), deviation_rows(public), private)
 

@@ -9,7 +9,8 @@ that is the yardstick, where a mean of relative errors would hide large misses o
 * Deviation figures, per length, per count bucket and over all lengths, over the reference
   combinations with r ≥ 10: how many, mean |z|, the share inside the 95 % noise interval, the
   largest |z| and the mean relative error |x − r| / r (kept for comparison with SDS's figures).
-  Buckets are decades of r: 10–99, 100–999, 1,000–9,999 and ≥ 10,000.
+  Buckets are decades of r: 10–99, 100–999, 1,000–9,999 and ≥ 10,000. Against the true
+  counts, only the combinations the release lists are measured (the rest are suppressed).
 * The largest deviations: the combinations (any count) furthest from their reference in |z|.
 * Unlisted combinations of length ≥ 2: compared combinations the reference lacks; those beyond
   the noise have a count above threshold_k + 1.96·sd_k (a listed count could not hide them).
@@ -72,16 +73,20 @@ def _summary(z: np.ndarray, reference: np.ndarray, compared: np.ndarray) -> dict
             "mean_relative_error": float(np.mean(gap / reference))}
 
 
-def deviation_figures(reference, compared, noise: Noise) -> dict:
+def deviation_figures(reference, compared, noise: Noise, listed=None) -> dict:
     """Deviation figures of `compared` against `reference` (both CombinationCounts), per length
     (with its buckets) and over all lengths, and the LARGEST deviations as
-    (length, key, reference count, compared count, z) sorted by |z| descending."""
+    (length, key, reference count, compared count, z) sorted by |z| descending. With `listed`
+    (the protected counts, when the reference is the true one), only over the combinations it
+    lists: the ones it left out are counted as suppressed, not as deviations."""
     lengths, pooled, candidates = {}, [], []
     for k in reference.lengths:
         if k not in noise.sd:
             continue
-        ref = reference.counts[k].astype(np.float64)
-        got = compared.lookup(k, reference.keys[k]).astype(np.float64)
+        keys = reference.keys[k]
+        keep = np.ones(len(keys), bool) if listed is None else listed.lookup(k, keys) > 0
+        keys, ref = keys[keep], reference.counts[k][keep].astype(np.float64)
+        got = compared.lookup(k, keys).astype(np.float64)
         z = (got - ref) / noise.sd[k]
         measured = ref >= FLOOR
         if measured.any():
@@ -93,7 +98,7 @@ def deviation_figures(reference, compared, noise: Noise) -> dict:
             lengths[k] = figures
             pooled.append((z[measured], ref[measured], got[measured]))
         top = np.argsort(-np.abs(z), kind="stable")[:LARGEST]
-        candidates.extend((k, int(reference.keys[k][i]), int(ref[i]), int(got[i]), float(z[i])) for i in top)
+        candidates.extend((k, int(keys[i]), int(ref[i]), int(got[i]), float(z[i])) for i in top)
     overall = _summary(*(np.concatenate(part) for part in zip(*pooled))) if pooled else None
     candidates.sort(key=lambda row: (-abs(row[4]), row[0], row[1]))
     return {"lengths": lengths, "overall": overall, "largest": candidates[:LARGEST]}

@@ -273,10 +273,15 @@ def test_evaluate_keeps_sensitive_figures_out_of_the_public_ones(planted):
     # the protected counts are the true ones + 1, except the combinations left out
     assert private["protected_vs_true"]["lengths"][1]["mean_abs_z"] == pytest.approx(1 / NOISE_SD[0])
     assert private["protected_vs_true"]["unlisted"][2]["suppressed_pct"] == pytest.approx(20.0, abs=0.5)
+    # against the true counts over the combinations the release lists (the others are suppressed)
     true = brute_force_counts(sensitive, items, 3)
     compared = brute_force_counts(synthetic, items, 3)
-    measured = [abs(compared.get(c, 0) - n) / NOISE_SD[1] for c, n in true.items() if len(c) == 2 and n >= 10]
+    listed = {tuple(int(i) for i in c) for c in aggregates.combos[2]}
+    measured = [abs(compared.get(c, 0) - n) / NOISE_SD[1] for c, n in true.items()
+                if len(c) == 2 and n >= 10 and c in listed]
+    assert private["synthetic_vs_true"]["lengths"][2]["measured_combinations"] == len(measured)
     assert private["synthetic_vs_true"]["lengths"][2]["mean_abs_z"] == pytest.approx(np.mean(measured))
+    assert len(measured) < sum(1 for c, n in true.items() if len(c) == 2 and n >= 10)
     # the public figures compare with the protected counts: their record count is 3001
     assert public_only.public["records"]["protected"] == 3001
 
