@@ -90,13 +90,12 @@ def deviation_figures(reference, compared, noise: Noise, listed=None) -> dict:
         z = (got - ref) / noise.sd[k]
         measured = ref >= FLOOR
         if measured.any():
-            figures = _summary(z[measured], ref[measured], got[measured])
-            lows = bucket_low(ref[measured])
-            figures["buckets"] = {int(low): _summary(z[measured][lows == low], ref[measured][lows == low],
-                                                     got[measured][lows == low])
-                                  for low in np.unique(lows)}
-            lengths[k] = figures
-            pooled.append((z[measured], ref[measured], got[measured]))
+            group = (z[measured], ref[measured], got[measured])
+            lows = bucket_low(group[1])
+            lengths[k] = _summary(*group)
+            lengths[k]["buckets"] = {int(low): _summary(*(part[lows == low] for part in group))
+                                     for low in np.unique(lows)}
+            pooled.append(group)
         top = np.argsort(-np.abs(z), kind="stable")[:LARGEST]
         candidates.extend((k, int(keys[i]), int(ref[i]), int(got[i]), float(z[i])) for i in top)
     overall = _summary(*(np.concatenate(part) for part in zip(*pooled))) if pooled else None
