@@ -17,9 +17,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.schema import (DEVIATION_METRICS, PUBLIC_COMPARISON, SCHEMA_VERSION, TABLES, UNLISTED_METRICS,
-                         quote_ident)
+from data.schema import (DEVIATION_METRICS, LATER_TABLES, PUBLIC_COMPARISON, SCHEMA_VERSION, TABLES,
+                         UNLISTED_METRICS, quote_ident)
 from data.codebook import Attribute, Codebook
+from data.release_meta import FIELDS as META_FIELDS
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
 STORE_CATALOG = "store"  # the name the file is attached under
@@ -140,6 +141,7 @@ class Store:
                 "SELECT table_name FROM information_schema.tables").fetchall()}
             if set(TABLES) - tables:
                 raise StoreError(f"{self.path} is not a GSD Explorer store (tables missing)")
+            self.tables = TABLES + tuple(t for t in LATER_TABLES if t in tables)
             self.release = self._read_release()
             self.codebook = self._read_codebook()
             self.release_lengths = self._query_frame("SELECT * FROM release_lengths ORDER BY length")
@@ -185,6 +187,10 @@ class Store:
             raise StoreError(f"{self.path} has no release row")
         row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
         row["parameters"] = json.loads(row["parameters"]) if row.get("parameters") else {}
+        for key in META_FIELDS:                  # absent from version 1 stores
+            row.setdefault(key, None)
+        if row["release_date"] is not None:
+            row["release_date"] = str(row["release_date"])[:10]   # ISO date text, as it was given
         for key in ("protected_record_count", "synthetic_record_count", "reporting_length", "seed", "schema_version"):
             if row.get(key) is not None:
                 row[key] = int(row[key])
@@ -193,16 +199,20 @@ class Store:
         return row
 
     def _read_codebook(self) -> Codebook:
-        attributes = self._cursor().execute(
-            "SELECT attribute, label, description, group_name, kind FROM codebook ORDER BY position").fetchall()
+        # SELECT *: a version 1 store lacks the later columns (group_label, role, party, pair).
+        cursor = self._cursor().execute("SELECT * FROM codebook ORDER BY position")
+        names = [d[0] for d in cursor.description]
+        attributes = [dict(zip(names, row)) for row in cursor.fetchall()]
         values: dict[str, list[tuple[str, str]]] = {}
         for name, value, label in self._cursor().execute(
                 "SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position").fetchall():
             values.setdefault(name, []).append((value, label))
         return Codebook(tuple(
-            Attribute(name, label, description, group, kind,
-                      tuple(v for v, _ in values.get(name, [])), tuple(lab for _, lab in values.get(name, [])))
-            for name, label, description, group, kind in attributes))
+            Attribute(row["attribute"], row["label"], row["description"], row["group_name"], row["kind"],
+                      tuple(v for v, _ in values.get(row["attribute"], [])),
+                      tuple(lab for _, lab in values.get(row["attribute"], [])),
+                      **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")})
+            for row in attributes))
 
     def filter(self, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
         return Filter.build(self.codebook, mapping)
@@ -247,13 +257,16 @@ class Store:
 
     def largest_deviations(self) -> pd.DataFrame:
         """The combinations whose synthetic count is furthest from the protected count, by |z|:
-        rank, length, key, reference_count (protected), compared_count (synthetic), z."""
+        rank, length, key, reference_count (protected), compared_count (synthetic), z; none in a
+        store written before the table existed."""
+        if "quality_deviations" not in self.tables:
+            return pd.DataFrame(columns=["rank", "length", "key", "reference_count", "compared_count", "z"])
         return self._query_frame(
             "SELECT rank, length, key, reference_count, compared_count, z FROM quality_deviations "
             "WHERE comparison = ? ORDER BY rank", [PUBLIC_COMPARISON])
 
     def table_sizes(self) -> dict[str, int]:
-        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in TABLES}
+        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in self.tables}
 
     # --- counts of synthetic records -------------------------------------------------------
 

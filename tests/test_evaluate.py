@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -322,5 +323,23 @@ def test_the_store_holds_the_public_figures(planted, tmp_path):
         assert largest["rank"].tolist() == list(range(1, 21))
         assert largest["key"].tolist() == [row["key"] for row in public["largest"]]
         assert largest["compared_count"].tolist() == [row["compared_count"] for row in public["largest"]]
+    finally:
+        store.close()
+
+
+def test_a_store_written_before_the_deviations_table_reads_without_them(planted, tmp_path):
+    items, _, aggregates, synthetic = planted
+    evaluation = evaluate(synthetic, aggregates)
+    path = tmp_path / "older.duckdb"
+    write_store(path, Dataset(items.codebook, synthetic), Release("t", "built", "t.csv", True, "0"), aggregates,
+                evaluation.quality, evaluation.deviations)
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE quality_deviations")
+    con.close()
+    store = Store(path)
+    try:
+        assert store.largest_deviations().empty
+        assert "quality_deviations" not in store.table_sizes()
+        assert len(store.agreement_by_length()) == 4
     finally:
         store.close()
