@@ -1,7 +1,7 @@
 """Benchmark of the dashboard's callbacks: server time over HTTP beside the raw DuckDB time of
 the queries each one runs.
 
-    python bench/dashboard.py [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
+    python -m bench.dashboard [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
 
 The app is served on 127.0.0.1 (werkzeug, threaded, the configured flask-caching backend). For
 each representative filter, each callback is POSTed to /_dash-update-component as the browser
@@ -27,15 +27,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import requests
 
-import requests  # noqa: E402
-
-from bench.renderer import split_output, stringify  # noqa: E402
-from components import charts, filters, ids  # noqa: E402
-from components import overview as overview_page  # noqa: E402
-from data.service import DataService  # noqa: E402
-from data.store import Filter, Store  # noqa: E402
+from bench.renderer import split_output, stringify
+from components import charts, filters, ids
+from components import overview as overview_page
+from data.service import DataService
+from data.store import Filter, Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_MS = 100.0

@@ -15,7 +15,7 @@ import pytest
 
 from ops_support import ENGINE, ROOT, run_engine
 from synth_engine import __version__
-from synth_engine.__main__ import main, parser
+from synth_engine.__main__ import build_settings, main, parser
 from data.dataset import Dataset, InputError, load_csv
 from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
 from synth_engine import pipeline
@@ -40,8 +40,8 @@ def larger_source(tmp_path_factory):
     return str(path)
 
 
-def _args(*argv):
-    return parser().parse_args(["build", *argv])
+def _settings(*argv):
+    return build_settings(parser().parse_args(["build", *argv]))
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +53,12 @@ def built(source, tmp_path_factory):
     for seed in range(1, 20):
         out = folder / f"store-{seed}.duckdb"
         report = folder / f"report-{seed}.json"
-        args = _args("--input", source, "--out", str(out), "--seed", str(seed), "--private-report", str(report),
-                     "--name", "Test release", "--demonstration", "--delta", "3.9e-7")
-        result = pipeline.build(args, show_progress=False)
+        settings = _settings("--input", source, "--out", str(out), "--seed", str(seed),
+                             "--private-report", str(report), "--name", "Test release", "--demonstration",
+                             "--delta", "3.9e-7")
+        result = pipeline.build(settings, show_progress=False)
         if result.aggregates.record_count != true_n:
-            return result, str(out), str(report), args
+            return result, str(out), str(report), settings
     pytest.fail("the protected record count always equalled the true one")
 
 
@@ -185,9 +186,9 @@ def test_stages_run_alone(source):
         pipeline.validate(dataset, 99)
     with pytest.raises(InputError):
         pipeline.validate(Dataset(dataset.codebook, np.zeros_like(dataset.codes)), 3)
-    args = _args("--input", source, "--out", "unused.duckdb")
+    settings = _settings("--input", source, "--out", "unused.duckdb")
     rng = pipeline.make_rng(4)
-    aggregates = pipeline.aggregate(dataset, args, rng)
+    aggregates = pipeline.aggregate(dataset, settings.privacy, rng)
     synthesis = pipeline.synthesize(aggregates, "default", rng)
     evaluation = pipeline.evaluate(synthesis.codes, aggregates)
     assert evaluation.private is None and evaluation.quality
