@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import sys
+from dataclasses import fields
 
 from data.aggregates import write_aggregates_rows
 from data.dataset import InputError
@@ -78,10 +79,10 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_settings(args: argparse.Namespace) -> pipeline.BuildSettings:
-    """The settings of a build from the parsed `build` flags (bad privacy flags fail here)."""
-    return pipeline.BuildSettings(input=args.input, out=args.out, seed=args.seed, synthesizer=args.synthesizer,
-                                  private_report=args.private_report, name=args.name,
-                                  demonstration=args.demonstration, privacy=privacy_settings(args))
+    """The settings of a build from the parsed `build` flags: each field of BuildSettings from the flag
+    of the same name, the privacy flags through privacy_settings (bad ones fail here)."""
+    given = {f.name: getattr(args, f.name) for f in fields(pipeline.BuildSettings) if f.name != "privacy"}
+    return pipeline.BuildSettings(**given, privacy=privacy_settings(args))
 
 
 def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:

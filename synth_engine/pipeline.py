@@ -34,7 +34,8 @@ from synth_engine.synthesize import synthesize as synthesize_records
 @dataclass(frozen=True)
 class BuildSettings:
     """What one build is asked to do. Every field but the two paths has a default, so a new
-    option is one more field with its default (and one flag in __main__.py)."""
+    option is one more field with its default (and, on the command line, the flag of the same
+    name in __main__.py)."""
     input: str                                  # the sensitive records (CSV)
     out: str                                    # the store to write (DuckDB file)
     seed: int | None = None                     # None: a random build, no seed recorded

@@ -17,6 +17,7 @@ from ops_support import ENGINE, ROOT, run_engine
 from synth_engine import __version__
 from synth_engine.__main__ import build_settings, main, parser
 from data.dataset import Dataset, InputError, load_csv
+from synth_engine.privacy import PrivacySettings
 from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
 from synth_engine import pipeline
 
@@ -177,6 +178,28 @@ def test_seeded_builds_are_identical(source, tmp_path):
         stores.append(_tables(str(out)))
     for name in ("records", "aggregates", "quality", "release_lengths"):
         pd.testing.assert_frame_equal(stores[0][name], stores[1][name])
+
+
+def test_build_flags_become_settings():
+    settings = _settings("--input", "in.csv", "--out", "out.duckdb", "--seed", "3", "--synthesizer", "sds",
+                         "--private-report", "report.json", "--name", "N", "--demonstration", "--epsilon", "4",
+                         "--fabrication-mode", "minimize")
+    assert settings == pipeline.BuildSettings(
+        input="in.csv", out="out.duckdb", seed=3, synthesizer="sds", private_report="report.json", name="N",
+        demonstration=True, privacy=PrivacySettings(epsilon=4, fabrication_mode="minimize"))
+    assert _settings("--input", "in.csv", "--out", "out.duckdb") == pipeline.BuildSettings("in.csv", "out.duckdb")
+
+
+@pytest.mark.parametrize("case", ["no folder", "same file"])
+def test_build_checks_its_outputs_before_any_work(case, tmp_path):
+    out = tmp_path / "out.duckdb"
+    if case == "no folder":
+        settings = pipeline.BuildSettings(input=str(tmp_path / "unread.csv"), out=str(tmp_path / "no" / "out.duckdb"))
+    else:
+        settings = pipeline.BuildSettings(input=str(tmp_path / "unread.csv"), out=str(out), private_report=str(out))
+    with pytest.raises(InputError, match="does not exist" if case == "no folder" else "same file"):
+        pipeline.build(settings, show_progress=False)
+    assert os.listdir(tmp_path) == []
 
 
 def test_stages_run_alone(source):
