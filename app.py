@@ -9,12 +9,12 @@ import os
 from dash import Dash
 from flask_caching import Cache
 
+import serving
 from callbacks import routing
 from components import shell
 from components.pages import all_pages
 from data.service import DataService
 from data.store import StoreError
-import serving
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_STORE = os.path.join(HERE, "var", "gsd-demo.duckdb")

@@ -24,8 +24,8 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import requests
 
@@ -68,7 +68,7 @@ class Case:
     output: str
     request: Callable[[Store, dict], dict]
     queries: Callable[[Store, Filter], None]
-    prepare: Callable[["Server"], None] | None = None   # once per case, after the cache is cleared
+    prepare: Callable[[Server], None] | None = None   # once per case, after the cache is cleared
 
 
 def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> list[dict]:
@@ -150,7 +150,8 @@ def nav_request(store: Store, mapping: dict) -> dict:
 
     links = [{"type": ids.NAV_LINK, "path": p.path} for p in all_pages()]
     return {
-        "outputs": [[{"id": i, "property": "href"} for i in links], [{"id": i, "property": "className"} for i in links]],
+        "outputs": [[{"id": i, "property": "href"} for i in links],
+                    [{"id": i, "property": "className"} for i in links]],
         "inputs": [{"id": ids.URL, "property": "pathname", "value": overview_page.PATH},
                    {"id": ids.URL, "property": "search", "value": encode_filters(mapping)}],
         "changedPropIds": [_prop(ids.URL, "search")],
@@ -271,7 +272,7 @@ def explore_sync_queries(store: Store, flt: Filter) -> None:
     _explore_context(store).service.navigate_counts(flt, ["gender"])
 
 
-def load_record_codes(server: "Server") -> None:
+def load_record_codes(server: Server) -> None:
     """The records' codes are loaded once per process and store (like opening the store), not per
     selection: load them before timing."""
     service = server.app.server.config["GSD_SERVICE"]
@@ -313,11 +314,11 @@ def _prop(component_id, prop: str) -> str:
 
 class Server:
     def __init__(self, store_path: str):
+        import logging
+
         from werkzeug.serving import make_server
 
         from app import create_app
-
-        import logging
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.app = create_app(store_path)
@@ -485,7 +486,8 @@ def main(argv=None) -> int:
 
     parser.add_argument("--store", default=os.environ.get("GSD_STORE", DEFAULT_STORE))
     parser.add_argument("--repeats", type=int, default=3, help="warm requests per filter")
-    parser.add_argument("--rounds", type=int, default=2, help="cold passes over the filters (cache emptied before each)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="cold passes over the filters (cache emptied before each)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     report = run(args.store, args.repeats, rounds=args.rounds)

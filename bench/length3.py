@@ -43,9 +43,9 @@ FLOOR = 10          # the targets count protected combinations at or above this 
 
 def length3_bound(counts, column_of: np.ndarray, n_records: int, goals=(0.01, 0.05)):
     """The linear program of (1) above; returns (least length-3 mean relative error, its Σ of
-    length-3 counts), or None when no counts meet the goals at lengths 1 and 2. Variables: one count per protected combination, then one absolute error per
-    combination >= FLOOR. `column_of[item]` is the item's column."""
-
+    length-3 counts), or None when no counts meet the goals at lengths 1 and 2. Variables: one
+    count per protected combination, then one absolute error per combination >= FLOOR.
+    `column_of[item]` is the item's column."""
     lengths = [k for k in (1, 2, 3) if len(counts.keys.get(k, ())) > 0]
     first = dict(zip(lengths, np.cumsum([0] + [len(counts.keys[k]) for k in lengths])))
     n_counts = sum(len(counts.keys[k]) for k in lengths)

@@ -93,7 +93,8 @@ def render_selection(service, data):
     except StoreError as err:
         return None, None, shell.store_unavailable(str(err))
     state = from_data(ctx.codebook, data)
-    return explore.chips(ctx.codebook, state), filters.notice(state.notices, explore.NOTICE_CLASS), explore.panel(ctx, state)
+    notice = filters.notice(state.notices, explore.NOTICE_CLASS)
+    return explore.chips(ctx.codebook, state), notice, explore.panel(ctx, state)
 
 
 def render_view(service, data):

@@ -14,8 +14,8 @@ from dash import dcc, html
 
 from components import ids
 from components.url_state import NOT_RECORDED_TOKEN, parse_filters
-from data.store import FilterError
 from data.codebook import NOT_RECORDED, Attribute, Codebook
+from data.store import FilterError
 
 # Codebook groups (engine metadata, not column names) whose attributes become filters.
 PERSON_GROUP = "demographics"

@@ -1,8 +1,8 @@
 """The pages, registered explicitly: path, name in the navigation, and layout factory."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -14,10 +14,10 @@ class Page:
 
 
 def all_pages() -> list[Page]:
-    from callbacks import downloads as downloads_callbacks, overview as overview_callbacks
-    from components import about, downloads, overview
+    from callbacks import downloads as downloads_callbacks
     from callbacks import explore as explore_callbacks
-    from components import explore
+    from callbacks import overview as overview_callbacks
+    from components import about, downloads, explore, overview
 
     return [
         Page("/", "Overview", overview.layout, overview_callbacks.register),

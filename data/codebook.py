@@ -97,7 +97,8 @@ FLAG_GROUPS = (
 # name: (label, group, kind, description)
 _CTDC: dict[str, tuple[str, str, str, str]] = {
     "yearOfRegistration": ("Year of registration", "time", "year",
-                           "Year the person was identified, assisted, referred or reported to a contributing organisation."),
+                           "Year the person was identified, assisted, referred or reported to a contributing "
+                           "organisation."),
     "gender": ("Gender", "demographics", "categorical",
                "Gender the person identifies with (a social designation, not sex at birth)."),
     "ageBroad": ("Age group", "demographics", "ordinal",

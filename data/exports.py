@@ -12,7 +12,7 @@ import io
 import json
 import math
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -151,7 +151,7 @@ def data_card(release: dict, lengths: list[dict], quality: list[dict], codebook:
             "built_at": release.get("built_at"),
             "engine_version": release.get("engine_version"),
             "schema_version": release.get("schema_version"),
-            "card_generated_at": (generated_at or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+            "card_generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         },
         "notes": [
             "Synthetic records are statistical stand-ins, not people; their counts can differ from the "

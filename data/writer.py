@@ -15,9 +15,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 from data.aggregates import LengthParameters, ProtectedAggregates
 from data.dataset import Dataset
+from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Release:
     seed: int | None = None
     lengths: list[LengthParameters] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
-    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
 
 @dataclass(frozen=True)

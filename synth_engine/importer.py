@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import os
 
-from data.writer import Release, write_store
-from synth_engine import __version__
 from data.aggregates import aggregates_from_file, parse_aggregates_file
 from data.codebook import fixed_domain
 from data.dataset import ItemSpace, load_csv
+from data.writer import Release, write_store
+from synth_engine import __version__
 
 
 def import_release(microdata: str, out: str, aggregates: str | None = None, name: str | None = None,

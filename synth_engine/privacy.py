@@ -76,8 +76,8 @@ class PrivacySettings:
         if isinstance(self.reporting_length, bool) or not isinstance(self.reporting_length, (int, np.integer)) \
                 or self.reporting_length < 1:
             raise InputError(f"reporting length must be a whole number of at least 1 (got {self.reporting_length!r})")
-        if isinstance(self.percentile_percentage, bool) or not isinstance(self.percentile_percentage, (int, np.integer)) \
-                or not 0 <= self.percentile_percentage <= 100:
+        percentage = self.percentile_percentage
+        if isinstance(percentage, bool) or not isinstance(percentage, (int, np.integer)) or not 0 <= percentage <= 100:
             raise InputError("percentile percentage must be a whole number from 0 to 100 "
                              f"(got {self.percentile_percentage!r})")
         for name in ("percentile_epsilon_proportion", "number_of_records_epsilon_proportion"):

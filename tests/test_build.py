@@ -13,13 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ops_support import ENGINE, ROOT, run_engine
-from synth_engine import __version__
-from synth_engine.__main__ import build_settings, main, parser
 from data.dataset import Dataset, InputError, load_csv
-from synth_engine.privacy import PrivacySettings
+from ops_support import ENGINE, ROOT, run_engine
+from synth_engine import __version__, pipeline
+from synth_engine.__main__ import build_settings, main, parser
 from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
-from synth_engine import pipeline
+from synth_engine.privacy import PrivacySettings
 
 
 @pytest.fixture(scope="module")

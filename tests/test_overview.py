@@ -154,7 +154,8 @@ def test_page_queries_go_through_the_cache(tmp_path, monkeypatch):
     calls = []
     for name in ("grouping_counts", "flag_groups_counts", "count"):
         original = getattr(Store, name)
-        monkeypatch.setattr(Store, name, lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
+        monkeypatch.setattr(Store, name,
+                            lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
     first = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
     assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]       # two queries serve every chart
     second = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)

@@ -10,11 +10,11 @@ import pytest
 from scipy.stats import norm
 
 from builders import brute_force_counts, categorical_attribute, parse_privacy_args
-from synth_engine import privacy
-from synth_engine.__main__ import privacy_settings
 from data.aggregates import aggregates_from_file, parse_aggregates_file, write_aggregates_file
 from data.codebook import Codebook
 from data.dataset import Dataset, InputError, ItemSpace
+from synth_engine import privacy
+from synth_engine.__main__ import privacy_settings
 from synth_engine.privacy import (
     PrivacySettings,
     aggregate,
@@ -164,8 +164,8 @@ def test_truncation_picks_uniformly():
 def test_aggregate_truncates_each_record_to_its_sensitivity():
     dataset = make_dataset(400, sizes=(3, 4, 2, 5, 1, 1, 1, 1), presence=(0.9, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7))
     trace = privacy._Trace()
-    out = privacy._aggregate(dataset, PrivacySettings(epsilon=12, delta=1e-5, reporting_length=3, percentile_percentage=60),
-                             np.random.default_rng(2), trace)
+    params = PrivacySettings(epsilon=12, delta=1e-5, reporting_length=3, percentile_percentage=60)
+    out = privacy._aggregate(dataset, params, np.random.default_rng(2), trace)
     for parameters in out.lengths:
         k, sensitivity = parameters.length, parameters.sensitivity
         contributions = trace.contributions[k]
@@ -307,7 +307,7 @@ def test_candidates_counts_and_post_processing_match_a_slow_reference():
         capped[combo] = min([count] + subs)
     assert as_tuples(out) == capped
     assert all(len(out.combos[k]) == len(out.counts[k]) for k in out.combos)
-    for k, combos in out.combos.items():
+    for combos in out.combos.values():
         assert (np.diff(combos, axis=1) > 0).all()
 
 

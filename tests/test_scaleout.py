@@ -10,8 +10,7 @@ import time
 import pytest
 import redis
 
-from ops_support import (DashClient, free_port, make_demo_store, routing_body, start_gunicorn,
-                         start_redis)
+from ops_support import DashClient, free_port, make_demo_store, routing_body, start_gunicorn, start_redis
 
 PREFIX = "gsd-explorer-test:"
 
