@@ -9,8 +9,8 @@ import os
 from dash import Dash
 from flask_caching import Cache
 
+import callbacks
 import serving
-from callbacks import routing
 from components import shell
 from components.pages import all_pages
 from data.service import DataService
@@ -55,10 +55,7 @@ def create_app(store_path: str | None = None) -> Dash:
         return shell.layout(pages, release)
 
     app.layout = layout
-    routing.register(app, service, pages)
-    for page in pages:
-        if page.register is not None:
-            page.register(app, service)
+    callbacks.register(app, service)
     app.server.config["GSD_SERVICE"] = service
 
     # Production serving (headers, CSP, CSRF, error responses, /healthz): see serving/. Last,

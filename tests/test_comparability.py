@@ -5,9 +5,9 @@ import math
 
 import pytest
 
+from analysis import comparability as cmp
 from builders import repeated_rows as rows
 from builders import store_from_rows
-from components import comparability as cmp
 from data.aggregates import LengthParameters
 from data.store import Store
 

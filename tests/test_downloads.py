@@ -124,6 +124,12 @@ def test_bad_requests_name_the_problem(client):
     assert client.get("/download/nothing.csv").data == b"Unknown download.\n"
 
 
+def test_the_route_decodes_the_address_strictly(client):
+    assert client.get("/download/records.csv?gender=Martian").data == b"Unknown value of gender: Martian.\n"
+    assert client.get("/download/records.csv?nope=1").data == b"Unknown filter: nope.\n"
+    assert client.get("/download/microdata.csv?gender=Woman").data == b"This download takes no parameters.\n"
+
+
 def test_links_show_the_count_first(app, store):
     service = app.server.config["GSD_SERVICE"]
     with app.server.test_request_context("/"):

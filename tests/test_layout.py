@@ -12,7 +12,7 @@ import pytest
 
 from ops_support import ROOT
 
-DASHBOARD = ("app.py", "components", "callbacks", "serving")
+DASHBOARD = ("app.py", "analysis", "components", "callbacks", "serving")
 
 
 def _python_files(*parts: str) -> list[str]:
@@ -40,7 +40,7 @@ def _imported_modules(path: str) -> set[str]:
 
 
 @pytest.mark.parametrize("layer, forbidden", [
-    (("data",), ("synth_engine", "components", "callbacks", "serving", "app")),
+    (("data",), ("synth_engine", "analysis", "components", "callbacks", "serving", "app")),
     (DASHBOARD, ("synth_engine",)),
 ])
 def test_layers_import_downwards_only(layer, forbidden):
@@ -52,8 +52,8 @@ def test_layers_import_downwards_only(layer, forbidden):
 
 def test_no_module_edits_sys_path():
     editing = []
-    for path in _python_files("app.py", "gunicorn.conf.py", "data", "synth_engine", "components", "callbacks",
-                              "serving", "bench", "tests", "scripts"):
+    for path in _python_files("app.py", "gunicorn.conf.py", "analysis", "data", "synth_engine", "components",
+                              "callbacks", "serving", "bench", "tests", "scripts"):
         with open(path, encoding="utf-8") as fh:
             tree = ast.parse(fh.read(), path)
         for node in ast.walk(tree):
