@@ -39,7 +39,7 @@ ACCURACY_MODES = ("prioritize-long", "prioritize-short", "balanced", "custom")
 FABRICATION_MODES = ("uncontrolled", "balanced", "progressive", "minimize", "custom")
 
 
-# --- parameters ---------------------------------------------------------------------------------
+# --- settings ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class PrivacySettings:
