@@ -16,6 +16,7 @@ from dataclasses import fields
 
 from data.aggregates import write_aggregates_rows
 from data.dataset import InputError
+from data.release_meta import ReleaseMetadata
 from data.store import FilterError, Store, StoreError
 from data.writer import StoreWriteError
 from synth_engine import pipeline
@@ -35,8 +36,13 @@ def _demo_source(args) -> None:
 
 def _import_release(args) -> None:
     release = import_release(args.microdata, args.out, aggregates=args.aggregates, name=args.name,
-                             demonstration=args.demonstration, epsilon=args.epsilon, delta=args.delta)
+                             demonstration=args.demonstration, epsilon=args.epsilon, delta=args.delta,
+                             codebook=args.codebook, metadata=release_metadata(args), warn=_warn)
     print(f"imported {release.name} into {args.out}", file=sys.stderr)
+
+
+def _warn(line: str) -> None:
+    print(f"warning: {line}", file=sys.stderr)
 
 
 def _export_aggregates(args) -> None:
@@ -54,7 +60,7 @@ def _info(args) -> None:
 
 def _build(args) -> None:
     settings = build_settings(args)
-    result = pipeline.build(settings)
+    result = pipeline.build(settings, warn=_warn)
     print(pipeline.summary(result), file=sys.stderr)
     if settings.private_report:
         print(f"private report (not differentially private) written to {settings.private_report}",
@@ -75,14 +81,45 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                              "differentially private: keep it to yourself)")
     parser.add_argument("--name", default=None, help="the release's name (default: the input's file name)")
     parser.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
+    add_release_arguments(parser)
     add_privacy_arguments(parser)
 
 
 def build_settings(args: argparse.Namespace) -> pipeline.BuildSettings:
     """The settings of a build from the parsed `build` flags: each field of BuildSettings from the flag
-    of the same name, the privacy flags through privacy_settings (bad ones fail here)."""
-    given = {f.name: getattr(args, f.name) for f in fields(pipeline.BuildSettings) if f.name != "privacy"}
-    return pipeline.BuildSettings(**given, privacy=privacy_settings(args))
+    of the same name, the metadata and privacy flags through their own functions (bad ones fail here)."""
+    grouped = {"metadata": release_metadata(args), "privacy": privacy_settings(args)}
+    given = {f.name: getattr(args, f.name) for f in fields(pipeline.BuildSettings) if f.name not in grouped}
+    return pipeline.BuildSettings(**given, **grouped)
+
+
+# --- flags of `build` and `import-release`: the codebook file and what the release says about itself
+
+_METADATA_FLAGS = (
+    ("title", "the release's title (shown in the header)"),
+    ("publisher", "who publishes the release"),
+    ("source-url", "where the release is published (http or https address)"),
+    ("licence", "the release's licence, e.g. CC-BY-4.0"),
+    ("citation", "how to cite the release"),
+    ("release-date", "the release's date, YYYY-MM-DD"),
+    ("release-version", "the release's version"),
+)
+
+
+def add_release_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codebook", metavar="DATAPACKAGE.json", default=None,
+                        help="the release's codebook (a Data Package descriptor); without one, kinds, "
+                             "order and labels come from the built-in CTDC codebook where the values fit "
+                             "it, else from the values")
+    for flag, text in _METADATA_FLAGS:
+        parser.add_argument(f"--{flag}", default=None, help=f"{text} (overrides the codebook file's)")
+
+
+def release_metadata(args: argparse.Namespace) -> ReleaseMetadata:
+    """The metadata flags given (InputError when one is malformed)."""
+    return ReleaseMetadata(title=args.title, publisher=args.publisher, source_url=args.source_url,
+                           licence=args.licence, citation=args.citation, release_date=args.release_date,
+                           version=args.release_version)
 
 
 def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,6 +215,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--epsilon", type=float, help="the release's ε, when published")
     p.add_argument("--delta", type=float, help="the release's δ, when published")
     p.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
+    add_release_arguments(p)
     p.set_defaults(run=_import_release)
 
     p = commands.add_parser("export-aggregates", help="write a store's protected aggregates in SDS's format")

@@ -16,12 +16,15 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm import tqdm
 
+from data.codebook_file import CodebookFile, read_codebook_file
 from data.dataset import Dataset, InputError, ItemSpace, load_csv
+from data.release_meta import ReleaseMetadata
 from data.writer import Release, write_store
 from synth_engine import __version__
 from synth_engine.evaluate import evaluate as evaluate_synthesis
@@ -41,16 +44,19 @@ class BuildSettings:
     seed: int | None = None                     # None: a random build, no seed recorded
     synthesizer: str = "default"
     private_report: str | None = None           # figures from the sensitive records (JSON), not DP
-    name: str | None = None                     # the release's name; default: the input's file name
+    name: str | None = None                     # the release's name; default: its title, else the input's name
     demonstration: bool = False
+    codebook: str | None = None                 # the release's codebook file (Data Package descriptor)
+    metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)   # overrides the codebook file's
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 # --- stages -----------------------------------------------------------------------------------
 
-def load(path: str) -> Dataset:
-    """The records of the input CSV (load_csv also checks the file and builds the codebook)."""
-    return load_csv(path)
+def load(path: str, codebook_file: CodebookFile | None = None) -> Dataset:
+    """The records of the input CSV (load_csv also checks the file and builds the codebook,
+    from the release's codebook file when one is given)."""
+    return load_csv(path, codebook_file=codebook_file)
 
 
 def validate(dataset: Dataset, reporting_length: int) -> None:
@@ -94,14 +100,16 @@ def write(out: str, records: Dataset, release, aggregates, quality) -> None:
     write_store(out, records, release, aggregates, quality)
 
 
-def make_release(settings: BuildSettings, aggregates, synthesis) -> Release:
-    """The release's public metadata."""
+def make_release(settings: BuildSettings, aggregates, synthesis, codebook_file: CodebookFile | None = None) -> Release:
+    """The release's public metadata (the settings' metadata override the codebook file's)."""
     parameters = dict(aggregates.parameters)
     parameters["synthesizer"] = synthesis.synthesizer
     parameters["synthesizer_settings"] = synthesis.settings
     source = os.path.basename(settings.input)
+    described = codebook_file.release if codebook_file else ReleaseMetadata()
+    metadata = described.overridden_by(settings.metadata)
     return Release(
-        name=settings.name or os.path.splitext(source)[0],
+        name=settings.name or metadata.title or os.path.splitext(source)[0],
         kind="built",
         source=source,
         is_demonstration=bool(settings.demonstration),
@@ -114,6 +122,7 @@ def make_release(settings: BuildSettings, aggregates, synthesis) -> Release:
         seed=settings.seed,
         lengths=list(aggregates.lengths),
         parameters=parameters,
+        metadata=metadata,
     )
 
 
@@ -178,19 +187,24 @@ def check_outputs(settings: BuildSettings) -> None:
         raise InputError("the private report and the store to write name the same file")
 
 
-def build(settings: BuildSettings, show_progress: bool | None = None) -> BuildResult:
-    """Run every stage; nothing is written unless every stage succeeds."""
+def build(settings: BuildSettings, show_progress: bool | None = None,
+          warn: Callable[[str], None] | None = None) -> BuildResult:
+    """Run every stage; nothing is written unless every stage succeeds. `warn` gets one line per
+    column that did not fit the built-in codebook."""
     check_outputs(settings)
+    codebook_file = read_codebook_file(settings.codebook) if settings.codebook else None
     stages = _Stages(enabled=show_progress)
     rng = make_rng(settings.seed)
-    dataset = stages.run("load", load, settings.input)
+    dataset = stages.run("load", load, settings.input, codebook_file)
+    for line in dataset.load_warnings if warn else ():
+        warn(line)
     stages.run("validate", validate, dataset, settings.privacy.reporting_length)
     aggregates = stages.run("aggregate", aggregate, dataset, settings.privacy, rng)
     synthesis = stages.run("synthesize", synthesize, aggregates, settings.synthesizer, rng, with_progress=True)
     synthetic = Dataset(dataset.codebook, synthesis.codes, dataset.source_name)
     wants_private = bool(settings.private_report)
     evaluation = stages.run("evaluate", evaluate, synthesis.codes, aggregates, dataset if wants_private else None)
-    release = make_release(settings, aggregates, synthesis)
+    release = make_release(settings, aggregates, synthesis, codebook_file)
     stages.run("write", write, settings.out, synthetic, release, aggregates, evaluation.quality)
     if wants_private:
         write_private_report(settings.private_report, _private_report(settings, evaluation, aggregates, synthesis))
