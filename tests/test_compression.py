@@ -10,7 +10,7 @@ import brotli
 import pytest
 from backports import zstd
 
-from ops_support import DashClient, make_demo_store, routing_body
+from ops_support import make_demo_store, routing_body
 
 DECODERS = {"br": brotli.decompress, "gzip": gzip.decompress, "zstd": zstd.decompress}
 # The index page signs a new page-load id each time it is rendered.
@@ -18,20 +18,8 @@ PAGE_LOAD_ID = re.compile(rb'"end_id":"[^"]*"')
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from app import create_app
-
-    store = make_demo_store(tmp_path_factory.mktemp("compression") / "store.duckdb", rows=1500, seed=3)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GSD_DOWNLOAD_CACHE", str(tmp_path_factory.mktemp("downloads")))
-        return create_app(store)
-
-
-@pytest.fixture
-def client(app):
-    client = DashClient(test_client=app.server.test_client())
-    assert client.open("/").status_code == 200
-    return client
+def store_path(tmp_path_factory):  # served by conftest's `app` and `client`
+    return make_demo_store(tmp_path_factory.mktemp("compression") / "store.duckdb", rows=1500, seed=3)
 
 
 def bundle_paths(client) -> list[str]:
