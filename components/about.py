@@ -8,7 +8,7 @@ import re
 from dash import dcc, html
 
 from components import charts
-from components.overview import headline
+from components.common import headline
 
 PAGE = "about"
 
@@ -166,7 +166,7 @@ def lengths_table(lengths):
     return charts.data_table(header, rows, caption="Noise and thresholds by combination length")
 
 
-def layout(service, query: dict):
+def layout(service, search):
     store = service.store()
     release = store.release
     headlines, cards = quality_cards(service.quality())
