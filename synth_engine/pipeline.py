@@ -196,8 +196,9 @@ def build(settings: BuildSettings, show_progress: bool | None = None,
     stages = _Stages(enabled=show_progress)
     rng = make_rng(settings.seed)
     dataset = stages.run("load", load, settings.input, codebook_file)
-    for line in dataset.load_warnings if warn else ():
-        warn(line)
+    if warn is not None:
+        for line in dataset.load_warnings:
+            warn(line)
     stages.run("validate", validate, dataset, settings.privacy.reporting_length)
     aggregates = stages.run("aggregate", aggregate, dataset, settings.privacy, rng)
     synthesis = stages.run("synthesize", synthesize, aggregates, settings.synthesizer, rng, with_progress=True)
