@@ -39,8 +39,14 @@ from scipy import sparse
 from data.aggregates import ProtectedAggregates, pack, unpack, write_text_atomically
 from data.dataset import ItemSpace
 from data.schema import DEVIATION_METRICS, PUBLIC_COMPARISON, UNLISTED_METRICS
-from synth_engine.noise_units import (FLOOR, Noise, deviation_figures, implication_breaches, implications,
-                                      unlisted_figures)
+from synth_engine.noise_units import (
+    FLOOR,
+    Noise,
+    deviation_figures,
+    implication_breaches,
+    implications,
+    unlisted_figures,
+)
 
 RELATIVE_ERROR_FLOOR = 10          # relative errors are taken over original counts >= this
 BUCKET_START = 10                  # first preservation bucket [10, 20), then [20, 40) ...

@@ -8,8 +8,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from builders import brute_force_counts, categorical_attribute
 
+from builders import brute_force_counts, categorical_attribute
 from data.aggregates import LengthParameters, ProtectedAggregates, pack, unpack
 from data.codebook import Codebook
 from data.dataset import Dataset, ItemSpace
@@ -296,12 +296,17 @@ def test_evaluation_is_deterministic_and_independent_of_record_order(planted):
     assert first.deviations == again.deviations == shuffled.deviations
 
 
-def test_the_store_holds_the_public_figures(planted, tmp_path):
+def _stored(planted, path):
+    """The planted synthetic records written to a store at `path` with their public figures."""
     items, _, aggregates, synthetic = planted
     evaluation = evaluate(synthetic, aggregates)
-    path = tmp_path / "figures.duckdb"
     write_store(path, Dataset(items.codebook, synthetic), Release("t", "built", "t.csv", True, "0"), aggregates,
                 evaluation.quality, evaluation.deviations)
+    return evaluation, path
+
+
+def test_the_store_holds_the_public_figures(planted, tmp_path):
+    evaluation, path = _stored(planted, tmp_path / "figures.duckdb")
     store = Store(path)
     try:
         by_length = store.agreement_by_length()
@@ -328,11 +333,7 @@ def test_the_store_holds_the_public_figures(planted, tmp_path):
 
 
 def test_a_store_written_before_the_deviations_table_reads_without_them(planted, tmp_path):
-    items, _, aggregates, synthetic = planted
-    evaluation = evaluate(synthetic, aggregates)
-    path = tmp_path / "older.duckdb"
-    write_store(path, Dataset(items.codebook, synthetic), Release("t", "built", "t.csv", True, "0"), aggregates,
-                evaluation.quality, evaluation.deviations)
+    _, path = _stored(planted, tmp_path / "older.duckdb")
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE quality_deviations")
     con.close()
