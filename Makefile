@@ -10,7 +10,7 @@ ENGINE := $(wildcard synth_engine/*.py) $(addprefix data/,codebook.py codebook_f
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run serve test setup setup-dev system-deps store clean translations
+.PHONY: run serve test lint setup setup-dev system-deps store clean translations
 
 run: setup translations $(STORE)
 	$(BIN)/python app.py
@@ -19,8 +19,13 @@ run: setup translations $(STORE)
 serve: setup translations $(STORE)
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
-test: setup-dev system-deps translations
+test: setup-dev system-deps lint translations
 	$(BIN)/python -m pytest
+
+# The lint and the formatting check (settings in pyproject.toml) run before the tests.
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 translations: $(COMPILED)
 %.mo: %.po | $(VENV)/.runtime
@@ -33,12 +38,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+# The project itself, editable, with its dependencies from pyproject.toml (and the gsd-engine script).
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
 	touch $(VENV)/.runtime $@
 
 system-deps:
@@ -46,11 +52,11 @@ system-deps:
 
 $(SOURCE): | $(VENV)/.runtime
 	@mkdir -p $(dir $@)
-	$(BIN)/python -m synth_engine demo-source --out $@
+	$(BIN)/gsd-engine demo-source --out $@
 
 store: $(STORE)
 $(STORE): $(SOURCE) $(ENGINE)
-	$(BIN)/python -m synth_engine build --input $(SOURCE) --out $@ --seed 1 \
+	$(BIN)/gsd-engine build --input $(SOURCE) --out $@ --seed 1 \
 		--demonstration --name "GSD demonstration release"
 
 clean:

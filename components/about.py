@@ -21,6 +21,23 @@ WORDS = {
     "mae": N_("mean absolute error"), "mre": N_("mean relative error"),
     "abs": N_("absolute"), "rel": N_("relative"), "vs": N_("vs"), "sensitive": N_("sensitive records"),
     "synthetic": N_("synthetic records"), "protected": N_("protected counts"), "aggregates": N_("protected counts"),
+    "z": N_("deviation in noise sd"),
+}
+# The metrics the engine writes (data/schema.py), named whole: a word-by-word reading would not
+# translate (word order, agreement).
+METRIC_NAMES = {
+    "measured_combinations": N_("Combinations measured"), "mean_abs_z": N_("Mean deviation in noise sd (|z|)"),
+    "within_noise_95_pct": N_("Within the 95 % noise interval"), "max_abs_z": N_("Largest deviation in noise sd (|z|)"),
+    "mean_relative_error": N_("Mean relative error"), "mean_absolute_error": N_("Mean absolute error"),
+    "unlisted_combinations": N_("Unlisted combinations"),
+    "unlisted_beyond_noise": N_("Unlisted combinations beyond the noise"),
+    "fabricated_pct": N_("Fabricated"), "suppressed_pct": N_("Suppressed"), "retained_pct": N_("Retained"),
+    "implications": N_("Implications"), "implications_violated": N_("Implications violated"),
+    "implication_breaches": N_("Implication breaches"),
+    "records_with_unlisted_pct": N_("Records with an unlisted combination"),
+    "protected_records": N_("Protected records"), "synthetic_records": N_("Synthetic records"),
+    "record_expansion_pct": N_("Record expansion"), "mean_preservation": N_("Mean preservation"),
+    "preservation": N_("Preservation"), "mean_proportional_error": N_("Mean proportional error"),
 }
 EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head noun)
     "suppressed": N_("Share of the combinations of the first set that are missing from the second."),
@@ -33,6 +50,16 @@ EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head
     "proportional": N_("Difference between the two counts of a combination as a share of the first, per count "
                        "bucket [b, 2b)."),
     "retained": N_("Share of the first set's combinations that the second also has."),
+    "deviation": N_("Second count minus first, in standard deviations of the release's noise (z), over first "
+                    "counts of 10 or more; records exactly like the true ones show a mean of about 0.8."),
+    "within": N_("Share of the combinations whose two counts differ by no more than the noise does 95 % of the "
+                 "time (|z| ≤ 1.96); about 95 % for records exactly like the true ones."),
+    "unlisted": N_("Combinations of the synthetic records that the protected counts do not list; beyond the noise: "
+                   "more records than the release's threshold plus 1.96 noise sd could hide."),
+    "implications": N_("Pairs of values where the protected counts show that every record with one has the other."),
+    "violated": N_("Implications of the protected counts broken by more than 0.5 % of the synthetic records "
+                   "concerned."),
+    "breaches": N_("Synthetic records that have a value without the value the protected counts say it implies."),
     "expansion": N_("How many more (or fewer) records the synthetic data has than the sensitive records, in %."),
     "combinations": N_("How many combinations there are."),
     "records": N_("How many records there are."),
@@ -45,7 +72,10 @@ def _words(name: str) -> list[str]:
 
 def humanize(name: str, translate=_) -> str:
     """A metric's or comparison's name in words, in the reader's language, without its unit (see
-    unit_of); `translate=str` keeps the English words."""
+    unit_of): the engine's own metrics by their names, others spelt out word by word;
+    `translate=str` gives the English words (which the explanations are keyed by)."""
+    if translate is not str and name in METRIC_NAMES:
+        return translate(METRIC_NAMES[name])
     text = " ".join(translate(WORDS[w]) if w in WORDS else w for w in _words(name) if w not in UNIT_WORDS)
     return text[:1].upper() + text[1:] if text else str(name)
 
@@ -96,10 +126,10 @@ def quality_cards(quality) -> tuple[list, list]:
             lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) \
                 + ([None] if by_bucket["length"].isna().any() else [])
             buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
-            lookup = {(None if l is None else int(l), int(b)): _value(v)
-                      for l, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
-            series = [charts.Series(_("all lengths") if l is None else _("length %(k)s", k=l),
-                                    [lookup.get((l, b)) for b in buckets]) for l in lengths]
+            lookup = {(None if n is None else int(n), int(b)): _value(v)
+                      for n, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
+            series = [charts.Series(_("all lengths") if n is None else _("length %(k)s", k=n),
+                                    [lookup.get((n, b)) for b in buckets]) for n in lengths]
             categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
             summary = ngettext("%(metric)s by count bucket for %(num)s combination length; from %(first)s in the "
                                "smallest bucket to %(last)s in the largest (first length).",
@@ -108,18 +138,18 @@ def quality_cards(quality) -> tuple[list, list]:
                                metric=humanize(metric), first=charts.fmt_measure(_first(series), unit),
                                last=charts.fmt_measure(_last(series), unit))
             view = charts.bar_chart(title, categories, series,
-                                    category_title=_("count bucket [b, 2b) of the combination"),
+                                    category_title=_("bucket of the first count (from b)"),
                                     value_title=humanize(metric).lower(), counts=False, unit=unit, lines=True,
                                     summary=summary)
         else:
             lengths = [int(x) for x in by_length["length"]]
             values = [_value(v) for v in by_length["value"]]
-            summary = "; ".join(_("length %(k)s: %(value)s", k=l, value=charts.fmt_measure(v, unit))
-                                for l, v in zip(lengths, values))
+            summary = "; ".join(_("length %(k)s: %(value)s", k=n, value=charts.fmt_measure(v, unit))
+                                for n, v in zip(lengths, values))
             if len(overall):
                 summary += "; " + _("over all lengths: %(value)s",
                                     value=charts.fmt_measure(_value(overall["value"].iloc[0]), unit))
-            view = charts.bar_chart(title, [_("length %(k)s", k=l) for l in lengths],
+            view = charts.bar_chart(title, [_("length %(k)s", k=n) for n in lengths],
                                     [charts.Series(humanize(metric), values)],
                                     category_title=_("combination length"), value_title=humanize(metric).lower(),
                                     counts=False, unit=unit,
@@ -164,7 +194,7 @@ def parameters_table(release: dict):
             (_("Made from"), release.get("source") or "–")]
     for key, value in sorted((release.get("parameters") or {}).items()):
         if isinstance(value, (int, float, str, bool)) and key not in ("epsilon", "delta", "reporting_length"):
-            rows.append((humanize(key), _fmt(value)))
+            rows.append((html.Code(key), _fmt(value)))          # the build's own parameter name
     return html.Table(className="params", children=[
         html.Caption(_("The release's public parameters")),
         html.Tbody([html.Tr([html.Th(k, scope="row"), html.Td(v)]) for k, v in rows])])

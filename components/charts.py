@@ -18,8 +18,9 @@ on maps, a star and a footnote in tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from dash import Output, dcc, get_asset_url, html
 
@@ -384,7 +385,8 @@ def choropleth_chart(title: str, codes: Sequence[str], names: Sequence[str], cou
                               "showframe": False, "showcoastlines": False, "showcountries": True,
                               "countrycolor": "#ffffff", "showland": True, "landcolor": "#EDEFF2",
                               "bgcolor": "#ffffff", "lataxis": {"range": [-58, 85]}})
-    table = data_table([place_title or _("country"), _("code"), _("records")], [[name, code, count] for count, code, name in rows])
+    table = data_table([place_title or _("country"), _("code"), _("records")],
+                       [[name, code, count] for count, code, name in rows])
     return ChartView({"data": traces, "layout": layout},
                      summary or top_summary([r[2] for r in rows], [r[0] for r in rows]), table)
 

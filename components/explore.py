@@ -141,7 +141,8 @@ def _parts_table(ctx: Context, c: cmp.Comparison):
 
 def _noise_table(ctx: Context):
     facts = ctx.comparator.facts
-    rows = [[_("length %(k)s", k=k), format_fixed(facts.noise_sd[k], 2), f"± {format_fixed(cmp.Z95 * facts.noise_sd[k], 1)}",
+    rows = [[_("length %(k)s", k=k), format_fixed(facts.noise_sd[k], 2),
+             f"± {format_fixed(cmp.Z95 * facts.noise_sd[k], 1)}",
              format_fixed(facts.thresholds[k], 1) if k in facts.thresholds else "–"]
             for k in sorted(facts.noise_sd)]
     if facts.record_count_sd is not None:

@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import io
 import os
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale
 from babel.messages.mofile import write_mo
@@ -38,7 +38,7 @@ def catalog_paths(language: str) -> tuple[str, str]:
     return base + ".po", base + ".mo"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> NullTranslations:
     """The compiled catalogue of `language` (`make` compiles the .mo files; one missing or older
     than its .po, as in a fresh clone run without make, is compiled in memory)."""
@@ -91,7 +91,7 @@ def locale() -> Locale:
     return _locale(current())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale(code: str) -> Locale:
     return Locale.parse(code)
 

@@ -2,9 +2,10 @@
 
 Pages: the address's `lang` key, else the language chosen before (a cookie), else the browser's
 Accept-Language, else English. The layout Dash fetches after the page (`_dash-layout`) carries
-no address, so it reads the cookie a page with a `lang` key sets (or Accept-Language again). Callbacks: the renderer adds the page's
-language to every callback body (a `request_pre` hook), so a callback answers in the language of
-the page that asked, and the callback-answer cache, keyed by the body, keeps languages apart.
+no address, so it reads the cookie a page with a `lang` key sets (or Accept-Language again).
+Callbacks: the renderer adds the page's language to every callback body (a `request_pre` hook),
+so a callback answers in the language of the page that asked, and the callback-answer cache
+(serving/answers.py), keyed by the body, keeps languages apart.
 """
 from __future__ import annotations
 
