@@ -6,8 +6,8 @@ import math
 import random
 
 import pytest
-from builders import store_from_rows
 from builders import repeated_rows as rows
+from builders import store_from_rows
 
 from analysis import comparability as cmp
 from data.aggregates import LengthParameters
