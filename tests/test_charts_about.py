@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from builders import categorical_attribute
 from dash import Dash, html
 
 from components import about, about_agreement, charts, ids
-from data.codebook import Codebook, infer_attribute
+from data.codebook import Attribute, Codebook
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -98,18 +99,22 @@ def test_a_measurement_of_zero_is_still_drawn():
 
 def agreement_figures(**changes) -> about_agreement.Agreement:
     nan = float("nan")
-    figures = dict(
-        by_length=pd.DataFrame({"length": [1.0, 2.0, nan], "measured_combinations": [40.0, 120.0, 160.0],
-                                "mean_abs_z": [0.75, 1.6, 1.3875], "within_noise_95_pct": [97.5, 80.0, 84.375],
-                                "max_abs_z": [2.1, 7.25, 7.25], "mean_relative_error": [0.01, 0.05, 0.04]}),
-        by_bucket=pd.DataFrame({"length": [1.0, 1.0, 2.0], "bucket_low": [10, 100, 10],
-                                "mean_abs_z": [0.7, 0.9, 1.6], "within_noise_95_pct": [100.0, 95.0, 80.0]}),
-        unlisted=pd.DataFrame({"length": [2.0], "unlisted_combinations": [40.0], "unlisted_beyond_noise": [3.0],
-                               "fabricated_pct": [12.5], "suppressed_pct": [1.25]}),
-        deviations=pd.DataFrame({"rank": [1, 2], "length": [2, 1], "key": ["ageBroad:18--20;gender:Woman", "gender:Man"],
-                                 "reference_count": [300, 55], "compared_count": [279, 47], "z": [-7.25, -2.0]}),
-        totals={"implications": 7.0, "implications_violated": 2.0, "implication_breaches": 31.0,
-                "records_with_unlisted_pct": 0.5, "record_expansion_pct": 0.25})
+    figures = {
+        "by_length": pd.DataFrame({
+            "length": [1.0, 2.0, nan], "measured_combinations": [40.0, 120.0, 160.0],
+            "mean_abs_z": [0.75, 1.6, 1.3875], "within_noise_95_pct": [97.5, 80.0, 84.375],
+            "max_abs_z": [2.1, 7.25, 7.25], "mean_relative_error": [0.01, 0.05, 0.04]}),
+        "by_bucket": pd.DataFrame({
+            "length": [1.0, 1.0, 2.0], "bucket_low": [10, 100, 10],
+            "mean_abs_z": [0.7, 0.9, 1.6], "within_noise_95_pct": [100.0, 95.0, 80.0]}),
+        "unlisted": pd.DataFrame({
+            "length": [2.0], "unlisted_combinations": [40.0], "unlisted_beyond_noise": [3.0],
+            "fabricated_pct": [12.5], "suppressed_pct": [1.25]}),
+        "deviations": pd.DataFrame({
+            "rank": [1, 2], "length": [2, 1], "key": ["ageBroad:18--20;gender:Woman", "gender:Man"],
+            "reference_count": [300, 55], "compared_count": [279, 47], "z": [-7.25, -2.0]}),
+        "totals": {"implications": 7.0, "implications_violated": 2.0, "implication_breaches": 31.0,
+                   "records_with_unlisted_pct": 0.5, "record_expansion_pct": 0.25}}
     figures.update(changes)
     return about_agreement.Agreement(**figures)
 
@@ -145,10 +150,11 @@ def test_the_length_table_and_the_largest_deviations_in_words():
     lines = [line for t in table for line in t.splitlines()]
     assert "| length 2 | 120 | 1.60 | 80.0 % | 7.2 | 0.050 |" in lines
     assert lines[-1].startswith("| all lengths | 160 | 1.39 |")
-    codebook = Codebook((infer_attribute("ageBroad", ["18--20"]), infer_attribute("gender", ["Man", "Woman"])))
+    codebook = Codebook((Attribute("ageBroad", "Age group", "", "victim", "ordinal", ("18--20",), ("18–20",)),
+                         categorical_attribute("gender", ("Man", "Woman"))))
     deviations = texts(about_agreement.deviations_table(agreement_figures().deviations, codebook))
     rows = [line for t in deviations for line in t.splitlines()]
-    assert "| 1 | Age group 18–20 and Gender Woman | 300 | 279 | −7.2 |" in rows
+    assert "| 1 | Age group 18–20 and gender Woman | 300 | 279 | −7.2 |" in rows
     assert about_agreement.describe_key(codebook, "gender:Other;region:North") == "gender:Other and region:North"
 
 
