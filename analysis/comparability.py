@@ -17,10 +17,13 @@ one exact choice of a value for every selected attribute. The protected count of
   smallest count among its sub-combinations of length R. Below (Bonferroni's inequality, for
   parts whose items all have a value): for T a sub-combination of length R − 1 and c ranging
   over the m items of S outside T, the records with T and c number n(T ∪ {c}), all of them
-  among the n(T) records with T, so n(S) ≥ Σ_c n(T ∪ {c}) − (m − 1)·n(T); the best such T,
-  never below 0. A T is used only if every count it needs was released (a suppressed term
-  means the combination is rare, and the bound would be about 0 anyway). Both bounds are
-  worked out from the noisy counts as released, like every figure of the panel.
+  among the n(T) records with T, so n(S) ≥ Σ_c n(T ∪ {c}) − (m − 1)·n(T). The released counts
+  are noisy, and this sum's noise adds the variances of its terms like every sum here
+  (m·sd_R² + (m − 1)²·sd_{R−1}²): the bound is the sum less 1.96 of its standard deviations
+  (noise alone pushes it above the true count for under 2.5 % of selections), for the best T,
+  never below 0 nor above the upper bound. A T is used only if every count it needs was
+  released (a suppressed term means the combination is rare: the bound would be about 0).
+  The upper bound is the released count as it stands.
 
 The selection's protected count is the sum over its parts; a part without a count adds nothing
 and turns the sum into a lower bound. Noise: each released count carries Gaussian noise with
@@ -438,9 +441,10 @@ class Comparator:
 
     def _lower_bound(self, items: Items, bases: Sequence[Term], released: Mapping[Items, int | None],
                      counts) -> int:
-        """max(0, Σ_c n(T ∪ {c}) − (m − 1)·n(T)) over the T's in `bases` whose counts were all
-        released; `released` holds the counts of the sub-combinations of length R."""
-        best = 0
+        """max(0, Σ_c n(T ∪ {c}) − (m − 1)·n(T) − Z95·its noise sd) over the T's in `bases` whose
+        counts were all released (see the module's docstring); `released` holds the counts of
+        the sub-combinations of length R. Without a published noise, no allowance is made."""
+        best = 0.0
         for base in bases:
             base_count = self._count(base, counts)
             inside = set(base.items)
@@ -448,8 +452,12 @@ class Comparator:
                         for extra in items if extra not in inside]
             if base_count is None or any(n is None for n in extended):
                 continue
-            best = max(best, sum(extended) - (len(extended) - 1) * base_count)
-        return best
+            m = len(extended)
+            sd_long, sd_base = self.facts.sd(base.length + 1), self.facts.sd(base.length)
+            allowance = 0.0 if sd_long is None or sd_base is None else \
+                Z95 * math.sqrt(m * sd_long ** 2 + (m - 1) ** 2 * sd_base ** 2)
+            best = max(best, sum(extended) - (m - 1) * base_count - allowance)
+        return math.floor(best)
 
     def _beyond_reason(self, items: Items, lost: int, length: int) -> str:
         reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
