@@ -186,9 +186,10 @@ def explanation(ctx: Context):
                         "bounds the count from above. From below: take a part T of "
                         f"{r - 1} values and the m ways of adding one more of the selection's values to it. "
                         "Every record those m combinations count also has T, so at least their counts' sum "
-                        "minus (m − 1) times T's count have every value of the selection; the panel takes "
-                        "the best T, never below 0. Both bounds come from noisy counts, and the synthetic "
-                        "count is the only estimate."
+                        "minus (m − 1) times T's count have every value of the selection. The panel takes "
+                        "the best T and subtracts 1.96 standard deviations of the noise of those counts, so "
+                        "that noise alone seldom lifts the bound above the true count; never below 0. The "
+                        "synthetic count is the only estimate."
                         if r else "This release has no protected counts."),
             ]),
             _noise_table(ctx),
