@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 import pandas as pd
 from dash import html
 
+from analysis.comparability import signed_z
 from components import charts
 from components.common import headline
 from data.codebook import Codebook
+from data.schema import DEVIATION_METRICS, UNLISTED_METRICS
 
 PAGE = "about"
 REFERENCE_MEAN_ABS_Z = math.sqrt(2 / math.pi)
 REFERENCE_WITHIN_PCT = 95.0
 REFERENCE_NAME = "exact copy of the true records (theory)"
 REFERENCE_COLOUR = "#1b1f24"            # black: apart from the Okabe–Ito colours of the lengths
-# Whole-release figures this section shows; the page lists any others with the remaining metrics.
-TOTALS_SHOWN = ("implications", "implications_violated", "implication_breaches", "records_with_unlisted_pct")
+# The quality metrics this section shows; the page lists any others among its other measurements.
+METRICS_SHOWN = DEVIATION_METRICS + UNLISTED_METRICS + (
+    "implications", "implications_violated", "implication_breaches", "records_with_unlisted_pct")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Agreement:
     totals: dict = field(default_factory=dict)   # metric -> value over the whole release
 
     @classmethod
-    def of(cls, store) -> "Agreement":
+    def of(cls, store) -> Agreement:
         return cls(store.agreement_by_length(), store.agreement_by_bucket(), store.unlisted_by_length(),
                    store.largest_deviations(), store.quality_totals())
 
@@ -93,13 +96,12 @@ def lead_figures(agreement: Agreement) -> list:
                                 f"an exact copy of the true records: about {REFERENCE_MEAN_ABS_Z:.2f}"))
         figures.append(headline("inside the 95 % noise interval", _fixed(row.get("within_noise_95_pct"), 1, "%"),
                                 f"an exact copy of the true records: about {REFERENCE_WITHIN_PCT:.0f} %"))
-    if "unlisted_beyond_noise" in agreement.unlisted:
-        beyond = agreement.unlisted["unlisted_beyond_noise"].sum()
-        unlisted = agreement.unlisted["unlisted_combinations"].sum() if "unlisted_combinations" in agreement.unlisted \
-            else None
-        figures.append(headline("unlisted combinations beyond the noise", _whole(beyond),
-                                f"of {_whole(unlisted)} the protected counts do not list" if unlisted is not None
-                                else "combinations the protected counts do not list"))
+    unlisted = agreement.unlisted
+    if {"unlisted_beyond_noise", "unlisted_combinations"} <= set(unlisted.columns):
+        figures.append(headline("unlisted combinations beyond the noise",
+                                _whole(unlisted["unlisted_beyond_noise"].sum()),
+                                f"among {_whole(unlisted['unlisted_combinations'].sum())} combinations the "
+                                "protected counts do not list"))
     totals = agreement.totals
     if "implications" in totals and "implications_violated" in totals:
         figures.append(headline("implications violated", f"{_whole(totals['implications_violated'])} of "
@@ -148,18 +150,18 @@ def bucket_card(by_bucket: pd.DataFrame, metric: str, title: str, reference: flo
                             counts=False, unit=unit, lines=True, summary=summary + ".")
     name = metric.replace("_", "-")
     return charts.card(name, title, view, group=PAGE, counts=False, height=320, notes=[
-        "Each line is one combination length; the black line is what records exactly like the true ones "
-        "would show, from the noise alone."])
+        ("Each line is one combination length; the black line is what records exactly like the true ones "
+         "would show, from the noise alone.")])
 
 
 def deviations_table(deviations: pd.DataFrame, codebook: Codebook):
     if deviations.empty:
         return None
-    rows = [[str(int(r["rank"])), describe_key(codebook, r["key"]), int(r["reference_count"]), int(r["compared_count"]),
-             f"{r['z']:+.1f}".replace("-", "−")] for r in deviations.to_dict(orient="records")]
-    return charts.data_table(["rank", "combination", "protected count", "synthetic records", "z"], rows,
-                             caption=f"The {len(rows)} combinations furthest from their protected count, in noise "
-                                     "units")
+    rows = [[describe_key(codebook, r["key"]), int(r["reference_count"]), int(r["compared_count"]),
+             signed_z(r["z"])] for r in deviations.sort_values("rank").to_dict(orient="records")]
+    return charts.data_table(["combination", "protected count", "synthetic records", "z"], rows,
+                             caption=f"The {len(rows)} combinations furthest from their protected count in noise "
+                                     "units, furthest first")
 
 
 def unlisted_table(unlisted: pd.DataFrame):
@@ -190,8 +192,9 @@ def section(agreement: Agreement | None, codebook: Codebook):
     heading = html.H2("How close the synthetic records are to the protected counts")
     totals = _totals_text(agreement.totals) if agreement else ""
     if agreement is None or agreement.empty:
-        return html.Section([heading, html.P("This store holds no measurements in noise units (an imported "
-                                             "release carries none).")])
+        return html.Section([heading, html.P("This store holds no measurements in noise units: an imported "
+                                             "release carries none, and an older build's measurements, if any, "
+                                             "are under Other measurements below.")])
     return html.Section(className="agreement", children=[
         heading,
         html.P("Each protected count carries random noise of a known size. The measure here is z: the "
