@@ -111,7 +111,7 @@ class Part:
     items: Items
     status: str                    # EXACT, DERIVED, SUPPRESSED, UNDERIVABLE or BEYOND
     count: int | None = None       # protected count (released or derived)
-    noise_sd: float | None = None
+    noise_sd: float | None = None  # of its count (BEYOND: of the upper bound)
     bound: int | None = None       # BEYOND: the smallest count of a sub-combination of length R
     lower: int = 0                 # BEYOND: the lower bound (see the module's docstring)
     unreleased: int = 0            # UNDERIVABLE: how many counts the subtraction needs were suppressed
@@ -134,7 +134,7 @@ class Comparison:
     synthetic: int
     status: str                      # EXACT, DERIVED, LOWER_BOUND, BEYOND, UNAVAILABLE, NO_AGGREGATES
     protected: int | None = None     # the sum of the parts that have a count
-    noise_sd: float | None = None
+    noise_sd: float | None = None    # of the protected count (BEYOND: of the upper bound)
     bound: int | None = None         # BEYOND: upper bound on the protected count
     lower: int = 0                   # BEYOND: lower bound on it
     parts: tuple[Part, ...] = ()
@@ -306,9 +306,9 @@ def verdict(c: Comparison) -> Verdict:
 
 def _beyond_verdict(c: Comparison) -> Verdict:
     only = "The synthetic count is the only estimate for a selection this long"
-    if c.bound is not None and c.synthetic > c.bound:
-        return Verdict("", f"{only}, and it is above {c.bound:,}, the most the protected counts allow: "
-                           "treat it with caution.")
+    if c.bound is not None and c.synthetic > c.bound + Z95 * (c.noise_sd or 0.0):
+        return Verdict("", f"{only}, and it is above {c.bound:,}, the most the protected counts allow, by more "
+                           "than their noise: treat it with caution.")
     if c.synthetic < c.lower:
         return Verdict("", f"{only}, and it is below {c.lower:,}, the least the protected counts allow: "
                            "treat it with caution.")
@@ -419,6 +419,7 @@ class Comparator:
             bound = min(found) if found else None
             lower = self._lower_bound(items, terms, released, counts)
             return Part(items, BEYOND, bound=bound, lower=lower if bound is None else min(lower, bound),
+                        noise_sd=self.facts.sd(bound_terms[0].length) if found else None,
                         explain=lambda: self._beyond_reason(items, lost, bound_terms[0].length if lost else 0))
         if kind == EXACT:
             count = self._count(terms[0], counts)
@@ -482,7 +483,10 @@ class Comparator:
         if parts and parts[0].status == BEYOND:
             bounds = [p.bound for p in parts]
             bound = None if any(b is None for b in bounds) else sum(bounds)
-            return Comparison(synthetic, BEYOND, bound=bound, lower=sum(p.lower for p in parts), parts=tuple(parts))
+            sds = [p.noise_sd for p in parts]
+            noise = None if bound is None or None in sds else math.sqrt(sum(s * s for s in sds))
+            return Comparison(synthetic, BEYOND, bound=bound, lower=sum(p.lower for p in parts), noise_sd=noise,
+                              parts=tuple(parts))
         found = [p for p in parts if p.count is not None]
         if not found:
             return Comparison(synthetic, UNAVAILABLE, parts=tuple(parts))

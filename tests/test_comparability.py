@@ -249,6 +249,7 @@ def test_a_long_selection_reads_between_a_lower_and_an_upper_bound(tmp_path):
         # (gender: 60 + 55 − 80 = 35), less 1.96 sd of the noise of two counts of length 2 and one of 1.
         lower = math.floor(50 - cmp.Z95 * math.sqrt(2 * SD2 ** 2 + SD1 ** 2))
         assert (c.status, c.synthetic, c.lower, c.bound) == (cmp.BEYOND, 50, lower, 55)
+        assert c.noise_sd == pytest.approx(SD2)              # the upper bound's: one count of length 2
         assert lower > 0
         assert cmp.verdict(c).text.endswith(f"the protected counts only say it is between {lower} and 55.")
         assert cmp.note(c, cmp.Comparator.for_store(store).facts).endswith(f"; between {lower} and 55")
@@ -259,9 +260,14 @@ def test_a_long_selection_reads_between_a_lower_and_an_upper_bound(tmp_path):
         store.close()
 
 
-def test_a_synthetic_count_under_the_lower_bound_is_flagged():
-    c = cmp.Comparison(10, cmp.BEYOND, bound=55, lower=50)
+def test_a_synthetic_count_outside_the_bounds_is_flagged_beyond_the_noise():
+    c = cmp.Comparison(10, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
     assert "below 50, the least the protected counts allow" in cmp.verdict(c).text
+    # Above the upper bound, a released count: flagged only past its noise (1.96 × 3 = 5.9).
+    c = cmp.Comparison(60, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
+    assert cmp.verdict(c).text.endswith("only say it is between 50 and 55.")
+    c = cmp.Comparison(61, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
+    assert "above 55, the most the protected counts allow, by more than their noise" in cmp.verdict(c).text
     assert cmp.describe_bounds(cmp.Comparison(10, cmp.BEYOND, lower=50)) == "at least 50"
 
 
