@@ -313,7 +313,9 @@ def _beyond_verdict(c: Comparison) -> Verdict:
         return Verdict("", f"{only}, and it is below {c.lower:,}, the least the protected counts allow: "
                            "treat it with caution.")
     bounds = describe_bounds(c)
-    return Verdict("", only + (f"; the protected counts only say it is {bounds}." if bounds else "."))
+    close = (" The synthetic count is above the upper bound by less than the bound's noise."
+             if c.bound is not None and c.synthetic > c.bound else "")
+    return Verdict("", only + (f"; the protected counts only say it is {bounds}." if bounds else ".") + close)
 
 
 class Comparator:

@@ -189,7 +189,8 @@ def explanation(ctx: Context):
                         "minus (m − 1) times T's count have every value of the selection. The panel takes "
                         "the best T and subtracts 1.96 standard deviations of the noise of those counts, so "
                         "that noise alone seldom lifts the bound above the true count; never below 0. The "
-                        "synthetic count is the only estimate."
+                        "synthetic count is the only estimate, flagged when it lies outside the bounds by "
+                        "more than their noise."
                         if r else "This release has no protected counts."),
             ]),
             _noise_table(ctx),

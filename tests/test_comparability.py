@@ -265,7 +265,8 @@ def test_a_synthetic_count_outside_the_bounds_is_flagged_beyond_the_noise():
     assert "below 50, the least the protected counts allow" in cmp.verdict(c).text
     # Above the upper bound, a released count: flagged only past its noise (1.96 × 3 = 5.9).
     c = cmp.Comparison(60, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
-    assert cmp.verdict(c).text.endswith("only say it is between 50 and 55.")
+    assert cmp.verdict(c).text.endswith("only say it is between 50 and 55. The synthetic count is above the "
+                                        "upper bound by less than the bound's noise.")
     c = cmp.Comparison(61, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
     assert "above 55, the most the protected counts allow, by more than their noise" in cmp.verdict(c).text
     assert cmp.describe_bounds(cmp.Comparison(10, cmp.BEYOND, lower=50)) == "at least 50"
