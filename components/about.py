@@ -1,5 +1,7 @@
-"""About the data: what the two kinds of numbers are, the release's parameters, its measured
-quality (read from the store's `quality` table, whatever metrics it holds) and the caveats."""
+"""About the data: how close the synthetic records come to the protected counts in noise units
+(components/about_agreement.py, first), what the two kinds of numbers are, the release's
+parameters, its other measurements (read from the store's `quality` table, whatever metrics it
+holds) and the caveats."""
 from __future__ import annotations
 
 import math
@@ -7,7 +9,7 @@ import re
 
 from dash import dcc, html
 
-from components import charts
+from components import about_agreement, charts
 from components.common import headline
 from i18n import N_, _, ngettext
 from i18n.numbers import format_count, format_date, format_number
@@ -21,20 +23,12 @@ WORDS = {
     "mae": N_("mean absolute error"), "mre": N_("mean relative error"),
     "abs": N_("absolute"), "rel": N_("relative"), "vs": N_("vs"), "sensitive": N_("sensitive records"),
     "synthetic": N_("synthetic records"), "protected": N_("protected counts"), "aggregates": N_("protected counts"),
-    "z": N_("deviation in noise sd"),
 }
-# The metrics the engine writes (data/schema.py), named whole: a word-by-word reading would not
-# translate (word order, agreement).
+# The other metrics the engine writes (data/schema.py; the leading section shows the noise-unit
+# ones), named whole: a word-by-word reading would not translate (word order, agreement).
 METRIC_NAMES = {
-    "measured_combinations": N_("Combinations measured"), "mean_abs_z": N_("Mean deviation in noise sd (|z|)"),
-    "within_noise_95_pct": N_("Within the 95 % noise interval"), "max_abs_z": N_("Largest deviation in noise sd (|z|)"),
     "mean_relative_error": N_("Mean relative error"), "mean_absolute_error": N_("Mean absolute error"),
-    "unlisted_combinations": N_("Unlisted combinations"),
-    "unlisted_beyond_noise": N_("Unlisted combinations beyond the noise"),
     "fabricated_pct": N_("Fabricated"), "suppressed_pct": N_("Suppressed"), "retained_pct": N_("Retained"),
-    "implications": N_("Implications"), "implications_violated": N_("Implications violated"),
-    "implication_breaches": N_("Implication breaches"),
-    "records_with_unlisted_pct": N_("Records with an unlisted combination"),
     "protected_records": N_("Protected records"), "synthetic_records": N_("Synthetic records"),
     "record_expansion_pct": N_("Record expansion"), "mean_preservation": N_("Mean preservation"),
     "preservation": N_("Preservation"), "mean_proportional_error": N_("Mean proportional error"),
@@ -50,16 +44,6 @@ EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head
     "proportional": N_("Difference between the two counts of a combination as a share of the first, per count "
                        "bucket [b, 2b)."),
     "retained": N_("Share of the first set's combinations that the second also has."),
-    "deviation": N_("Second count minus first, in standard deviations of the release's noise (z), over first "
-                    "counts of 10 or more; records exactly like the true ones show a mean of about 0.8."),
-    "within": N_("Share of the combinations whose two counts differ by no more than the noise does 95 % of the "
-                 "time (|z| ≤ 1.96); about 95 % for records exactly like the true ones."),
-    "unlisted": N_("Combinations of the synthetic records that the protected counts do not list; beyond the noise: "
-                   "more records than the release's threshold plus 1.96 noise sd could hide."),
-    "implications": N_("Pairs of values where the protected counts show that every record with one has the other."),
-    "violated": N_("Implications of the protected counts broken by more than 0.5 % of the synthetic records "
-                   "concerned."),
-    "breaches": N_("Synthetic records that have a value without the value the protected counts say it implies."),
     "expansion": N_("How many more (or fewer) records the synthetic data has than the sensitive records, in %."),
     "combinations": N_("How many combinations there are."),
     "records": N_("How many records there are."),
@@ -211,13 +195,21 @@ def lengths_table(lengths):
     return charts.data_table(header, rows, caption=_("Noise and thresholds by combination length"))
 
 
+def other_measurements(quality):
+    """The quality rows the leading section does not show."""
+    if quality is None or quality.empty:
+        return quality
+    return quality[~quality["metric"].isin(about_agreement.METRICS_SHOWN)]
+
+
 def layout(service, search):
     store = service.store()
     release = store.release
-    headlines, cards = quality_cards(service.quality())
+    headlines, cards = quality_cards(other_measurements(service.quality()))
     eps = release.get("epsilon")
     return html.Div(className="about prose", children=[
         html.H1(_("About the data")),
+        about_agreement.section(about_agreement.Agreement.of(store), store.codebook),
         html.Section([
             html.H2(_("Two kinds of numbers")),
             html.P(_("The release has two parts. The synthetic records are made-up records, one per row, that "
@@ -243,14 +235,12 @@ def layout(service, search):
                                "such combinations one record may contribute, and the threshold the noisy count a "
                                "combination had to exceed to be released."), className="muted")]),
         html.Section([
-            html.H2(_("How close the synthetic records are")),
-            html.P(_("Measured when the release was built, by comparing counts of combinations between the "
-                     "sensitive records, the protected counts and the synthetic records."))
-            if headlines or cards else
-            html.P(_("This store holds no quality measurements (an imported release carries none).")),
+            html.H2(_("Other measurements")),
+            html.P(_("Measured when the release was built, by comparing the synthetic records with the "
+                     "protected counts.")),
             html.Div(headlines, className="headlines") if headlines else None,
             html.Div(cards, className="chart-grid") if cards else None,
-        ]),
+        ]) if headlines or cards else None,
         html.Section([
             html.H2(_("Read the figures with care")),
             html.Ul([

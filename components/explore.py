@@ -106,10 +106,14 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
         return headline(_("protected count"), _("not published"),
                         _("this release came without protected aggregates"))
     if c.status == cmp.BEYOND:
-        value = f"≤ {format_count(c.bound)}" if c.bound is not None else _("none")
+        if c.bound is not None:
+            value = (_("%(low)s to %(high)s", low=format_count(c.lower), high=format_count(c.bound)) if c.lower
+                     else f"≤ {format_count(c.bound)}")
+        else:
+            value = f"≥ {format_count(c.lower)}" if c.lower else _("none")
         return headline(_("protected count"), value,
-                        _("the selection is longer than the reporting length (%(length)s); this is an upper bound",
-                          length=ctx.reporting_length))
+                        _("the selection is longer than the reporting length (%(length)s): bounds from its shorter "
+                          "parts", length=ctx.reporting_length))
     if c.protected is None:
         return headline(_("protected count"), _("none"), cmp.note(c, ctx.comparator.facts))
     prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
@@ -131,8 +135,8 @@ def _parts_table(ctx: Context, c: cmp.Comparison):
             how = _("released") if p.status == cmp.EXACT else _("derived by subtraction")
             rows.append([combination, p.count, how])
         elif p.status == cmp.BEYOND:
-            at_most = " " + _("At most %(count)s.", count=format_count(p.bound)) if p.bound is not None else ""
-            rows.append([combination, "–", p.reason + at_most])
+            bounds = cmp.describe_bounds(p)
+            rows.append([combination, "–", p.reason + (f" {bounds[:1].upper()}{bounds[1:]}." if bounds else "")])
         else:
             rows.append([combination, "–", p.reason])
     return charts.data_table([_("exact combination"), _("protected count"), _("source")], rows,
@@ -174,6 +178,10 @@ def explanation(ctx: Context):
                 html.Dt(_("Relative difference")),
                 html.Dd(_("Synthetic minus protected, as a share of the protected count: a shortfall when "
                           "negative, an excess when positive.")),
+                html.Dt(_("Difference in noise units (z)")),
+                html.Dd(_("The difference divided by the standard deviation of the noise added to the protected "
+                          "count. Noise alone keeps |z| within 1.96 for 95 % of counts, so a larger |z| is a "
+                          "difference the noise does not explain; the verdict reads this first.")),
                 html.Dt(_("95 % noise interval")),
                 html.Dd(_("The protected count ± 1.96 standard deviations of the noise added to it "
                           "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
@@ -184,12 +192,16 @@ def explanation(ctx: Context):
                           "forced labour gives Woman with forced labour not recorded — when every count it "
                           "needs was released; otherwise it is unavailable.")),
                 html.Dt(_("Beyond the reporting length")),
-                html.Dd(ngettext("Protected counts exist only for combinations of up to %(num)s value. For longer "
-                                 "selections the smallest protected count of the selection's parts of %(num)s value "
-                                 "bounds the count from above, and the synthetic count is the only estimate.",
-                                 "Protected counts exist only for combinations of up to %(num)s values. For longer "
-                                 "selections the smallest protected count of the selection's parts of %(num)s values "
-                                 "bounds the count from above, and the synthetic count is the only estimate.", r)
+                html.Dd(_("Protected counts exist only for combinations of up to %(length)s values. For longer "
+                          "selections the smallest protected count of the selection's parts of %(length)s values "
+                          "bounds the count from above. From below: take a part T of %(shorter)s values and the m "
+                          "ways of adding one more of the selection's values to it. Every record those m "
+                          "combinations count also has T, so at least their counts' sum minus (m − 1) times T's "
+                          "count have every value of the selection. The panel takes the best T and subtracts 1.96 "
+                          "standard deviations of the noise of those counts, so that noise alone seldom lifts the "
+                          "bound above the true count; never below 0. The synthetic count is the only estimate, "
+                          "flagged when it lies outside the bounds by more than their noise.",
+                          length=r, shorter=r - 1)
                         if r else _("This release has no protected counts.")),
             ]),
             _noise_table(ctx),
@@ -213,6 +225,10 @@ def panel(ctx: Context, state: ExploreState):
                _protected_figure(ctx, c)]
     if c.difference is not None:
         figures.append(headline(_("difference"), signed(c.difference), cmp.describe_difference(c)))
+        if c.z is not None:
+            figures.append(headline(_("difference in noise units"), f"z = {cmp.signed_z(c.z)}",
+                                    _("within the noise (|z| ≤ 1.96 for 95 % of noisy counts)") if c.within_noise
+                                    else _("beyond the noise (|z| ≤ 1.96 for 95 % of noisy counts)")))
         grade = cmp.grade_name(v.grade)
         figures.append(headline(_("comparability"), cmp.percent(c.score),
                                 _("%(grade)s (against a lower bound)", grade=grade)
