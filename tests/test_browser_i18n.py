@@ -90,6 +90,7 @@ def test_every_page_is_wholly_translated(site, language):
 
 def figure_layouts(page) -> list[dict]:
     """What plotly drew: the axes as laid out (a reversed x axis runs from high to low)."""
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4")
     return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => {
         const full = g._fullLayout;
         return {horizontal: !!(g.data && g.data[0] && g.data[0].orientation === 'h'),
