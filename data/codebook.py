@@ -48,6 +48,9 @@ class Attribute:
     role: str = ""             # origin or destination of a movement, or ""
     party: str = ""            # whose attribute it is (e.g. victim, perpetrator), or "" when unknown
     pair: str = ""             # the attribute at the movement's other end, when role is set
+    # The release's own texts in other languages: (language, value or None for the attribute
+    # itself, label, description) — data/localized.py shows them.
+    translations: tuple[tuple[str, str | None, str, str], ...] = field(default=(), compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from data import release_meta
@@ -62,6 +63,7 @@ class FieldEntry:
     ordered: bool = False
     aliases: tuple[str, ...] = ()
     value_aliases: dict = field(default_factory=dict, compare=False)
+    translations: tuple[tuple[str, str | None, str, str], ...] = ()    # see Attribute.translations
 
     def misfit(self, seen) -> str | None:
         """Why values `seen` do not fit this entry, or None when they do."""
@@ -92,7 +94,8 @@ class FieldEntry:
         group = self.group or DEFAULT_GROUP
         return Attribute(column, self.title or humanize(column), self.description, group, kind, values, labels,
                          group_label=group_labels.get(group, ""), role=self.role or "",
-                         party=infer_party(column) if self.party is None else self.party, pair=self.pair)
+                         party=infer_party(column) if self.party is None else self.party, pair=self.pair,
+                         translations=self.translations)
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,36 @@ def _entry(spec: dict, where: str) -> FieldEntry:
                       kind, _text(spec.get(PREFIX + "group"), at, "gsd:group"), role,
                       None if spec.get(PREFIX + "party") is None else _text(spec[PREFIX + "party"], at, "gsd:party"),
                       _text(spec.get(PREFIX + "pair"), at, "gsd:pair"), values, labels,
-                      spec.get("categoriesOrdered") is True, tuple(aliases), dict(value_aliases))
+                      spec.get("categoriesOrdered") is True, tuple(aliases), dict(value_aliases),
+                      _translations(spec.get(PREFIX + "translations"), values, at))
+
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _translations(spec, values, at: str) -> tuple[tuple[str, str | None, str, str], ...]:
+    """`gsd:translations` of a field — {language: {"title", "description", "categories": {value:
+    label}}} — as (language, value or None, label, description) rows."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict) or not all(isinstance(k, str) and LANGUAGE_CODE.match(k) for k in spec):
+        raise InputError(f"{at}: gsd:translations must map language codes (e.g. fr) to texts")
+    rows = []
+    for language, texts in sorted(spec.items()):
+        where = f"{at}, gsd:translations {language!r}"
+        if not isinstance(texts, dict):
+            raise InputError(f"{where}: must give a title, a description or categories")
+        title = _text(texts.get("title"), where, "title")
+        if title:
+            rows.append((language, None, title, _text(texts.get("description"), where, "description")))
+        categories = texts.get("categories") or {}
+        if not isinstance(categories, dict):
+            raise InputError(f"{where}: categories must map values to labels")
+        for value, label in sorted(categories.items()):
+            if values is not None and value not in values:
+                raise InputError(f"{where}: {value!r} is not one of the field's categories")
+            rows.append((language, value, _text(label, where, f"the label of {value!r}"), ""))
+    return tuple(rows)
 
 
 def _category_value(value, at: str) -> str:
@@ -341,4 +373,18 @@ def _field(a: Attribute) -> dict:
     out.update({PREFIX + "kind": a.kind, PREFIX + "group": a.group, PREFIX + "party": a.party})
     if a.role:
         out.update({PREFIX + "role": a.role, PREFIX + "pair": a.pair})
+    if a.translations:
+        out[PREFIX + "translations"] = _translations_spec(a.translations)
     return out
+
+
+def _translations_spec(rows) -> dict:
+    """Attribute.translations as the descriptor's gsd:translations (the inverse of _translations)."""
+    spec: dict = {}
+    for language, value, label, description in rows:
+        texts = spec.setdefault(language, {})
+        if value is None:
+            texts.update({"title": label, **({"description": description} if description else {})})
+        else:
+            texts.setdefault("categories", {})[value] = label
+    return spec

@@ -20,7 +20,7 @@ UNLISTED_METRICS = ("unlisted_combinations", "unlisted_beyond_noise", "fabricate
 
 TABLES = ("release", "release_lengths", "codebook", "codebook_values", "records",
           "aggregates", "aggregate_items", "quality")
-LATER_TABLES = ("quality_deviations",)     # every new store has them; older ones may not
+LATER_TABLES = ("quality_deviations", "codebook_texts")     # every new store has them; older ones may not
 
 FIXED_DDL = """
 CREATE TABLE release (
@@ -74,6 +74,13 @@ CREATE TABLE codebook_values (
     value VARCHAR NOT NULL,                -- as in the CSV and in combination keys
     label VARCHAR NOT NULL,
     PRIMARY KEY (attribute, position)
+);
+CREATE TABLE codebook_texts (             -- the codebook in other languages, as the release gives it
+    attribute VARCHAR NOT NULL,
+    language VARCHAR NOT NULL,             -- a language code, e.g. fr
+    value VARCHAR,                         -- NULL: the attribute's own title and description
+    label VARCHAR NOT NULL,
+    description VARCHAR                    -- one row per (attribute, language, value): the writer's rule
 );
 CREATE TABLE aggregates (
     combo_id INTEGER PRIMARY KEY,

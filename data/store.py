@@ -216,11 +216,18 @@ class Store:
         for name, value, label in self._cursor().execute(
                 "SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position").fetchall():
             values.setdefault(name, []).append((value, label))
+        texts: dict[str, list[tuple]] = {}
+        if "codebook_texts" in self.tables:
+            for name, *row in self._cursor().execute(
+                    "SELECT attribute, language, value, label, coalesce(description, '') FROM codebook_texts "
+                    "ORDER BY attribute, language, value NULLS FIRST").fetchall():
+                texts.setdefault(name, []).append(tuple(row))
         return Codebook(tuple(
             Attribute(row["attribute"], row["label"], row["description"], row["group_name"], row["kind"],
                       tuple(v for v, _ in values.get(row["attribute"], [])),
                       tuple(lab for _, lab in values.get(row["attribute"], [])),
-                      **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")})
+                      **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")},
+                      translations=tuple(texts.get(row["attribute"], ())))
             for row in attributes))
 
     @property

@@ -129,6 +129,9 @@ def _write_codebook(con, records: Dataset) -> None:
                      for i, a in enumerate(cb)])
     con.executemany("INSERT INTO codebook_values VALUES (?, ?, ?, ?)",
                     [[a.name, j + 1, v, lab] for a in cb for j, (v, lab) in enumerate(zip(a.values, a.value_labels))])
+    texts = [[a.name, *row] for a in cb for row in a.translations]
+    if texts:
+        con.executemany("INSERT INTO codebook_texts VALUES (?, ?, ?, ?, ?)", texts)
 
 
 def _write_records(con, records: Dataset) -> None:

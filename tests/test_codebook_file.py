@@ -9,6 +9,7 @@ import os
 import duckdb
 import pytest
 
+import i18n
 from data import exports
 from data.codebook_file import builtin_codebook_file
 from data.errors import InputError
@@ -201,6 +202,12 @@ BAD_CODEBOOKS = {
     "bad release date": (_descriptor(_field("gender"), **{"gsd:releaseDate": "March 2025"}),
                          "release date 'March 2025' is not a date"),
     "not json": ("{\"name\": ", "not JSON (line 1"),
+    "translations not keyed by language": (_descriptor(_field("gender", **{"gsd:translations": {"French!": {}}})),
+                                           "gsd:translations must map language codes"),
+    "translation of an unknown category": (
+        _descriptor(_field("gender", categories=["Female", "Male"],
+                           **{"gsd:translations": {"fr": {"categories": {"Other": "Autre"}}}})),
+        "gsd:translations 'fr': 'Other' is not one of the field's categories"),
 }
 
 
@@ -300,3 +307,34 @@ def test_build_takes_a_codebook_and_metadata_flags(tmp_path):
     sector = store.codebook["sector"]
     assert sector.label == "Sector of work" and sector.values[0] == "Fishing"
     assert sector.label_of("Fishing") == "Fishing and aquaculture"
+
+
+def test_a_codebook_in_several_languages_reads_in_the_reader_s_and_round_trips(tmp_path):
+    paths = write_release(tmp_path, "victim_perpetrator", rows=60, seed=2)
+    translations = {"fr": {"title": "Genre de la victime", "description": "Tel que déclaré.",
+                           "categories": {"Female": "Femme ou fille"}},
+                    "ar": {"categories": {"Male": "رجل أو صبي"}}}
+    descriptor = _descriptor(_field("gender", title="Victim's gender", description="As stated.",
+                                    categories=[{"value": "Male", "label": "Man or boy"},
+                                                {"value": "Female", "label": "Woman or girl"}],
+                                    **{"gsd:translations": translations}))
+    path = tmp_path / "datapackage.json"
+    path.write_text(json.dumps(descriptor))
+    out = tmp_path / "s.duckdb"
+    import_release(paths["microdata"], str(out), codebook=str(path))
+    store = Store(out)
+    try:
+        with i18n.language("fr"):
+            gender = store.codebook["gender"]
+            assert (gender.label, gender.description) == ("Genre de la victime", "Tel que déclaré.")
+            assert (gender.label_of("Female"), gender.label_of("Male")) == ("Femme ou fille", "Man or boy")
+        with i18n.language("ar"):
+            assert store.codebook["gender"].label_of("Male") == "رجل أو صبي"
+            assert store.codebook["gender"].label == "Victim's gender"      # not given: the release's
+        english = store.codebook["gender"]
+        assert (english.label, english.label_of("Female")) == ("Victim's gender", "Woman or girl")
+        written = json.loads(exports.codebook_datapackage(store.codebook, store.release))
+    finally:
+        store.close()
+    field = next(f for f in written["resources"][0]["schema"]["fields"] if f["name"] == "gender")
+    assert field["gsd:translations"] == translations
