@@ -18,6 +18,7 @@ on maps, a star and a footnote in tables.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,7 +113,8 @@ def card(name: str, title: str, view: ChartView | None = None, *, group: str = "
         html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name, group), className="chart-summary",
                **{"aria-live": "polite"}),
         dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure,
-                  config=graph_config(name, geo=any(t.get("type") == "choropleth" for t in view.figure["data"])),
+                  config=graph_config(file_stem(title) or name,
+                                      geo=any(t.get("type") == "choropleth" for t in view.figure["data"])),
                   className="chart-graph", style={"height": f"{height}px"}),
         html.Details(className="chart-table", children=[
             html.Summary(_("Show as table")),
@@ -124,6 +126,11 @@ def card(name: str, title: str, view: ChartView | None = None, *, group: str = "
 
 
 # --- tables -----------------------------------------------------------------------------------
+
+def file_stem(title: str) -> str:
+    """A PNG's file name from the chart's title, in the reader's language (letters of any script)."""
+    return "-".join(re.findall(r"\w+", title.lower()))[:80]
+
 
 def fmt_count(n: int) -> str:
     return format_count(n)

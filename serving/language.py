@@ -67,6 +67,15 @@ def install(app) -> None:
                                 secure=secure, httponly=True)
         return response
 
+    # Dash shows a title while callbacks run; in the page's language (a data block, not a script:
+    # the CSP's hashes do not cover it).
+    config = app._config
+
+    def _config():
+        return {**config(), "update_title": i18n.gettext("Updating…")}
+
+    app._config = _config
+
     interpolate = app.interpolate_index
 
     def interpolate_index(**parts):

@@ -169,6 +169,8 @@ def test_the_page_language_comes_from_the_address_then_the_cookie_then_the_brows
     assert html_tag(client.get("/")) == '<html lang="en" dir="ltr">'
     assert html_tag(client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})) == \
         '<html lang="es" dir="ltr">'
+    spanish = client.get("/explore?lang=es")
+    assert html_tag(spanish) == '<html lang="es" dir="ltr">' and "Actualizando" in spanish.get_data(as_text=True)
     assert html_tag(client.get("/explore?lang=ar")) == '<html lang="ar" dir="rtl">'
     # the choice is remembered for the layout Dash fetches next, which carries no address
     assert client.get_cookie("gsd_lang").value == "ar"
