@@ -47,6 +47,8 @@ SYNTHETIC_NOTE = N_("Counts of synthetic records, which stand in for people but 
                     "Counts under %(low)s are unreliable: hatched or marked in the chart, starred in the table.")
 LOW_FOOTNOTE = N_("* fewer than %(low)s records: unreliable.")
 EMPTY_MESSAGE = N_("No records match the current filter.")
+# plotly's own words on the buttons the graphs show (its English is the key of its dictionary).
+PLOTLY_WORDS = (N_("Download plot as a PNG"), N_("Download plot"), N_("Zoom in"), N_("Zoom out"), N_("Reset"))
 
 
 def part_id(part: str, name, group: str = "") -> dict:
@@ -78,6 +80,9 @@ def graph_config(filename: str, geo: bool = False) -> dict:
         "toImageButtonOptions": {"format": "png", "filename": filename, "width": 1100, "height": 650, "scale": 2},
         # Map geometry is served by the app itself (assets/topojson), never by a CDN.
         "topojsonURL": get_asset_url("topojson/"),
+        # The buttons' tooltips in the reader's language, through plotly's own locale mechanism.
+        "locale": i18n.current(),
+        "locales": {i18n.current(): {"dictionary": {word: _(word) for word in PLOTLY_WORDS}}},
     }
 
 
