@@ -24,7 +24,7 @@ from components import charts, ids
 from components.common import headline, notice
 from components.explore_views import attribute_view, crosstab, signed
 from data.codebook import Codebook
-from i18n import _, ngettext
+from i18n import N_, _, ngettext
 from i18n.numbers import format_count, format_fixed
 
 ABOUT_DIFFERENCES = "/about"
@@ -32,6 +32,36 @@ ABOUT_DIFFERENCES = "/about"
 ATTRIBUTE, VALUES, VIEW, SORT, ROWS, COLS = "attribute", "values", "view", "sort", "rows", "cols"
 STATE_ID = {"type": ids.EXPLORE_STATE, "page": "explore"}
 NOTICE_CLASS = "explore-notice"          # the notice of address parts left out (common.notice)
+
+
+# The panel's terms and what they mean (English; shown through gettext).
+TERMS = (
+    (N_("Protected count"),
+     N_("The release's differentially private count of exactly this combination of values. "
+        "With several values of one attribute it is the sum over every exact combination; "
+        "a combination the release does not list was suppressed, counts as 0 and makes the "
+        "sum a lower bound (≥).")),
+    (N_("Comparability"),
+     N_("The smaller of the two counts divided by the larger: 100 % when they agree, 0 % when "
+        "one of them is 0. Close: 90 % or more; fair: 75 % to 90 %; loose: 50 % to 75 %; "
+        "poor: under 50 %.")),
+    (N_("Relative difference"),
+     N_("Synthetic minus protected, as a share of the protected count: a shortfall when "
+        "negative, an excess when positive.")),
+    (N_("Difference in noise units (z)"),
+     N_("The difference divided by the standard deviation of the noise added to the protected "
+        "count. Noise alone keeps |z| within 1.96 for 95 % of counts, so a larger |z| is a "
+        "difference the noise does not explain; the verdict reads this first.")),
+    (N_("95 % noise interval"),
+     N_("The protected count ± 1.96 standard deviations of the noise added to it "
+        "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
+        "summed or subtracted). It covers the noise only, not suppression.")),
+    (N_("“Not recorded”"),
+     N_("The release counts only values that were recorded. A “not recorded” count is "
+        "derived by subtraction — e.g. the count of Woman minus the count of Woman and "
+        "forced labour gives Woman with forced labour not recorded — when every count it "
+        "needs was released; otherwise it is unavailable.")),
+)
 
 
 def control_id(name: str) -> dict:
@@ -166,31 +196,7 @@ def explanation(ctx: Context):
         html.Details([
             html.Summary(_("How these figures are worked out")),
             html.Dl([
-                html.Dt(_("Protected count")),
-                html.Dd(_("The release's differentially private count of exactly this combination of values. "
-                          "With several values of one attribute it is the sum over every exact combination; "
-                          "a combination the release does not list was suppressed, counts as 0 and makes the "
-                          "sum a lower bound (≥).")),
-                html.Dt(_("Comparability")),
-                html.Dd(_("The smaller of the two counts divided by the larger: 100 % when they agree, 0 % when "
-                          "one of them is 0. Close: 90 % or more; fair: 75 % to 90 %; loose: 50 % to 75 %; "
-                          "poor: under 50 %.")),
-                html.Dt(_("Relative difference")),
-                html.Dd(_("Synthetic minus protected, as a share of the protected count: a shortfall when "
-                          "negative, an excess when positive.")),
-                html.Dt(_("Difference in noise units (z)")),
-                html.Dd(_("The difference divided by the standard deviation of the noise added to the protected "
-                          "count. Noise alone keeps |z| within 1.96 for 95 % of counts, so a larger |z| is a "
-                          "difference the noise does not explain; the verdict reads this first.")),
-                html.Dt(_("95 % noise interval")),
-                html.Dd(_("The protected count ± 1.96 standard deviations of the noise added to it "
-                          "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
-                          "summed or subtracted). It covers the noise only, not suppression.")),
-                html.Dt(_("“Not recorded”")),
-                html.Dd(_("The release counts only values that were recorded. A “not recorded” count is "
-                          "derived by subtraction — e.g. the count of Woman minus the count of Woman and "
-                          "forced labour gives Woman with forced labour not recorded — when every count it "
-                          "needs was released; otherwise it is unavailable.")),
+                *[part for term, meaning in TERMS for part in (html.Dt(_(term)), html.Dd(_(meaning)))],
                 html.Dt(_("Beyond the reporting length")),
                 html.Dd(_("Protected counts exist only for combinations of up to %(length)s values. For longer "
                           "selections the smallest protected count of the selection's parts of %(length)s values "
