@@ -291,13 +291,8 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
                     "gridcolor": "#e3e7ec", "separatethousands": True}
     if horizontal:
         cat_layout["autorange"] = "reversed"
-        if i18n.is_rtl():
-            # Right to left: bars grow leftwards from labels on the right.
-            value_layout["autorange"] = "reversed"
-            cat_layout["side"] = "right"
-    elif i18n.is_rtl():
-        cat_layout["autorange"] = "reversed"       # the first category on the right
-        value_layout["side"] = "right"
+    if i18n.is_rtl():
+        _mirror(cat_layout, value_layout, horizontal)
     layout = base_layout(title, barmode="stack" if stacked else "group",
                          showlegend=len(series) > 1,
                          xaxis=value_layout if horizontal else cat_layout,
@@ -324,6 +319,17 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             _("Highest: %(label)s (%(value)s).", label=categories[max(range(len(totals)), key=totals.__getitem__)],
               value=fmt_measure(max(totals), unit))
     return ChartView({"data": traces, "layout": layout}, summary, data_table(header, rows))
+
+
+def _mirror(cat_layout: dict, value_layout: dict, horizontal: bool) -> None:
+    """Right to left: horizontal bars grow leftwards from labels on the right; vertical ones start
+    with the first category on the right, their value axis on the right."""
+    if horizontal:
+        value_layout["autorange"] = "reversed"
+        cat_layout["side"] = "right"
+    else:
+        cat_layout["autorange"] = "reversed"
+        value_layout["side"] = "right"
 
 
 def heatmap_chart(title: str, x_labels: Sequence[str], y_labels: Sequence[str],
