@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from data.errors import InputError
+from i18n import gettext
 
 FIELDS = ("title", "publisher", "source_url", "licence", "citation", "release_date", "version")
 PUBLISHER_ROLE = "publisher"
@@ -92,17 +93,20 @@ def release_texts(release: dict) -> dict:
     known; credit: the footer's line ("Source: …"), None when the release names no publisher and
     no citation; source_url and licence as given; file_stem: the start of every download's name.
     """
-    title = release.get("title") or release.get("name") or "Release"
+    title = release.get("title") or release.get("name") or gettext("Release")
     date = str(release["release_date"])[:10] if release.get("release_date") else None
-    version = f"version {release['version']}" if release.get("version") else None
+    version = gettext("version %(version)s", version=release["version"]) if release.get("version") else None
     subtitle = " · ".join(part for part in (release.get("publisher"), version, date) if part) or None
     if release.get("citation"):
-        credit = f"Cite as: {release['citation']}"
+        credit = gettext("Cite as: %(citation)s", citation=release["citation"])
     elif release.get("publisher"):
-        credit = f"Source: {release['publisher']}, {title}" + (f" ({date[:4]})" if date else "")
+        credit = gettext("Source: %(publisher)s, %(title)s", publisher=release["publisher"], title=title) \
+            + (f" ({date[:4]})" if date else "")
     else:
         credit = None
-    stem = re.sub(r"[^a-z0-9]+", "-", str(release.get("name") or title).lower()).strip("-")[:60] or "release"
+    # The files' names stay the release's in every language (no translated text in them).
+    stem = re.sub(r"[^a-z0-9]+", "-", str(release.get("name") or release.get("title") or "release").lower())
+    stem = stem.strip("-")[:60] or "release"
     if release.get("is_demonstration") and "demonstration" not in stem:
         stem += "-demonstration"
     return {"heading": title, "subtitle": subtitle, "credit": credit, "source_url": release.get("source_url"),
