@@ -36,6 +36,7 @@ from bench.engine import load_sample, run_synthesis  # noqa: E402
 from synth_engine import pipeline, privacy  # noqa: E402
 from data.aggregates import pack, unpack  # noqa: E402
 from synth_engine.evaluate import aggregate_counts, compare, count_combinations  # noqa: E402
+from synth_engine.constraints import fit_rules  # noqa: E402
 from synth_engine.polish import polish  # noqa: E402
 from synth_engine.synthesize import DefaultSettings, combination_weights  # noqa: E402
 
@@ -113,12 +114,13 @@ def figures(codes: np.ndarray, aggregates, counts) -> str:
 def polish_rounds(codes: np.ndarray, aggregates, counts, rounds: int, seed: int, label: str) -> None:
     """`rounds` more rounds of the default polish on `codes`, printing the figures after each."""
     items = aggregates.items
-    weights = combination_weights(counts, aggregates.reporting_length, DefaultSettings())
+    rules = fit_rules(aggregates, aggregates.reporting_length)
+    weights = combination_weights(counts, aggregates.reporting_length, rules.noise_sd)
     state = items.record_items(codes).astype(np.int32)
     proposals = int(DefaultSettings().polish_proposals * len(codes))
     for round_ in range(1, rounds + 1):
         clock = time.perf_counter()
-        polish(state, items.offsets, counts, weights, proposals, DefaultSettings().polish_swap_share,
+        polish(state, items.offsets, counts, weights, rules, proposals, DefaultSettings().polish_swap_share,
                np.random.default_rng([seed, round_]))
         print(f"  {label} + {round_} polish round(s) ({time.perf_counter() - clock:.1f} s): "
               f"{figures(items.item_codes(state), aggregates, counts)}", flush=True)

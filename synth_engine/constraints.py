@@ -15,8 +15,10 @@ themselves the release implies three rules, each derived here from public figure
 * complete columns: where the values' counts add up to the record count within noise, no
   synthetic record leaves the column missing.
 
-`enforce` makes records from the column fill obey the last two (the fill does not know them);
-the polish then keeps them.
+`enforce` makes records from the column fill obey the last two (the fill does not know them)
+and brings each value's 1-count to its protected count (the fill leaves a record without a value
+where the value would make an unlisted combination, which wide records with many columns often
+would); the polish then keeps the rules and rearranges the values by swaps, which keep 1-counts.
 """
 from __future__ import annotations
 
@@ -96,14 +98,14 @@ def _implications(aggregates, single: np.ndarray, sd: np.ndarray):
 
 
 def _complete_columns(aggregates, single: np.ndarray, sd: float, threshold: float) -> np.ndarray:
-    """A column is complete when its listed values' counts reach the record count within the
-    noise of their sum, allowing half the threshold for each value the release leaves out."""
+    """A column is complete when its listed values' counts reach the record count within 3 noise
+    sd of their difference, allowing half the threshold for each value the release leaves out."""
     items = aggregates.items
     n_columns = len(items.codebook)
     total = np.bincount(items.column_of, weights=single, minlength=n_columns)
     listed = np.bincount(items.column_of, weights=(single > 0).astype(float), minlength=n_columns)
     values = np.diff(items.offsets)
-    slack = Z95 * sd * np.sqrt(np.maximum(listed, 1)) + (values - listed) * max(threshold, 0.0) / 2
+    slack = IMPLICATION_SDS * sd * np.sqrt(listed + 1) + (values - listed) * max(threshold, 0.0) / 2
     return (listed > 0) & (total >= aggregates.record_count - slack)
 
 
@@ -125,7 +127,31 @@ def enforce(state: np.ndarray, rules: FitRules, items, single: np.ndarray, rng) 
         implied += changed
         if changed == 0:
             break
-    return {"completed_cells": filled, "implied_cells": implied}
+    moved = sum(_meet_single_count(state, x, rules, items, single, rng) for x in range(items.n_items))
+    return {"completed_cells": filled, "implied_cells": implied, "single_count_cells": moved}
+
+
+def _meet_single_count(state, x: int, rules: FitRules, items, single: np.ndarray, rng) -> int:
+    """Give value x to (or take it from) random records until its 1-count is the protected one:
+    records missing x's column that hold every item x needs, or records holding x with no item
+    that needs x (a complete column keeps its values)."""
+    j = items.column_of[x]
+    held = state[:, j] == x
+    gap = int(round(single[x])) - int(held.sum())
+    if gap > 0:
+        free = state[:, j] < 0
+        for a in rules.antecedent[rules.consequent == x]:
+            free &= state[:, items.column_of[a]] == a
+        chosen = rng.permutation(np.flatnonzero(free))[:gap]
+        state[chosen, j] = x
+    elif gap < 0 and not rules.complete[j]:
+        for b in rules.consequent[rules.antecedent == x]:
+            held &= state[:, items.column_of[b]] != b
+        chosen = rng.permutation(np.flatnonzero(held))[:-gap]
+        state[chosen, j] = -1
+    else:
+        return 0
+    return len(chosen)
 
 
 def _complete_column(state, j: int, items, single: np.ndarray, rng) -> int:

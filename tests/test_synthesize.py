@@ -68,7 +68,7 @@ def _noise_figures(codes, aggregates, rules):
         target = protected.counts[k].astype(float)
         z = np.abs(synthetic.lookup(k, protected.keys[k]) - target) / rules.noise_sd[k - 1]
         big = target >= 10
-        buckets = [z[big & (target >= low) & (target < 10 * low if low < 10_000 else np.inf)]
+        buckets = [z[big & (target >= low) & (target < (10 * low if low < 10_000 else np.inf))]
                    for low in (10, 100, 1_000, 10_000)]
         figures[k] = {"mean": z[big].mean(), "buckets": [b.mean() for b in buckets if len(b)],
                       "cover": np.mean(z[big] <= 1.96), "max": z[big].max()}
