@@ -44,7 +44,7 @@ class FitRules:
 
     def as_dict(self) -> dict:
         return {"unlisted_caps": [round(float(c), 2) for c in self.caps],
-                "complete_columns": int(self.complete.sum()), "implications": int(len(self.antecedent))}
+                "complete_columns": int(self.complete.sum()), "implications": len(self.antecedent)}
 
     def needs(self, n_items: int) -> tuple[np.ndarray, np.ndarray]:
         """CSR over items: the antecedents each item needs (ptr, items)."""
@@ -137,7 +137,7 @@ def _meet_single_count(state, x: int, rules: FitRules, items, single: np.ndarray
     that needs x (a complete column keeps its values)."""
     j = items.column_of[x]
     held = state[:, j] == x
-    gap = int(round(single[x])) - int(held.sum())
+    gap = int(np.rint(single[x])) - int(held.sum())
     if gap > 0:
         free = state[:, j] < 0
         for a in rules.antecedent[rules.consequent == x]:

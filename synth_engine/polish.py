@@ -36,7 +36,13 @@ from math import comb
 import numpy as np
 from numba import njit, prange
 
-from synth_engine.combination_tables import build_tables, combinations_with, merge_unlisted, shift, shift_with_cost
+from synth_engine.combination_tables import (
+    build_tables,
+    combinations_with,
+    merge_unlisted,
+    shift,
+    shift_with_cost,
+)
 
 PARTS = 2       # records are polished in this many parts at once (fixed: the result must not
                 # depend on the machine's number of cores)

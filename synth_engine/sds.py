@@ -125,16 +125,8 @@ def synthesize_sds(aggregates: ProtectedAggregates, rng: np.random.Generator,
                 break
             pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
             x = int(candidates[min(pick, len(candidates) - 1)])
-            # the later candidates' new sub-combinations: T ∪ {x} ∪ {y}, T ⊆ record, |T| <= R - 2
             if len(record) + 1 < n_columns:
-                for size in range(0, min(R - 2, len(record)) + 1):
-                    for subset in itertools.combinations(record, size):
-                        vector = children.dense(tuple(sorted(subset + (x,))))
-                        sub_counts[n_subs] = vector
-                        alive &= vector > 0
-                        if size == len(record):
-                            full_row = n_subs
-                        n_subs += 1
+                n_subs, full_row = _add_subsets(children, record, x, R, sub_counts, alive, n_subs, full_row)
             record.append(x)
             column_free[column_of[x]] = False
             budget[x] -= 1
@@ -151,6 +143,21 @@ def synthesize_sds(aggregates: ProtectedAggregates, rng: np.random.Generator,
     codes = _records_to_codes(records, items, n_columns)
     return SynthesisResult(codes, "sds", {"weight_selection_percentile": percentile},
                            {"records": len(records), "items_placed": spent})
+
+
+def _add_subsets(children: _Children, record: list[int], x: int, R: int, sub_counts: np.ndarray,
+                 alive: np.ndarray, n_subs: int, full_row: int) -> tuple[int, int]:
+    """The later candidates' new sub-combinations T ∪ {x} ∪ {y}, T ⊆ record, |T| <= R - 2, as rows
+    of `sub_counts` from n_subs on (`alive` narrowed in place); returns the new (n_subs, full_row)."""
+    for size in range(0, min(R - 2, len(record)) + 1):
+        for subset in itertools.combinations(record, size):
+            vector = children.dense(tuple(sorted(subset + (x,))))
+            sub_counts[n_subs] = vector
+            alive &= vector > 0
+            if size == len(record):
+                full_row = n_subs
+            n_subs += 1
+    return n_subs, full_row
 
 
 def _n_choose(n: int, k: int) -> int:

@@ -23,7 +23,13 @@ from scipy import sparse
 from data.aggregates import ProtectedAggregates
 from synth_engine.constraints import enforce, fit_rules, implication_violations
 from synth_engine.evaluate import aggregate_counts
-from synth_engine.fill import RowSpace, column_entries, column_order, fill_column, next_groups
+from synth_engine.fill import (
+    RowSpace,
+    column_entries,
+    column_order,
+    fill_column,
+    next_groups,
+)
 from synth_engine.polish import polish
 from synth_engine.sds import synthesize_sds
 from synth_engine.synthesis_result import SynthesisResult, no_progress

@@ -119,3 +119,13 @@ def aggregate_dataset(dataset, seed: int = 0, **flags):
         argv += [f"--{name.replace('_', '-')}", str(value)]
     params = privacy.privacy_parameters_from_args(parse_privacy_args(argv), dataset.n_records)
     return privacy.aggregate(dataset, params, np.random.default_rng(seed))
+
+
+def unlisted_counts(codes, aggregates, length: int) -> np.ndarray:
+    """The synthetic counts of the combinations of `length` that the release does not list."""
+    from synth_engine.evaluate import aggregate_counts, count_combinations
+
+    protected = aggregate_counts(aggregates)
+    synthetic = count_combinations(codes, aggregates.items, length)
+    listed = np.isin(synthetic.keys[length], protected.keys.get(length, np.zeros(0, np.int64)))
+    return synthetic.counts[length][~listed]

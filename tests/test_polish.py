@@ -10,10 +10,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+from builders import SYNTH_COLUMNS, aggregate_dataset, demo_dataset, unlisted_counts
 
-from builders import SYNTH_COLUMNS, aggregate_dataset, demo_dataset
-from synth_engine.evaluate import aggregate_counts, combination_incidence, count_combinations
 from synth_engine.constraints import enforce, fit_rules, implication_violations
+from synth_engine.evaluate import (
+    aggregate_counts,
+    combination_incidence,
+    count_combinations,
+)
 from synth_engine.polish import polish
 from synth_engine.sds import synthesize_sds
 from synth_engine.synthesize import combination_weights
@@ -35,13 +39,6 @@ def _squared_error(codes, aggregates, weights):
     synthetic = count_combinations(codes, aggregates.items, aggregates.reporting_length)
     return sum(float(np.sum((weights[k] * (synthetic.lookup(k, protected.keys[k]) - protected.counts[k])) ** 2))
                for k in protected.keys)
-
-
-def _unlisted_counts(codes, aggregates, length):
-    protected = aggregate_counts(aggregates)
-    synthetic = count_combinations(codes, aggregates.items, length)
-    listed = np.isin(synthetic.keys[length], protected.keys.get(length, np.zeros(0, np.int64)))
-    return synthetic.counts[length][~listed]
 
 
 def _run(aggregates, state, proposals=200_000, swap_share=0.93, seed=0, rules=None):
@@ -81,7 +78,7 @@ def test_polish_keeps_unlisted_combinations_within_their_caps(start, default_run
     before = _fabricated(state, aggregates)
     made = 0
     for k in range(1, aggregates.reporting_length + 1):
-        unlisted = _unlisted_counts(aggregates.items.item_codes(polished), aggregates, k)
+        unlisted = unlisted_counts(aggregates.items.item_codes(polished), aggregates, k)
         assert (unlisted <= caps[k - 1]).all()
         made += len(unlisted)
     assert not before.any() and made > 0

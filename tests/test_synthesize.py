@@ -9,14 +9,25 @@ import itertools
 
 import numpy as np
 import pytest
+from builders import (
+    SYNTH_COLUMNS,
+    aggregate_dataset,
+    categorical_attribute,
+    demo_dataset,
+    unlisted_counts,
+)
 
-from builders import SYNTH_COLUMNS, aggregate_dataset, categorical_attribute, demo_dataset
+from bench.inputs import varied_frame
 from data.aggregates import ProtectedAggregates
 from data.codebook import Codebook
 from data.dataset import ItemSpace, load_csv
-from synth_engine.evaluate import aggregate_counts, combination_incidence, compare, count_combinations
-from bench.inputs import varied_frame
 from synth_engine.constraints import fit_rules, implication_violations
+from synth_engine.evaluate import (
+    aggregate_counts,
+    combination_incidence,
+    compare,
+    count_combinations,
+)
 from synth_engine.sds import _percentile_rows, synthesize_sds
 from synth_engine.synthesize import synthesize, synthesize_default
 
@@ -75,14 +86,6 @@ def _noise_figures(codes, aggregates, rules):
     return figures
 
 
-def _unlisted_counts(codes, aggregates, length):
-    """Synthetic counts of the combinations of `length` the release does not list."""
-    protected = aggregate_counts(aggregates)
-    synthetic = count_combinations(codes, aggregates.items, length)
-    listed = np.isin(synthetic.keys[length], protected.keys.get(length, np.zeros(0, np.int64)))
-    return synthetic.counts[length][~listed]
-
-
 @pytest.mark.parametrize("case", ["medium", "varied"])
 def test_default_fits_the_protected_counts_in_noise_units(case, request):
     """The issue's targets, unchanged: they are in units of the noise, which does not shrink with
@@ -121,7 +124,7 @@ def test_unlisted_combinations_stay_within_the_noise(case, request):
     assert not _fabricated(sds.codes, aggregates).any()
     made = 0
     for k in range(1, aggregates.reporting_length + 1):
-        unlisted = _unlisted_counts(default.codes, aggregates, k)
+        unlisted = unlisted_counts(default.codes, aggregates, k)
         assert (unlisted <= rules.caps[k - 1]).all(), k
         made += len(unlisted)
     assert made > 0          # the bound is what holds them, not a rule against any
@@ -130,7 +133,7 @@ def test_unlisted_combinations_stay_within_the_noise(case, request):
 def test_planted_implications_and_complete_columns_hold(varied):
     """The varied input plants subtypeA -> flagA, routeX -> flagA and sector -> labour, and has
     complete columns: the protected counts show them, and the synthetic records keep them."""
-    dataset, aggregates, default, _ = varied
+    _, aggregates, default, _ = varied
     items = aggregates.items
     rules = fit_rules(aggregates, aggregates.reporting_length)
     implied = {(items.texts[b], items.texts[a]) for a, b in zip(rules.antecedent, rules.consequent)}
@@ -183,7 +186,7 @@ def test_default_handles_other_reporting_lengths(tmp_path_factory, length):
     assert len(result.codes) == aggregates.record_count
     caps = fit_rules(aggregates, length).caps
     for k in range(1, length + 1):
-        assert (_unlisted_counts(result.codes, aggregates, k) <= caps[k - 1]).all()
+        assert (unlisted_counts(result.codes, aggregates, k) <= caps[k - 1]).all()
     figures = compare(aggregate_counts(aggregates), count_combinations(result.codes, aggregates.items, length))
     assert figures["lengths"][1]["mean_relative_error"] <= 0.02
 
