@@ -9,12 +9,12 @@ import os
 from dash import Dash
 from flask_caching import Cache
 
-from callbacks import routing
+import callbacks
+import serving
 from components import shell
 from components.pages import all_pages
 from data.service import DataService
 from data.store import StoreError
-import serving
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_STORE = os.path.join(HERE, "var", "gsd-demo.duckdb")
@@ -55,10 +55,7 @@ def create_app(store_path: str | None = None) -> Dash:
         return shell.layout(pages, release)
 
     app.layout = layout
-    routing.register(app, service, pages)
-    for page in pages:
-        if page.register is not None:
-            page.register(app, service)
+    callbacks.register(app, service)
     app.server.config["GSD_SERVICE"] = service
 
     # Production serving (headers, CSP, CSRF, error responses, /healthz): see serving/. Last,

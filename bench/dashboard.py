@@ -1,7 +1,7 @@
 """Benchmark of the dashboard's callbacks: server time over HTTP beside the raw DuckDB time of
 the queries each one runs.
 
-    python bench/dashboard.py [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
+    python -m bench.dashboard [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
 
 The app is served on 127.0.0.1 (werkzeug, threaded, the configured flask-caching backend). For
 each representative filter, each callback is POSTed to /_dash-update-component as the browser
@@ -24,18 +24,19 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import requests
 
-import requests  # noqa: E402
-
-from bench.renderer import split_output, stringify  # noqa: E402
-from components import charts, filters, ids  # noqa: E402
-from components import overview as overview_page  # noqa: E402
-from data.service import DataService  # noqa: E402
-from data.store import Filter, Store  # noqa: E402
+from analysis import explore_counts, filter_controls, overview_plan
+from analysis.address import encode
+from analysis.explore_state import ALL_ATTRIBUTES, ExploreState
+from bench.renderer import split_output, stringify
+from components import charts, explore_views, filters, ids
+from components import overview as overview_page
+from data.service import DataService
+from data.store import Filter, Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_MS = 100.0
@@ -70,7 +71,7 @@ class Case:
     output: str
     request: Callable[[Store, dict], dict]
     queries: Callable[[Store, Filter], None]
-    prepare: Callable[["Server"], None] | None = None   # once per case, after the cache is cleared
+    prepare: Callable[[Server], None] | None = None   # once per case, after the cache is cleared
 
 
 def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> list[dict]:
@@ -78,7 +79,7 @@ def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> lis
 
 
 def overview_request(store: Store, mapping: dict) -> dict:
-    names = [c.name for c in overview_page.plan(store.codebook).cards()]
+    names = [c.name for c in overview_plan.plan(store.codebook).cards()]
     group = overview_page.PAGE
     return {
         "outputs": [{"id": ids.OVERVIEW_HEADLINES, "property": "children"},
@@ -92,7 +93,7 @@ def overview_request(store: Store, mapping: dict) -> dict:
 
 
 def overview_queries(store: Store, flt: Filter) -> None:
-    p = overview_page.plan(store.codebook)
+    p = overview_plan.plan(store.codebook)
     store.grouping_counts(flt, p.sets())
     store.flag_groups_counts(flt, [g for g, _ in p.flag_groups])
 
@@ -103,8 +104,8 @@ def sync_request(page: str, path: str) -> Callable[[Store, dict], dict]:
 
 
 def _sync_body(store: Store, mapping: dict, page: str, path: str) -> dict:
-    ctrls = filters.controls(store.codebook)
-    values, _ = filters.values_from_mapping(ctrls, mapping)
+    ctrls = filter_controls.controls(store.codebook)
+    values, _ = filter_controls.values_from_mapping(ctrls, mapping)
     control_ids = [filters.control_id(page, c.name) for c in ctrls]
     state = {"id": filters.state_id(page, "mapping"), "property": "data", "value": {}}
     return {
@@ -136,25 +137,23 @@ def downloads_request(store: Store, mapping: dict) -> dict:
 
 def page_request(store: Store, mapping: dict) -> dict:
     """The Overview page opened at an address holding `mapping` (layout with its first charts)."""
-    from components.url_state import encode_filters
-
     return {
         "outputs": [{"id": ids.PAGE, "property": "children"}, {"id": ids.NOTICE, "property": "children"}],
         "inputs": [{"id": ids.URL, "property": "pathname", "value": overview_page.PATH}],
         "changedPropIds": [_prop(ids.URL, "pathname")],
-        "state": [{"id": ids.URL, "property": "search", "value": encode_filters(mapping)}],
+        "state": [{"id": ids.URL, "property": "search", "value": encode(store.filter(mapping))}],
     }
 
 
 def nav_request(store: Store, mapping: dict) -> dict:
     from components.pages import all_pages
-    from components.url_state import encode_filters
 
     links = [{"type": ids.NAV_LINK, "path": p.path} for p in all_pages()]
     return {
-        "outputs": [[{"id": i, "property": "href"} for i in links], [{"id": i, "property": "className"} for i in links]],
+        "outputs": [[{"id": i, "property": "href"} for i in links],
+                    [{"id": i, "property": "className"} for i in links]],
         "inputs": [{"id": ids.URL, "property": "pathname", "value": overview_page.PATH},
-                   {"id": ids.URL, "property": "search", "value": encode_filters(mapping)}],
+                   {"id": ids.URL, "property": "search", "value": encode(store.filter(mapping))}],
         "changedPropIds": [_prop(ids.URL, "search")],
         "state": [[{"id": i, "property": "id", "value": i} for i in links]],
     }
@@ -191,10 +190,8 @@ CASES: list[Case] = [
 # comparability arithmetic) straight on the store, without the cache and without building
 # components.
 
-def _explore_data(mapping: dict, **page) -> dict:
-    from components.url_state import encode_filters
-
-    return {"search": encode_filters(mapping, {f"_{k}": v for k, v in page.items()}), "notices": []}
+def _explore_data(store: Store, mapping: dict, **page) -> dict:
+    return {"search": encode(store.filter(mapping), {f"_{k}": v for k, v in page.items()}), "notices": []}
 
 
 def explore_render_request(outputs: list[tuple[str, str]], state: list[tuple[str, object]] = (), **page):
@@ -205,7 +202,7 @@ def explore_render_request(outputs: list[tuple[str, str]], state: list[tuple[str
     def request(store: Store, mapping: dict) -> dict:
         out = [{"id": i, "property": p} for i, p in outputs]
         return {"outputs": out if len(out) > 1 else out[0],
-                "inputs": [{"id": STATE_ID, "property": "data", "value": _explore_data(mapping, **page)}],
+                "inputs": [{"id": STATE_ID, "property": "data", "value": _explore_data(store, mapping, **page)}],
                 "changedPropIds": [_prop(STATE_ID, "data")],
                 "state": [{"id": i, "property": p, "value": None} for i, p in state]}
     return request
@@ -214,7 +211,6 @@ def explore_render_request(outputs: list[tuple[str, str]], state: list[tuple[str
 def explore_sync_request(store: Store, mapping: dict) -> dict:
     """A new address (a link, back, forward) while the values of Gender are shown."""
     from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW, control_id
-    from components.url_state import encode_filters
 
     values = {ATTRIBUTE: "gender", VALUES: [], VIEW: "*", SORT: "order", ROWS: None, COLS: None}
     control_ids = [control_id(n) for n in values]
@@ -222,7 +218,7 @@ def explore_sync_request(store: Store, mapping: dict) -> dict:
         "outputs": [{"id": ids.URL, "property": "search"},
                     *[[{"id": i, "property": p} for i in control_ids] for p in ("value", "options", "disabled")],
                     [{"id": STATE_ID, "property": "data"}]],
-        "inputs": [{"id": ids.URL, "property": "search", "value": encode_filters(mapping)},
+        "inputs": [{"id": ids.URL, "property": "search", "value": encode(store.filter(mapping))},
                    [{"id": i, "property": "value", "value": v} for i, v in zip(control_ids, values.values())]],
         "changedPropIds": [_prop(ids.URL, "search")],
         "state": [[{"id": i, "property": "id", "value": i} for i in control_ids],
@@ -236,11 +232,9 @@ _DIRECT: dict[int, DataService] = {}
 
 
 def _explore_context(store: Store):
-    from components import explore
-
     if id(store) not in _DIRECT:
         _DIRECT[id(store)] = DataService(store.path)
-    return explore.context(_DIRECT[id(store)])
+    return explore_counts.context(_DIRECT[id(store)])
 
 
 def explore_panel_queries(store: Store, flt: Filter) -> None:
@@ -249,23 +243,17 @@ def explore_panel_queries(store: Store, flt: Filter) -> None:
 
 def explore_values_queries(view: str):
     def queries(store: Store, flt: Filter) -> None:
-        from components import explore
-        from components.explore_state import ALL_ATTRIBUTES, ExploreState
-
         ctx = _explore_context(store)
         if view == ALL_ATTRIBUTES:
-            explore.value_rows(ctx, ExploreState(flt), ctx.codebook.names, limit=explore.MINI_ROWS)
+            explore_counts.value_rows(ctx, ExploreState(flt), ctx.codebook.names, limit=explore_views.MINI_ROWS)
         else:
-            explore.value_rows(ctx, ExploreState(flt, view=view), [view])
+            explore_counts.value_rows(ctx, ExploreState(flt, view=view), [view])
     return queries
 
 
 def explore_crosstab_queries(rows: str, cols: str):
     def queries(store: Store, flt: Filter) -> None:
-        from components import explore
-        from components.explore_state import ExploreState
-
-        explore.crosstab_data(_explore_context(store), ExploreState(flt, rows=rows, cols=cols))
+        explore_counts.crosstab_data(_explore_context(store), ExploreState(flt, rows=rows, cols=cols))
     return queries
 
 
@@ -273,7 +261,7 @@ def explore_sync_queries(store: Store, flt: Filter) -> None:
     _explore_context(store).service.navigate_counts(flt, ["gender"])
 
 
-def load_record_codes(server: "Server") -> None:
+def load_record_codes(server: Server) -> None:
     """The records' codes are loaded once per process and store (like opening the store), not per
     selection: load them before timing."""
     service = server.app.server.config["GSD_SERVICE"]
@@ -315,11 +303,11 @@ def _prop(component_id, prop: str) -> str:
 
 class Server:
     def __init__(self, store_path: str):
+        import logging
+
         from werkzeug.serving import make_server
 
         from app import create_app
-
-        import logging
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.app = create_app(store_path)
@@ -487,7 +475,8 @@ def main(argv=None) -> int:
 
     parser.add_argument("--store", default=os.environ.get("GSD_STORE", DEFAULT_STORE))
     parser.add_argument("--repeats", type=int, default=3, help="warm requests per filter")
-    parser.add_argument("--rounds", type=int, default=2, help="cold passes over the filters (cache emptied before each)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="cold passes over the filters (cache emptied before each)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     report = run(args.store, args.repeats, rounds=args.rounds)

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dash import Input, Output
 from flask import Response, request
 
+from analysis.address import AddressError, clip, decode
+from analysis.filter_controls import current_filter, text_choices
 from callbacks import filters as filter_sync
 from components import downloads, filters, ids
-from components.url_state import MAX_VALUES_PER_KEY, NOT_RECORDED_TOKEN, clip
 from data import exports
-from data.store import FilterError, StoreError
-
-MAX_PARAMETERS = 2000
+from data.store import Filter, StoreError
 
 
 class BadDownload(ValueError):
@@ -19,48 +18,40 @@ class BadDownload(ValueError):
 
 
 def links(service, mapping: dict | None, columns: list[str] | None):
-    store = service.store()
-    names = store.codebook.names
-    flt = filters.current_filter(service, mapping)
-    chosen = [n for n in names if n in set(filters.text_choices(columns))]
-    return downloads.record_links(service.count(flt), flt.as_dict(), chosen, names)
+    names = service.store().codebook.names
+    flt = current_filter(service, mapping)
+    chosen = [n for n in names if n in set(text_choices(columns))]
+    return downloads.record_links(service.count(flt), flt, chosen, names)
 
 
-def parse_request(store, kind: str, args) -> tuple[dict, list[str] | None]:
-    """(filter mapping, columns or None for all) of a download request; BadDownload otherwise."""
+def _columns(codebook, values) -> list[str] | None:
+    """The chosen columns of a records download (None: all of them); BadDownload otherwise."""
+    if values is None:
+        return None
+    if len(values) > len(codebook) or len(set(values)) != len(values):
+        raise BadDownload("The column list is too long or names a column twice.")
+    unknown = [v for v in values if v not in codebook]
+    if unknown:
+        raise BadDownload(f"Unknown column: {clip(unknown[0], 60)}.")
+    if not values:
+        raise BadDownload("Choose at least one column.")
+    return list(values)
+
+
+def parse_request(store, kind: str, args) -> tuple[Filter, list[str] | None]:
+    """(filter, columns or None for all) of a download request, the address decoded strictly;
+    BadDownload otherwise."""
     if kind not in downloads.KINDS:
         raise BadDownload("Unknown download.")
-    keys = list(args.keys())
-    if sum(len(args.getlist(k)) for k in keys) > MAX_PARAMETERS:
-        raise BadDownload("Too many parameters.")
-    if not kind.startswith("records."):
-        if keys:
-            raise BadDownload("This download takes no parameters.")
-        return {}, None
-    mapping: dict[str, list[str | None]] = {}
-    columns = None
-    for key in keys:
-        values = args.getlist(key)
-        if key == downloads.COLUMNS_KEY:
-            if len(values) > len(store.codebook) or len(set(values)) != len(values):
-                raise BadDownload("The column list is too long or names a column twice.")
-            unknown = [v for v in values if v not in store.codebook]
-            if unknown:
-                raise BadDownload(f"Unknown column: {clip(unknown[0], 60)}.")
-            columns = values
-            continue
-        if key not in store.codebook:
-            raise BadDownload(f"Unknown filter: {clip(key, 60)}.")
-        if len(values) > MAX_VALUES_PER_KEY:
-            raise BadDownload("Too many values for one filter.")
-        mapping[key] = [None if v == NOT_RECORDED_TOKEN else v for v in values]
+    query = args.to_dict(flat=False)
+    if query and not kind.startswith("records."):
+        raise BadDownload("This download takes no parameters.")
     try:
-        store.filter(mapping)
-    except FilterError as err:
-        raise BadDownload(f"Bad filter: {clip(str(err), 120)}.") from None
-    if columns is not None and not columns:
-        raise BadDownload("Choose at least one column.")
-    return mapping, columns
+        address = decode(query, store.codebook, option_keys=(downloads.COLUMNS_KEY,), strict=True)
+    except AddressError as err:
+        raise BadDownload(str(err)) from None
+    columns = address.options.get(downloads.COLUMNS_KEY)
+    return address.filter, _columns(store.codebook, columns)
 
 
 def _records(frame) -> list[dict]:
@@ -78,7 +69,7 @@ def serve(service, kind: str, args) -> Response:
     except StoreError:
         return _plain("The data store is not available right now.", 503)
     try:
-        mapping, columns = parse_request(store, kind, args)
+        flt, columns = parse_request(store, kind, args)
     except BadDownload as err:
         return _plain(str(err), 400)
     what, media_type = downloads.KINDS[kind]
@@ -86,7 +77,6 @@ def serve(service, kind: str, args) -> Response:
     release = store.release
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if kind.startswith(("records.", "microdata.")):
-        flt = store.filter(mapping)
         names = [n for n in store.codebook.names if columns is None or n in set(columns)]
         headers["X-Record-Count"] = str(service.count(flt))
         if flt:
@@ -101,6 +91,8 @@ def serve(service, kind: str, args) -> Response:
         body = [exports.codebook_csv(store.codebook).encode("utf-8")]
     elif kind == "codebook.md":
         body = [exports.codebook_markdown(store.codebook, release).encode("utf-8")]
+    elif kind == "datapackage.json":
+        body = [exports.codebook_datapackage(store.codebook, release).encode("utf-8")]
     else:
         body = [exports.data_card(release, _records(store.release_lengths), _records(service.quality()),
                                   store.codebook).encode("utf-8")]

@@ -1,5 +1,5 @@
 """The Explore page's callbacks. The address holds the page's whole state
-(components/explore_state.py):
+(analysis/explore_state.py):
 
 * `sync` keeps the address, the controls and the page's state store in step: a change of a
   control writes the address (a new history entry, so back and forward walk through the
@@ -16,10 +16,20 @@ from dataclasses import replace
 from dash import ALL, Input, Output, State, callback_context, no_update
 from dash.exceptions import PreventUpdate
 
-from components import explore, filters, ids, shell
+from analysis.address import normal_path
+from analysis.explore_counts import context, crosstab_key
+from analysis.explore_state import (
+    ALL_ATTRIBUTES,
+    DEFAULT_SORT,
+    PATH,
+    SORTS,
+    from_data,
+    from_search,
+)
+from analysis.filter_controls import chosen_values
+from components import explore, explore_views, ids, shell
+from components.common import notice
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW
-from components.explore_state import ALL_ATTRIBUTES, DEFAULT_SORT, PATH, SORTS, from_data, from_search
-from components.pages import normal_path
 from data.store import StoreError
 
 ALL_CONTROLS = {"type": ids.EXPLORE_CONTROL, "name": ALL}
@@ -43,7 +53,7 @@ def _from_controls(codebook, state, name: str, controls: dict):
         if attribute not in codebook:
             raise PreventUpdate
         return state.with_values(codebook, attribute,
-                                 filters.chosen_values(controls.get(VALUES), codebook[attribute].values))
+                                 chosen_values(controls.get(VALUES), codebook[attribute].values))
     value = _choice(controls.get(name))
     if name == VIEW:
         return replace(state, view=value if value in codebook else ALL_ATTRIBUTES, notices=())
@@ -64,7 +74,7 @@ def sync(service, trigger, search, values: list, control_ids: list[dict], shown:
     lists follow `control_ids` and the state stores on the page (one, or none elsewhere)."""
     if normal_path(pathname) != PATH or not control_ids:
         raise PreventUpdate                    # another page's address
-    ctx = explore.context(service)
+    ctx = context(service)
     codebook = ctx.codebook
     controls = {i["name"]: v for i, v in zip(control_ids, values)}
     names = [i["name"] for i in control_ids]
@@ -89,33 +99,33 @@ def sync(service, trigger, search, values: list, control_ids: list[dict], shown:
 def render_selection(service, data):
     """(chips, notice, comparability panel)."""
     try:
-        ctx = explore.context(service)
+        ctx = context(service)
     except StoreError as err:
         return None, None, shell.store_unavailable(str(err))
     state = from_data(ctx.codebook, data)
-    return explore.chips(ctx.codebook, state), filters.notice(state.notices, explore.NOTICE_CLASS), explore.panel(ctx, state)
+    return explore.chips(ctx.codebook, state), notice(state.notices, explore.NOTICE_CLASS), explore.panel(ctx, state)
 
 
 def render_view(service, data):
     """The per-attribute view (its links carry the whole address, so it follows every change)."""
     try:
-        ctx = explore.context(service)
+        ctx = context(service)
     except StoreError:
         raise PreventUpdate from None          # the panel says what is wrong
-    return explore.attribute_view(ctx, from_data(ctx.codebook, data))
+    return explore_views.attribute_view(ctx, from_data(ctx.codebook, data))
 
 
 def render_crosstab(service, data, shown):
     """(cross-tab, the key of what it shows); nothing when its inputs did not change."""
     try:
-        ctx = explore.context(service)
+        ctx = context(service)
     except StoreError:
         raise PreventUpdate from None
     state = from_data(ctx.codebook, data)
-    key = explore.crosstab_key(state)
+    key = crosstab_key(state)
     if key == shown:
         raise PreventUpdate
-    return explore.crosstab(ctx, state), key
+    return explore_views.crosstab(ctx, state), key
 
 
 def register(app, service) -> None:

@@ -6,14 +6,14 @@ of the address that are not understood are left out and named in the notice area
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from dash import ALL, Input, Output, State, callback_context, no_update
 from dash.exceptions import PreventUpdate
 
+from analysis.address import encode, normal_path
+from analysis.filter_controls import controls, from_query, mapping_from_values
 from components import filters, ids
-from components.pages import normal_path
-from components.url_state import encode_filters
+from components.common import notice
+from data.store import Filter
 
 
 def sync(service, page_path: str, from_url: bool, search: str | None, values: list, control_ids: list[dict],
@@ -25,16 +25,15 @@ def sync(service, page_path: str, from_url: bool, search: str | None, values: li
     if normal_path(pathname) != normal_path(page_path):
         raise PreventUpdate                 # another page's address
     codebook = service.store().codebook
-    by_name = {c.name: c for c in filters.controls(codebook)}
+    by_name = {c.name: c for c in controls(codebook)}
     ctrls = [by_name[i["name"]] for i in control_ids if i["name"] in by_name]
-    chosen = filters.mapping_from_values(ctrls, {i["name"]: v for i, v in zip(control_ids, values)})
+    chosen = mapping_from_values(ctrls, {i["name"]: v for i, v in zip(control_ids, values)})
     if from_url or chosen == current:
-        query = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
-        shown, mapping, messages = filters.from_query(codebook, ctrls, query)
+        shown, mapping, messages = from_query(codebook, ctrls, search)
         new_values = [shown.get(i["name"], old) for i, old in zip(control_ids, values)]
         return (no_update, [no_update if new == old else new for new, old in zip(new_values, values)],
-                filters.notice(messages), no_update if mapping == current else mapping)
-    new_search = encode_filters(chosen)
+                notice(messages), no_update if mapping == current else mapping)
+    new_search = encode(Filter.build(codebook, chosen))
     return (no_update if new_search == (search or "") else new_search, [no_update] * len(values), None, chosen)
 
 

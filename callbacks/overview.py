@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dash import ALL, Input, Output, callback_context
 
+from analysis.filter_controls import current_filter
 from callbacks import filters as filter_sync
 from components import charts, filters, ids, overview
 
@@ -10,7 +11,7 @@ from components import charts, filters, ids, overview
 def refresh(service, mapping: dict | None, names: list[str]) -> tuple:
     """(headlines, figures, summaries, tables) for the filter `mapping`, the card lists in the
     order of `names` (the cards on the page)."""
-    flt = filters.current_filter(service, mapping)
+    flt = current_filter(service, mapping)
     data = overview.compute(service, flt)
     views = [data.views.get(name) or charts.empty_view(name) for name in names]
     return (data.headlines, [v.figure for v in views], [v.summary for v in views], [v.table for v in views])

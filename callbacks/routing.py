@@ -1,12 +1,11 @@
 """Chooses the page from the URL's path; keeps the navigation's links on the current filters."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode
-
 from dash import ALL, Input, Output, State, html
 
+from analysis.address import decode, encode, normal_path
 from components import ids, shell
-from components.pages import normal_path, page_for
+from components.pages import page_for
 from data.store import StoreError
 
 
@@ -16,20 +15,18 @@ def render_page(pathname, search, pages, service):
         return html.Section([html.H1("Page not found"),
                              html.P("There is no page at this address. Use the navigation above.")])
     try:
-        return page.layout(service, parse_qs((search or "").lstrip("?"), keep_blank_values=False))
+        return page.layout(service, search)
     except StoreError as err:
         return shell.store_unavailable(str(err))
 
 
 def nav_links(pathname, search, link_ids, service):
-    """(hrefs, classes) of the navigation's links: each carries the address's filters (the
-    query keys that are attributes of the store), the current page's link is marked."""
+    """(hrefs, classes) of the navigation's links: each carries the address's filter (what of
+    it the store knows), the current page's link is marked."""
     try:
-        codebook = service.store().codebook
-        pairs = [(k, v) for k, values in parse_qs((search or "").lstrip("?")).items() if k in codebook for v in values]
+        query = encode(decode(search, service.store().codebook).filter)
     except StoreError:
-        pairs = []
-    query = ("?" + urlencode(pairs)) if pairs else ""
+        query = ""
     current = normal_path(pathname)
     return ([i["path"] + query for i in link_ids],
             ["nav-link active" if i["path"] == current else "nav-link" for i in link_ids])

@@ -8,7 +8,7 @@ import re
 from dash import dcc, html
 
 from components import charts
-from components.overview import headline
+from components.common import headline
 
 PAGE = "about"
 
@@ -19,6 +19,7 @@ WORDS = {
     "mae": "mean absolute error", "mre": "mean relative error",
     "abs": "absolute", "rel": "relative", "vs": "vs", "sensitive": "sensitive records",
     "synthetic": "synthetic records", "protected": "protected counts", "aggregates": "protected counts",
+    "z": "deviation in noise sd",
 }
 EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head noun)
     "suppressed": "Share of the combinations of the first set that are missing from the second.",
@@ -30,6 +31,16 @@ EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head
     "proportional": "Difference between the two counts of a combination as a share of the first, per count "
                     "bucket [b, 2b).",
     "retained": "Share of the first set's combinations that the second also has.",
+    "deviation": "Second count minus first, in standard deviations of the release's noise (z), over first counts "
+                 "of 10 or more; records exactly like the true ones show a mean of about 0.8.",
+    "within": "Share of the combinations whose two counts differ by no more than the noise does 95 % of the "
+              "time (|z| ≤ 1.96); about 95 % for records exactly like the true ones.",
+    "unlisted": "Combinations of the synthetic records that the protected counts do not list; beyond the noise: "
+                "more records than the release's threshold plus 1.96 noise sd could hide.",
+    "implications": "Pairs of values where the protected counts show that every record with one has the other.",
+    "violated": "Implications of the protected counts broken by more than 0.5 % of the synthetic records "
+                "concerned.",
+    "breaches": "Synthetic records that have a value without the value the protected counts say it implies.",
     "expansion": "How many more (or fewer) records the synthetic data has than the sensitive records, in %.",
     "combinations": "How many combinations there are.",
     "records": "How many records there are.",
@@ -91,24 +102,25 @@ def quality_cards(quality) -> tuple[list, list]:
             lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) \
                 + ([None] if by_bucket["length"].isna().any() else [])
             buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
-            lookup = {(None if l is None else int(l), int(b)): _value(v)
-                      for l, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
-            series = [charts.Series("all lengths" if l is None else f"length {l}", [lookup.get((l, b)) for b in buckets])
-                      for l in lengths]
+            lookup = {(None if n is None else int(n), int(b)): _value(v)
+                      for n, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
+            series = [charts.Series("all lengths" if n is None else f"length {n}",
+                                    [lookup.get((n, b)) for b in buckets])
+                      for n in lengths]
             categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
             summary = (f"{humanize(metric)} by count bucket for {len(lengths)} combination length"
                        f"{'s' if len(lengths) > 1 else ''}; from {charts.fmt_measure(_first(series), unit)} in the "
                        f"smallest bucket to {charts.fmt_measure(_last(series), unit)} in the largest (first length).")
-            view = charts.bar_chart(title, categories, series, category_title="count bucket [b, 2b) of the combination",
+            view = charts.bar_chart(title, categories, series, category_title="bucket of the first count (from b)",
                                     value_title=humanize(metric).lower(), counts=False, unit=unit, lines=True,
                                     summary=summary)
         else:
             lengths = [int(x) for x in by_length["length"]]
             values = [_value(v) for v in by_length["value"]]
-            summary = "; ".join(f"length {l}: {charts.fmt_measure(v, unit)}" for l, v in zip(lengths, values))
+            summary = "; ".join(f"length {n}: {charts.fmt_measure(v, unit)}" for n, v in zip(lengths, values))
             if len(overall):
                 summary += f"; over all lengths: {charts.fmt_measure(_value(overall['value'].iloc[0]), unit)}"
-            view = charts.bar_chart(title, [f"length {l}" for l in lengths], [charts.Series(humanize(metric), values)],
+            view = charts.bar_chart(title, [f"length {n}" for n in lengths], [charts.Series(humanize(metric), values)],
                                     category_title="combination length", value_title=humanize(metric).lower(),
                                     counts=False, unit=unit, summary=f"{humanize(metric)} by combination length — "
                                     + summary + ".")
@@ -137,7 +149,8 @@ def _fmt(value, digits: int = 4) -> str:
 def parameters_table(release: dict):
     rows = [("Release", release["name"]),
             ("Kind", "built by this project's engine" if release["kind"] == "built" else "imported published release"),
-            ("Demonstration data", "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
+            ("Demonstration data",
+             "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
             ("Privacy budget ε", _fmt(release.get("epsilon"))),
             ("δ", _fmt(release.get("delta"), 3)),
             ("Longest protected combination (reporting length)", _fmt(release.get("reporting_length"))),
@@ -166,7 +179,7 @@ def lengths_table(lengths):
     return charts.data_table(header, rows, caption="Noise and thresholds by combination length")
 
 
-def layout(service, query: dict):
+def layout(service, search):
     store = service.store()
     release = store.release
     headlines, cards = quality_cards(service.quality())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dash import dcc, get_relative_path, html
 
+from analysis.address import Query, encode
+from analysis.filter_controls import controls, from_query
 from components import filters, ids
-from components.url_state import encode_filters
+from data.store import Filter
 
 PAGE = "downloads"
 PATH = "/downloads"
@@ -17,17 +19,18 @@ KINDS = {  # kind -> (what, media type); the files themselves are served by call
     "aggregates.tsv": ("protected-aggregates", "text/tab-separated-values; charset=utf-8"),
     "codebook.csv": ("codebook", "text/csv; charset=utf-8"),
     "codebook.md": ("codebook", "text/markdown; charset=utf-8"),
+    "datapackage.json": ("datapackage", "application/json"),
     "datacard.json": ("data-card", "application/json"),
 }
 COLUMNS_KEY = "columns"
 
 
-def download_url(kind: str, mapping: dict | None = None, columns: list[str] | None = None) -> str:
-    extras = {COLUMNS_KEY: columns} if columns is not None else None
-    return get_relative_path(f"/download/{kind}") + encode_filters(mapping or {}, extras)
+def download_url(kind: str, flt: Filter | None = None, columns: list[str] | None = None) -> str:
+    options = {COLUMNS_KEY: columns} if columns is not None else None
+    return get_relative_path(f"/download/{kind}") + encode(flt or Filter(), options)
 
 
-def record_links(count: int, mapping: dict, columns: list[str], all_columns: list[str]):
+def record_links(count: int, flt: Filter, columns: list[str], all_columns: list[str]):
     """The row count first, then the two formats of the matching records."""
     chosen = None if list(columns) == list(all_columns) else list(columns)
     if not columns:
@@ -38,9 +41,9 @@ def record_links(count: int, mapping: dict, columns: list[str], all_columns: lis
                f"{len(all_columns)} columns", className="muted")], className="download-count",
                id=ids.DOWNLOAD_COUNT, **{"data-count": str(count)}),
         html.Ul(className="download-list", children=[
-            html.Li(html.A(f"CSV ({count:,} rows)", href=download_url("records.csv", mapping, chosen),
+            html.Li(html.A(f"CSV ({count:,} rows)", href=download_url("records.csv", flt, chosen),
                            download="", className="download-link")),
-            html.Li(html.A(f"Parquet ({count:,} rows)", href=download_url("records.parquet", mapping, chosen),
+            html.Li(html.A(f"Parquet ({count:,} rows)", href=download_url("records.parquet", flt, chosen),
                            download="", className="download-link")),
         ]),
     ])
@@ -51,14 +54,14 @@ def _file(label: str, kind: str, note: str):
                     html.Span(" — " + note, className="muted")])
 
 
-def layout(service, query: dict):
+def layout(service, search: Query):
     store = service.store()
     release = store.release
     codebook = store.codebook
-    ctrls = filters.controls(codebook)
-    values, mapping, _ = filters.from_query(codebook, ctrls, query)
+    values, mapping, _ = from_query(codebook, controls(codebook), search)
     names = codebook.names
-    count = service.count(store.filter(mapping))
+    flt = store.filter(mapping)
+    count = service.count(flt)
     whole = [
         _file("Microdata, CSV", "microdata.csv", f"all {release['synthetic_record_count']:,} synthetic records, "
               "one row each, the release's columns"),
@@ -71,6 +74,8 @@ def layout(service, query: dict):
     whole += [
         _file("Codebook, CSV", "codebook.csv", "every attribute and value with its meaning"),
         _file("Codebook, Markdown", "codebook.md", "the same, readable as a document"),
+        _file("Codebook, Data Package (JSON)", "datapackage.json",
+              "the codebook and release metadata as a Frictionless descriptor; import-release --codebook reads it"),
         _file("Data card (JSON)", "datacard.json", "release parameters, quality metrics and provenance"),
     ]
     return html.Div(className="downloads", children=[
@@ -80,7 +85,7 @@ def layout(service, query: dict):
         html.Section(className="panel", **{"aria-labelledby": "dl-filtered"}, children=[
             html.H2("Records matching the filter", id="dl-filtered"),
             filters.panel(PAGE, PATH, codebook, values, mapping),
-            html.Div(record_links(count, mapping, names, names), id=ids.DOWNLOAD_LINKS, **{"aria-live": "polite"}),
+            html.Div(record_links(count, flt, names, names), id=ids.DOWNLOAD_LINKS, **{"aria-live": "polite"}),
             html.Details(className="download-columns", children=[
                 html.Summary("Choose columns"),
                 html.Div(role="group", **{"aria-label": "Columns to download"}, children=[

@@ -1,93 +1,20 @@
-"""Overview page: headline figures and the overview charts, all under one filter.
-
-What is drawn comes from the store's codebook (kinds and groups), so a store without, say, a
-year attribute or a recruiter group simply has fewer cards. Two cached queries serve every
-chart: one scan with several group-bys (`grouping_counts`) and one for the flag groups.
-"""
+"""Overview page: headline figures and the overview charts, all under one filter. Which cards
+a store gets and the counts behind them: analysis/overview_plan.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from dash import html
 
+from analysis.address import Query
+from analysis.filter_controls import controls, from_query
+from analysis.overview_plan import Plan, fetch_counts, group_title, plan, slug
 from components import charts, filters, ids
-from data.codebook import FLAG_GROUPS, NOT_RECORDED, Attribute, Codebook
+from components.common import headline
+from data.codebook import NOT_RECORDED, Attribute
 
 PAGE = "overview"
 PATH = "/"
-GROUP_NOTE = ("Percentages are of the records with at least one {group} recorded, the codebook's rule; "
-              "a record can be in several categories, so the shares can add up to more than 100 %.")
-MAP_NOTE = ("A blank country has no record here, which can mean that its cases were suppressed to "
-            "protect people, not that it has none.")
-
-
-@dataclass(frozen=True)
-class CardSpec:
-    name: str
-    title: str
-    notes: tuple[str, ...] = ()
-    wide: bool = False
-    height: int = 380
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Which charts a codebook supports."""
-    year: Attribute | None
-    exploitation: tuple[Attribute, ...]         # flags of the exploitation-type group
-    person: tuple[Attribute, ...]               # up to two demographic attributes, drawn together
-    countries: tuple[Attribute, ...]
-    flag_groups: tuple[tuple[str, tuple[Attribute, ...]], ...]
-
-    def sets(self) -> list[tuple[str, ...]]:
-        out = []
-        if self.year:
-            out.append((self.year.name,) + tuple(a.name for a in self.exploitation))
-        if self.person:
-            out.append(tuple(a.name for a in self.person))
-        out += [(c.name,) for c in self.countries]
-        return out
-
-    def cards(self) -> list[CardSpec]:
-        """Every card, in page order."""
-        out = []
-        if self.year:
-            title = f"Records by {self.year.label.lower()}" + (" and type of exploitation" if self.exploitation else "")
-            notes = ("Each record is counted once: under its one type, or under “more than one type”.",) \
-                if self.exploitation else ()
-            out.append(CardSpec("years", title, notes, wide=True))
-        if self.person:
-            rows = len(self.person[-1].values) + 1
-            out.append(CardSpec("person", "Records by " + " and ".join(a.label.lower() for a in self.person),
-                                height=max(380, 140 + 28 * rows)))
-        out += [CardSpec(f"map-{c.name}", f"Records by {c.label.lower()}", (MAP_NOTE,)) for c in self.countries]
-        out += [CardSpec(f"group-{slug(group)}", group_title(group), (GROUP_NOTE.format(group=group),),
-                         height=max(300, 110 + 48 * len(members))) for group, members in self.flag_groups]
-        return out
-
-
-def plan(codebook: Codebook) -> Plan:
-    year = next((a for a in codebook if a.kind == "year"), None)
-    groups: dict[str, list[Attribute]] = {}
-    for a in codebook:
-        if a.kind == "flag" and a.group in FLAG_GROUPS:      # the groups the codebook's percentage rule covers
-            groups.setdefault(a.group, []).append(a)
-    return Plan(
-        year=year,
-        exploitation=tuple(groups.get(filters.EXPLOITATION_GROUP, ())),
-        person=tuple(a for a in codebook if a.group == filters.PERSON_GROUP
-                     and a.kind in ("categorical", "ordinal"))[:2],
-        countries=tuple(a for a in codebook if a.kind == "country"),
-        flag_groups=tuple((g, tuple(members)) for g, members in groups.items()),
-    )
-
-
-def slug(text: str) -> str:
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
-
-
-def group_title(group: str) -> str:
-    return group[:1].upper() + group[1:]
 
 
 # --- the views ------------------------------------------------------------------------------
@@ -211,13 +138,11 @@ class OverviewData:
 
 
 def compute(service, flt) -> OverviewData:
-    """Headlines and every card's view for filter `flt`: two cached queries."""
+    """Headlines and every card's view for filter `flt`."""
     store = service.store()
     p = plan(store.codebook)
-    sets = p.sets()
-    frames = dict(zip(sets, service.grouping_counts(flt, sets)))
-    groups = service.flag_groups_counts(flt, [g for g, _ in p.flag_groups]) if p.flag_groups else {}
-    total = int(next(iter(frames.values()))["count"].sum()) if frames else service.count(flt)
+    counts = fetch_counts(service, p, flt)
+    frames, sets = counts.frames, p.sets()
     titles = {c.name: c.title for c in p.cards()}
     views = {}
     if p.year:
@@ -228,16 +153,8 @@ def compute(service, flt) -> OverviewData:
         views[f"map-{c.name}"] = map_view(c, frames[(c.name,)], titles[f"map-{c.name}"])
     for group, members in p.flag_groups:
         name = f"group-{slug(group)}"
-        views[name] = group_view(group, members, groups[group], titles[name])
-    return OverviewData(headline_figures(store.release, p, frames, total, bool(flt)), views)
-
-
-def headline(label: str, value: str, note: str = ""):
-    return html.Div(className="headline", children=[
-        html.Div(value, className="headline-value"),
-        html.Div(label, className="headline-label"),
-        html.Div(note, className="headline-note") if note else None,
-    ])
+        views[name] = group_view(group, members, counts.flag_groups[group], titles[name])
+    return OverviewData(headline_figures(store.release, p, frames, counts.total, bool(flt)), views)
 
 
 def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered: bool) -> list:
@@ -261,10 +178,10 @@ def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered:
 
 # --- the page -------------------------------------------------------------------------------
 
-def layout(service, query: dict):
+def layout(service, search: Query):
     store = service.store()
     codebook = store.codebook
-    values, mapping, _ = filters.from_query(codebook, filters.controls(codebook), query)
+    values, mapping, _ = from_query(codebook, controls(codebook), search)
     data = compute(service, store.filter(mapping))
     p = plan(codebook)
     return html.Div(className="overview", children=[

@@ -1,34 +1,30 @@
-"""The pages, registered explicitly: path, name in the navigation, and layout factory."""
+"""The pages, registered explicitly: path, name in the navigation, and layout factory. Their
+callbacks are wired by callbacks/ (`callbacks.register`), which imports this module, never the
+other way round."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+
+from analysis.address import normal_path
+from analysis.explore_state import PATH as EXPLORE_PATH
+from components import about, downloads, explore, overview
 
 
 @dataclass(frozen=True)
 class Page:
     path: str
     name: str
-    layout: Callable                    # (service, query: dict[str, list[str]]) -> component
-    register: Callable | None = None    # (app, service) -> None: wires the page's callbacks
+    layout: Callable                    # (service, search: the address's query string) -> component
 
 
 def all_pages() -> list[Page]:
-    from callbacks import downloads as downloads_callbacks, overview as overview_callbacks
-    from components import about, downloads, overview
-    from callbacks import explore as explore_callbacks
-    from components import explore
-
     return [
-        Page("/", "Overview", overview.layout, overview_callbacks.register),
-        Page("/explore", "Explore", explore.layout, explore_callbacks.register),
-        Page("/downloads", "Downloads", downloads.layout, downloads_callbacks.register),
+        Page(overview.PATH, "Overview", overview.layout),
+        Page(EXPLORE_PATH, "Explore", explore.layout),
+        Page(downloads.PATH, "Downloads", downloads.layout),
         Page("/about", "About the data", about.layout),
     ]
-
-
-def normal_path(path: str | None) -> str:
-    return (path or "/").rstrip("/") or "/"
 
 
 def page_for(path: str | None, pages: list[Page]) -> Page | None:

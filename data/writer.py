@@ -15,9 +15,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 from data.aggregates import LengthParameters, ProtectedAggregates
 from data.dataset import Dataset
+from data.release_meta import FIELDS as META_FIELDS
+from data.release_meta import ReleaseMetadata
+from data.schema import FIXED_DDL, LATER_TABLES, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 
 
 @dataclass
@@ -36,7 +38,8 @@ class Release:
     seed: int | None = None
     lengths: list[LengthParameters] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
-    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)
+    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,24 @@ class QualityRow:
     bucket_low: int | None = None
 
 
+@dataclass(frozen=True)
+class QualityDeviation:
+    comparison: str
+    rank: int
+    length: int
+    key: str
+    reference_count: int
+    compared_count: int
+    z: float
+
+
 class StoreWriteError(Exception):
     """The new store could not be written or failed its check; the old one is untouched."""
 
 
 def write_store(path: str | os.PathLike, records: Dataset, release: Release,
-                aggregates: ProtectedAggregates | None = None, quality: list[QualityRow] = ()) -> None:
+                aggregates: ProtectedAggregates | None = None, quality: list[QualityRow] = (),
+                deviations: list[QualityDeviation] = ()) -> None:
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
@@ -63,7 +78,7 @@ def write_store(path: str | os.PathLike, records: Dataset, release: Release,
     try:
         con = duckdb.connect(tmp)
         try:
-            _write_all(con, records, release, aggregates, quality)
+            _write_all(con, records, release, aggregates, quality, deviations)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -78,7 +93,7 @@ def write_store(path: str | os.PathLike, records: Dataset, release: Release,
         raise
 
 
-def _write_all(con, records: Dataset, release: Release, aggregates, quality) -> None:
+def _write_all(con, records: Dataset, release: Release, aggregates, quality, deviations) -> None:
     con.execute(FIXED_DDL)
     _write_codebook(con, records)
     _write_records(con, records)
@@ -92,21 +107,26 @@ def _write_all(con, records: Dataset, release: Release, aggregates, quality) -> 
     if aggregates is not None:
         _write_aggregates(con, aggregates)
     con.execute(
-        "INSERT INTO release VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO release VALUES ({', '.join('?' * (16 + len(META_FIELDS)))})",
         [SCHEMA_VERSION, release.name, release.kind, release.epsilon, release.delta,
          release.reporting_length, release.protected_record_count, records.n_records,
          release.synthesizer, release.engine_version, release.seed, release.built_at,
          release.source, release.is_demonstration, aggregates is not None,
-         json.dumps(release.parameters, sort_keys=True)])
+         json.dumps(release.parameters, sort_keys=True), *release.metadata.as_dict().values()])
     if quality:
         con.executemany("INSERT INTO quality VALUES (?, ?, ?, ?, ?)",
                         [[q.comparison, q.metric, q.length, q.bucket_low, q.value] for q in quality])
+    if deviations:
+        con.executemany("INSERT INTO quality_deviations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [[d.comparison, d.rank, d.length, d.key, d.reference_count, d.compared_count, d.z]
+                         for d in deviations])
 
 
 def _write_codebook(con, records: Dataset) -> None:
     cb = records.codebook
-    con.executemany("INSERT INTO codebook VALUES (?, ?, ?, ?, ?, ?)",
-                    [[i, a.name, a.label, a.description, a.group, a.kind] for i, a in enumerate(cb)])
+    con.executemany("INSERT INTO codebook VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [[i, a.name, a.label, a.description, a.group, a.kind, a.group_label, a.role, a.party, a.pair]
+                     for i, a in enumerate(cb)])
     con.executemany("INSERT INTO codebook_values VALUES (?, ?, ?, ?)",
                     [[a.name, j + 1, v, lab] for a in cb for j, (v, lab) in enumerate(zip(a.values, a.value_labels))])
 
@@ -161,7 +181,7 @@ def _check(tmp: str, records: Dataset, aggregates) -> None:
         raise StoreWriteError(f"the new store does not open: {err}") from None
     try:
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        missing = set(TABLES) - present
+        missing = set(TABLES + LATER_TABLES) - present
         if missing:
             raise StoreWriteError(f"the new store lacks tables: {', '.join(sorted(missing))}")
         n = con.execute("SELECT count(*) FROM records").fetchone()[0]

@@ -8,10 +8,11 @@ themselves the release implies three rules, each derived here from public figure
   count up to threshold_k + 1.96 noise sd is as plausible as a listed one (`caps`). Without the
   release's noise parameters nothing unlisted may be made (cap 0);
 * implications: where n(A and B) >= n(B) - 3 noise sd of that difference (the sds of lengths 1
-  and 2 added in quadrature: wider than 2 sd of either length, and a true implication, whose
-  difference is 0, is missed once in 700 instead of once in 40), and that allowance is at most a tenth of n(B) (for a rarer B the
-  noise alone would make such pairs, with contradicting A's), B
-  (nearly) never occurs without A, so no synthetic record holds B without A;
+  and 2 added in quadrature) and n(B) is at least 20 such sd, B (nearly) never occurs without A,
+  so no synthetic record holds B without A. The evaluation (noise_units.py) names an implication
+  at 2 sd; at 3 a true implication (difference 0) is missed once in 700 instead of once in 40,
+  and every implication the evaluation names is kept. For a rarer B the noise alone would make
+  such pairs, with contradicting A's;
 * complete columns: where the values' counts add up to the record count within noise, no
   synthetic record leaves the column missing.
 
@@ -30,7 +31,7 @@ from data.aggregates import ProtectedAggregates
 
 Z95 = 1.96                 # the 95 % noise interval, in noise sd
 IMPLICATION_SDS = 3.0      # n(A and B) >= n(B) - this many noise sd: B implies A ...
-IMPLICATION_SHARE = 0.1    # ... when those sds are at most this share of n(B)
+IMPLICATION_SUPPORT_SDS = 20.0   # ... when n(B) is at least this many noise sd
 REPAIR_PASSES = 6          # rounds of setting the implied items (each may imply further ones)
 
 
@@ -92,8 +93,9 @@ def _implications(aggregates, single: np.ndarray, sd: np.ndarray):
     a = np.concatenate([pairs[:, 0], pairs[:, 1]]).astype(np.int64)
     b = np.concatenate([pairs[:, 1], pairs[:, 0]]).astype(np.int64)
     both = np.concatenate([both, both])
-    slack = IMPLICATION_SDS * np.hypot(sd[0], sd[1])
-    holds = (slack <= IMPLICATION_SHARE * single[b]) & (both >= single[b] - slack)
+    sd_difference = np.hypot(sd[0], sd[1])
+    holds = ((IMPLICATION_SUPPORT_SDS * sd_difference <= single[b])
+             & (both >= single[b] - IMPLICATION_SDS * sd_difference))
     return a[holds], b[holds]
 
 

@@ -5,10 +5,11 @@ import math
 
 import pytest
 
-from builders import repeated_rows as rows, store_from_rows
-from components import comparability as cmp
-from data.store import Store
+from analysis import comparability as cmp
+from builders import repeated_rows as rows
+from builders import store_from_rows
 from data.aggregates import LengthParameters
+from data.store import Store
 
 AGE, MONTHS = "ageBroad", "traffickMonths"
 A39, A48, M13, M0 = "39--47", "48+", "13--24 (1-2 yrs)", "0--12 (0-1 yr)"

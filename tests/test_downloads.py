@@ -11,8 +11,8 @@ import pytest
 from app import create_app
 from builders import random_rows, store_from_rows
 from callbacks import downloads as download_callbacks
-from data.store import Store
 from data.aggregates import LengthParameters, write_aggregates_rows
+from data.store import Store
 
 AGGREGATES = {"gender:Woman": 31, "gender:Man": 12, "ageBroad:48+": 9, "ageBroad:48+;gender:Woman": 4}
 
@@ -98,6 +98,16 @@ def test_codebook_and_data_card(client, store):
     assert any("Demonstration" in note for note in card["notes"])
 
 
+def test_codebook_as_a_data_package(client, store):
+    response = client.get("/download/datapackage.json")
+    assert response.status_code == 200 and response.content_type == "application/json"
+    assert response.headers["Content-Disposition"].endswith('.json"')
+    resource = json.loads(response.data)["resources"][0]
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    assert list(fields) == store.codebook.names
+    assert resource["path"].endswith("microdata.csv")
+
+
 @pytest.mark.parametrize("url", [
     "/download/nothing.csv",
     "/download/../../etc/passwd",
@@ -122,6 +132,12 @@ def test_bad_requests_get_a_short_plain_400(client, url):
 def test_bad_requests_name_the_problem(client):
     assert client.get("/download/records.csv?columns=password").data == b"Unknown column: password.\n"
     assert client.get("/download/nothing.csv").data == b"Unknown download.\n"
+
+
+def test_the_route_decodes_the_address_strictly(client):
+    assert client.get("/download/records.csv?gender=Martian").data == b"Unknown value of gender: Martian.\n"
+    assert client.get("/download/records.csv?nope=1").data == b"Unknown filter: nope.\n"
+    assert client.get("/download/microdata.csv?gender=Woman").data == b"This download takes no parameters.\n"
 
 
 def test_links_show_the_count_first(app, store):
@@ -150,6 +166,7 @@ def test_links_ignore_a_column_choice_of_the_wrong_shape(app, store, columns):
 def test_no_demonstration_in_real_release_names(tmp_path):
     from data.exports import filename
 
-    assert filename({"name": "CTDC GSD 2025", "is_demonstration": False}, "records", "csv") == "ctdc-gsd-2025-records.csv"
+    assert filename({"name": "CTDC GSD 2025", "is_demonstration": False}, "records", "csv") == \
+        "ctdc-gsd-2025-records.csv"
     assert filename({"name": "Demonstration build", "is_demonstration": True}, "codebook", "md") == \
         "demonstration-build-codebook.md"

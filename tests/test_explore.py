@@ -7,13 +7,15 @@ import pytest
 from dash import Dash, no_update
 from dash.exceptions import PreventUpdate
 
-from builders import repeated_rows as rows, store_from_rows
+from analysis import explore_counts
+from analysis.explore_state import from_search
+from builders import repeated_rows as rows
+from builders import store_from_rows
 from callbacks import explore as callbacks
-from components import explore, ids
+from components import explore, explore_views, ids
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, VALUES, VIEW
-from components.explore_state import from_search
-from data.service import DataService
 from data.aggregates import LengthParameters
+from data.service import DataService
 
 AGE, MONTHS = "ageBroad", "traffickMonths"
 A39, M13 = "39--47", "13--24 (1-2 yrs)"
@@ -83,7 +85,8 @@ def test_state_round_trips_through_the_address(service):
 
 def test_invalid_parts_are_dropped_with_a_notice(service):
     codebook = service.store().codebook
-    state = from_search(codebook, "?gender=Nobody&nosuch=1&ageBroad=39--47&_view=zzz&_sort=up&_rows=gender&_cols=gender")
+    state = from_search(codebook,
+                        "?gender=Nobody&nosuch=1&ageBroad=39--47&_view=zzz&_sort=up&_rows=gender&_cols=gender")
     assert state.filter.as_dict() == {AGE: [A39]}
     assert (state.view, state.sort, state.rows, state.cols) == ("*", "order", "gender", None)
     assert len(state.notices) == 5
@@ -190,12 +193,12 @@ def test_panel_without_filters_compares_the_record_counts(service):
 
 def test_per_attribute_view_sets_each_value_beside_its_protected_count(service):
     state = from_search(service.store().codebook, "?ageBroad=39--47&_view=gender&_sort=synthetic")
-    values = explore.value_rows(explore.context(service), state, ["gender"])["gender"]
+    values = explore_counts.value_rows(explore_counts.context(service), state, ["gender"])["gender"]
     assert (values.with_records, values.complete) == (2, True)
-    rows = explore.sort_rows(values.rows, state.sort)
+    rows = explore_counts.sort_rows(values.rows, state.sort)
     # gender under age 39–47: Woman 524 (protected 520), Man 100 (101), Trans 0 (3),
     # not recorded 0 (derived: 630 − 520 − 101 − 3)
-    assert [(r.label, r.synthetic, r.protected, explore.protected_text(r.comparison), r.comparison.status)
+    assert [(r.label, r.synthetic, r.protected, explore_views.protected_text(r.comparison), r.comparison.status)
             for r in rows] == [("Woman", 524, 520, "520", "exact"), ("Man", 100, 101, "101", "exact"),
                                ("Trans, transgender or non-conforming", 0, 3, "3", "exact"),
                                ("not recorded", 0, 6, "6", "derived")]
@@ -205,13 +208,13 @@ def test_per_attribute_view_sets_each_value_beside_its_protected_count(service):
 
 
 def test_small_multiples_compare_only_the_values_they_show(service):
-    ctx = explore.context(service)
-    values = explore.value_rows(ctx, from_search(ctx.codebook, ""), ["gender"], limit=1)["gender"]
+    ctx = explore_counts.context(service)
+    values = explore_counts.value_rows(ctx, from_search(ctx.codebook, ""), ["gender"], limit=1)["gender"]
     # Woman (554) has the most records; Man (100) and the unrecorded (60) are left out
     assert [(r.label, r.synthetic) for r in values.rows] == [("Woman", 554)]
     assert (values.with_records, values.complete) == (3, False)
     # a chosen value is always shown
-    values = explore.value_rows(ctx, from_search(ctx.codebook, "?gender=Man"), ["gender"], limit=1)["gender"]
+    values = explore_counts.value_rows(ctx, from_search(ctx.codebook, "?gender=Man"), ["gender"], limit=1)["gender"]
     assert [r.label for r in values.rows] == ["Man", "Woman"]
 
 
@@ -257,8 +260,8 @@ def test_cross_tab_shows_three_grids_and_skips_needless_redraws(service):
 
 
 def test_cross_tab_cells_compare_each_pair(service):
-    ctx = explore.context(service)
-    data = explore.crosstab_data(ctx, from_search(ctx.codebook, "?gender=Man&_rows=gender&_cols=ageBroad"))
+    ctx = explore_counts.context(service)
+    data = explore_counts.crosstab_data(ctx, from_search(ctx.codebook, "?gender=Man&_rows=gender&_cols=ageBroad"))
     assert data.ys == ["Man", "Woman", None] and data.xs == [A39, "48+", None]   # values with records
     woman = data.cells["Woman", A39]
     assert (woman.synthetic, woman.protected, woman.status) == (524, 520, "exact")

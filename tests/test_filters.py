@@ -5,6 +5,7 @@ import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
+from analysis import filter_controls
 from builders import random_rows, store_from_rows
 from callbacks import filters as sync_callbacks
 from components import filters
@@ -21,7 +22,7 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ctrls(service):
-    return filters.controls(service.store().codebook)
+    return filter_controls.controls(service.store().codebook)
 
 
 def ids_of(ctrls):
@@ -36,18 +37,18 @@ def test_controls_come_from_the_codebook(ctrls):
 
 def test_values_and_mappings_round_trip(ctrls):
     values = {"yearOfRegistration": [2016, 2019], "gender": ["Woman", "~"], "group:exploitation type": "isForcedLabour"}
-    mapping = filters.mapping_from_values(ctrls, values)
+    mapping = filter_controls.mapping_from_values(ctrls, values)
     assert mapping == {"yearOfRegistration": ["2016", "2019"], "gender": ["Woman", None], "isForcedLabour": ["1"]}
-    back, notices = filters.values_from_mapping(ctrls, mapping)
+    back, notices = filter_controls.values_from_mapping(ctrls, mapping)
     assert notices == []
     assert back["yearOfRegistration"] == [2016, 2019] and back["gender"] == ["Woman", "~"]
     assert back["group:exploitation type"] == "isForcedLabour" and back["ageBroad"] == []
     # the whole year range is no filter at all (records without a year stay in)
-    assert filters.mapping_from_values(ctrls, {"yearOfRegistration": [2015, 2019]}) == {}
+    assert filter_controls.mapping_from_values(ctrls, {"yearOfRegistration": [2015, 2019]}) == {}
     # "type not recorded" is every flag of the group empty
-    none = filters.mapping_from_values(ctrls, {"group:exploitation type": "~"})
+    none = filter_controls.mapping_from_values(ctrls, {"group:exploitation type": "~"})
     assert none == {"isForcedLabour": [None], "isSexualExploit": [None], "isOtherExploit": [None]}
-    assert filters.values_from_mapping(ctrls, none)[0]["group:exploitation type"] == "~"
+    assert filter_controls.values_from_mapping(ctrls, none)[0]["group:exploitation type"] == "~"
 
 
 @pytest.mark.parametrize("values", [
@@ -56,16 +57,16 @@ def test_values_and_mappings_round_trip(ctrls):
     {"yearOfRegistration": [2016, 2019, 2020], "gender": {"Woman": 1}},
 ])
 def test_control_values_of_the_wrong_shape_add_nothing(ctrls, values):
-    assert filters.mapping_from_values(ctrls, values) == {}
+    assert filter_controls.mapping_from_values(ctrls, values) == {}
 
 
 def test_a_lone_string_is_one_choice(ctrls):
-    assert filters.mapping_from_values(ctrls, {"gender": "Woman"}) == {"gender": ["Woman"]}
+    assert filter_controls.mapping_from_values(ctrls, {"gender": "Woman"}) == {"gender": ["Woman"]}
 
 
 def test_what_the_controls_cannot_show_is_reported(service, ctrls):
     codebook = service.store().codebook
-    values, mapping, notices = filters.from_query(codebook, ctrls, {
+    values, mapping, notices = filter_controls.from_query(codebook, ctrls, {
         "gender": ["Woman", "Martian"], "nope": ["1"], "yearOfRegistration": ["2015", "~"],
         "isForcedLabour": ["1"], "isSexualExploit": ["1"]})
     assert mapping["gender"] == ["Woman"]
@@ -80,7 +81,7 @@ def test_what_the_controls_cannot_show_is_reported(service, ctrls):
 def test_a_filter_of_another_page_is_named_as_such(service, ctrls):
     codebook = service.store().codebook
     assert "isOtherExploit" in codebook
-    _, mapping, notices = filters.from_query(codebook, [c for c in ctrls if c.kind != "flags"],
+    _, mapping, notices = filter_controls.from_query(codebook, [c for c in ctrls if c.kind != "flags"],
                                              {"isOtherExploit": ["1"], "gender": ["Man"]})
     assert mapping == {"gender": ["Man"]}
     assert notices == ["Other exploitation is not a filter on this page and was left out."]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis import overview_plan
 from builders import store_from_rows
 from callbacks import overview as overview_callbacks
 from components import charts, overview
@@ -42,7 +43,7 @@ def bars(view) -> dict[str, list]:
 
 
 def test_plan_follows_the_codebook(service):
-    p = overview.plan(service.store().codebook)
+    p = overview_plan.plan(service.store().codebook)
     assert p.year.name == "yearOfRegistration"
     assert [a.name for a in p.exploitation] == ["isForcedLabour", "isSexualExploit", "isOtherExploit"]
     assert [a.name for a in p.person] == ["gender", "ageBroad"]
@@ -133,13 +134,13 @@ def test_a_store_without_groups_or_countries(tmp_path):
     rows = [{"yearOfRegistration": "2020", "gender": "Man"}, {"yearOfRegistration": "2021", "gender": "Woman"},
             {"gender": "Woman"}]
     service = DataService(store_from_rows(tmp_path / "small.duckdb", rows))
-    p = overview.plan(service.store().codebook)
+    p = overview_plan.plan(service.store().codebook)
     assert [c.name for c in p.cards()] == ["years", "person"]
     data = overview.compute(service, service.filter({}))
     assert bars(data.views["years"]) == {"records": [1, 1, 1]}
     assert data.views["person"].figure["data"][0]["customdata"] == [1, 2]
     other = DataService(store_from_rows(tmp_path / "other.duckdb", [{"region": "north", "size": "big"}]))
-    assert overview.plan(other.store().codebook).cards() == []
+    assert overview_plan.plan(other.store().codebook).cards() == []
     assert overview.compute(other, other.filter({})).headlines[0].children[0].children == "1"
 
 
@@ -154,7 +155,8 @@ def test_page_queries_go_through_the_cache(tmp_path, monkeypatch):
     calls = []
     for name in ("grouping_counts", "flag_groups_counts", "count"):
         original = getattr(Store, name)
-        monkeypatch.setattr(Store, name, lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
+        monkeypatch.setattr(Store, name,
+                            lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
     first = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
     assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]       # two queries serve every chart
     second = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)

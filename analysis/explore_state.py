@@ -1,19 +1,18 @@
 """The Explore page's state, all of it in the address.
 
-Filters use components/url_state.py's format (`?gender=Woman&ageBroad=09--17`, `~` = not
-recorded); the page's own parameters are extra keys starting with an underscore, so they cannot
+Filters use the address's format (analysis/address.py: `?gender=Woman&ageBroad=09--17`, `~` =
+not recorded); the page's own parameters are extra keys starting with an underscore, so they cannot
 be mistaken for an attribute: `_view` (the attribute of the per-attribute view, `*` for all of
 them), `_sort`, and `_rows` / `_cols` (the cross-tab's attributes). Defaults are left out of
 the address. Anything not understood is dropped and named in `notices`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from urllib.parse import parse_qs
+from dataclasses import dataclass, field, replace
 
-from components.url_state import encode_filters, parse_filters
-from data.store import Filter
+from analysis.address import Query, decode, encode
 from data.codebook import Codebook
+from data.store import Filter
 
 PATH = "/explore"
 ALL_ATTRIBUTES = "*"
@@ -33,14 +32,14 @@ DEFAULT_SORT = "order"
 
 @dataclass(frozen=True)
 class ExploreState:
-    filter: Filter = Filter()
+    filter: Filter = field(default_factory=Filter)
     view: str = ALL_ATTRIBUTES
     sort: str = DEFAULT_SORT
     rows: str | None = None
     cols: str | None = None
     notices: tuple[str, ...] = ()
 
-    def with_values(self, codebook: Codebook, attribute: str, values) -> "ExploreState":
+    def with_values(self, codebook: Codebook, attribute: str, values) -> ExploreState:
         """The same state with `attribute` restricted to `values` (none: no filter on it)."""
         mapping = self.filter.as_dict()
         mapping.pop(attribute, None)
@@ -48,10 +47,10 @@ class ExploreState:
             mapping[attribute] = list(values)
         return replace(self, filter=Filter.build(codebook, mapping), notices=())
 
-    def without_value(self, codebook: Codebook, attribute: str, value: str | None) -> "ExploreState":
+    def without_value(self, codebook: Codebook, attribute: str, value: str | None) -> ExploreState:
         return self.with_values(codebook, attribute, [v for v in self.filter.values(attribute) if v != value])
 
-    def cleared(self) -> "ExploreState":
+    def cleared(self) -> ExploreState:
         return replace(self, filter=Filter(), notices=())
 
     def search(self) -> str:
@@ -65,7 +64,7 @@ class ExploreState:
             extras[ROWS_KEY] = self.rows
         if self.cols:
             extras[COLS_KEY] = self.cols
-        return encode_filters(self.filter.as_dict(), extras)
+        return encode(self.filter, extras)
 
     def href(self) -> str:
         return PATH + self.search()
@@ -84,20 +83,17 @@ def from_data(codebook: Codebook, data: dict | None) -> ExploreState:
     return replace(state, notices=state.notices + tuple(str(n) for n in notices))
 
 
-def from_search(codebook: Codebook, search: str | None) -> ExploreState:
-    return from_query(codebook, parse_qs((search or "").lstrip("?"), keep_blank_values=False))
-
-
-def from_query(codebook: Codebook, query: dict[str, list[str]]) -> ExploreState:
-    mapping, extras, notices = parse_filters(codebook, query, extra_keys=PAGE_KEYS)
+def from_search(codebook: Codebook, search: Query) -> ExploreState:
+    """The state of an address: a query string, or an already parsed query."""
+    address = decode(search, codebook, option_keys=PAGE_KEYS)
+    notices = list(address.notices)
 
     def one(key: str, allowed, what: str):
-        values = extras.get(key) or []
-        if values and values[0] in allowed:
-            return values[0]
-        if values:
-            notices.append(f"Ignored “{values[0][:40]}”, which is not {what}.")
-        return None
+        value = address.option(key)
+        if value is not None and value not in allowed:
+            notices.append(f"Ignored “{value[:40]}”, which is not {what}.")
+            return None
+        return value
 
     attributes = set(codebook.names)
     view = one(VIEW_KEY, attributes | {ALL_ATTRIBUTES}, "an attribute to view") or ALL_ATTRIBUTES
@@ -107,4 +103,4 @@ def from_query(codebook: Codebook, query: dict[str, list[str]]) -> ExploreState:
     if rows and rows == cols:
         notices.append("The cross-tab needs two different attributes; its columns were left unset.")
         cols = None
-    return ExploreState(Filter.build(codebook, mapping), view, sort, rows, cols, tuple(notices))
+    return ExploreState(address.filter, view, sort, rows, cols, tuple(notices))
