@@ -32,28 +32,15 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-<<<<<<< HEAD
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from bench.engine import load_sample, run_synthesis  # noqa: E402
-from synth_engine import pipeline, privacy  # noqa: E402
-from data.aggregates import pack, unpack  # noqa: E402
-from synth_engine.evaluate import aggregate_counts, compare, count_combinations  # noqa: E402
-from synth_engine.constraints import fit_rules  # noqa: E402
-from synth_engine.polish import polish  # noqa: E402
-from synth_engine.synthesize import DefaultSettings, combination_weights  # noqa: E402
-
-FLOOR = 10          # the targets count protected combinations at or above this count
-=======
 from bench.engine import load_sample, run_synthesis
 from data.aggregates import pack, unpack
 from synth_engine import pipeline, privacy
 from synth_engine.__main__ import add_privacy_arguments, privacy_settings
+from synth_engine.constraints import fit_rules
 from synth_engine.evaluate import aggregate_counts, count_combinations
 from synth_engine.noise_units import FLOOR, Noise, deviation_figures
 from synth_engine.polish import polish
 from synth_engine.synthesize import DefaultSettings, combination_weights
->>>>>>> main
 
 
 def length3_bound(counts, column_of: np.ndarray, n_records: int, noise_sd: dict[int, float], goals=(0.8, 0.8)):
