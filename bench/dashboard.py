@@ -35,7 +35,8 @@ from bench.renderer import split_output, stringify  # noqa: E402
 from analysis import explore_counts, filter_controls, overview_plan  # noqa: E402
 from analysis.address import encode  # noqa: E402
 from analysis.explore_state import ALL_ATTRIBUTES, ExploreState  # noqa: E402
-from components import charts, explore_views, filters, ids  # noqa: E402
+from analysis.flows import flow_pairs, flows  # noqa: E402
+from components import charts, explore_views, filters, flow_chart, ids  # noqa: E402
 from components import overview as overview_page  # noqa: E402
 from data.service import DataService  # noqa: E402
 from data.store import Filter, Store  # noqa: E402
@@ -81,7 +82,7 @@ def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> lis
 
 
 def overview_request(store: Store, mapping: dict) -> dict:
-    names = [c.name for c in overview_plan.plan(store.codebook).cards()]
+    names = [c.name for c in overview_plan.plan(store.codebook).cards()] + flow_chart.card_names(store.codebook)
     group = overview_page.PAGE
     return {
         "outputs": [{"id": ids.OVERVIEW_HEADLINES, "property": "children"},
@@ -98,6 +99,13 @@ def overview_queries(store: Store, flt: Filter) -> None:
     p = overview_plan.plan(store.codebook)
     store.grouping_counts(flt, p.sets())
     store.flag_groups_counts(flt, [g for g, _ in p.flag_groups])
+    flow_queries(store, flt)
+
+
+def flow_queries(store: Store, flt: Filter) -> None:
+    ctx = _explore_context(store)
+    for origin, destination in flow_pairs(store.codebook):
+        flows(ctx, flt, origin, destination)
 
 
 def sync_request(page: str, path: str) -> Callable[[Store, dict], dict]:
@@ -209,6 +217,18 @@ def explore_render_request(outputs: list[tuple[str, str]], state: list[tuple[str
     return request
 
 
+def explore_flows_request(store: Store, mapping: dict) -> dict:
+    """The flow cards of the Explore page (one per origin/destination pair) for a filter."""
+    from components.explore import STATE_ID
+
+    names, group = flow_chart.card_names(store.codebook), flow_chart.EXPLORE_GROUP
+    return {"outputs": [_wildcard_outputs(part, names, group, prop) for part, prop in
+                        ((ids.CHART_GRAPH, "figure"), (ids.CHART_SUMMARY, "children"), (ids.CHART_TABLE, "children"))],
+            "inputs": [{"id": STATE_ID, "property": "data", "value": _explore_data(store, mapping)}],
+            "changedPropIds": [_prop(STATE_ID, "data")],
+            "state": []}
+
+
 def explore_sync_request(store: Store, mapping: dict) -> dict:
     """A new address (a link, back, forward) while the values of Gender are shown."""
     from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW, control_id
@@ -287,6 +307,8 @@ def _explore_cases() -> list[Case]:
         Case("explore: cross-tab gender x age", ids.EXPLORE_CROSSTAB + ".children",
              explore_render_request(crosstab, shown, rows="gender", cols="ageBroad"),
              explore_crosstab_queries("gender", "ageBroad"), load_record_codes),
+        Case("explore: flows", '"group":"explore-flows","type":"chart-graph"}.figure',
+             explore_flows_request, flow_queries, load_record_codes),
         Case("explore: cross-tab country x year", ids.EXPLORE_CROSSTAB + ".children",
              explore_render_request(crosstab, shown, rows="CountryOfExploitation", cols="yearOfRegistration"),
              explore_crosstab_queries("CountryOfExploitation", "yearOfRegistration"), load_record_codes),

@@ -59,6 +59,13 @@ def card_outputs(name, group: str = "") -> tuple[Output, Output, Output]:
             Output(part_id(ids.CHART_TABLE, name, group), "children"))
 
 
+def card_parts(views: dict, names: Sequence[str]) -> tuple[list, list, list]:
+    """(figures, summaries, tables) of the cards `names`, in that order: what a callback declaring
+    `card_outputs(ALL, group)` returns (a card without a view shows as empty)."""
+    shown = [views.get(name) or empty_view(name) for name in names]
+    return [v.figure for v in shown], [v.summary for v in shown], [v.table for v in shown]
+
+
 def graph_config(filename: str, geo: bool = False) -> dict:
     """dcc.Graph options: PNG export from the modebar (always shown, its buttons reachable with
     the keyboard; maps keep their zoom), nothing sent to or loaded from elsewhere."""

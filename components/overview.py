@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from dash import html
 
 from analysis.address import Query
+from analysis.explore_counts import context
 from analysis.filter_controls import controls, from_query
 from analysis.overview_plan import Plan, fetch_counts, group_title, plan, slug
-from components import charts, filters, ids
+from components import charts, filters, flow_chart, ids
 from components.common import headline
 from data.codebook import NOT_RECORDED, Attribute
 
@@ -154,6 +155,7 @@ def compute(service, flt) -> OverviewData:
     for group, members in p.flag_groups:
         name = f"group-{slug(group)}"
         views[name] = group_view(group, members, counts.flag_groups[group], titles[name])
+    views.update(flow_chart.flow_views(context(service), flt))
     return OverviewData(headline_figures(store.release, p, frames, counts.total, bool(flt)), views)
 
 
@@ -192,5 +194,5 @@ def layout(service, search: Query):
         html.Div(data.headlines, id=ids.OVERVIEW_HEADLINES, className="headlines", **{"aria-live": "polite"}),
         html.Div(className="chart-grid", children=[
             charts.card(c.name, c.title, data.views.get(c.name), group=PAGE, notes=c.notes, wide=c.wide,
-                        height=c.height) for c in p.cards()]),
+                        height=c.height) for c in p.cards()] + flow_chart.cards(codebook, data.views, PAGE)),
     ])
