@@ -1,5 +1,6 @@
 """Flows from an origin to a destination (citizenship → country of exploitation, region of origin →
-region of exploitation): each flow's synthetic count under the filter, beside its protected count.
+region of exploitation), the pairs the codebook's roles make (`Codebook.flows`): each flow's
+synthetic count under the filter, beside its protected count.
 
 The synthetic counts come from one cached pass over the records' codes (`pair_counts`, as the
 cross-tab); the protected count of a flow is that of the combination (the other filters, origin =
@@ -8,34 +9,14 @@ which also says why a flow has none (suppressed, beyond the reporting length). N
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from analysis import comparability as cmp
 from analysis.explore_counts import Context
-from data.codebook import Attribute, Codebook
+from data.codebook import Attribute
 from data.store import Filter
 
 TOP_FLOWS = 12                    # flows drawn one by one; the rest are summed into "other flows"
-
-# Until the codebook carries roles: an attribute's role read from its name, as the codebook
-# branch infers it for CTDC's columns (citizenship → country of exploitation).
-_ORIGIN_NAME = re.compile(r"origin|citizenship|nationality|birth", re.IGNORECASE)
-_DESTINATION_NAME = re.compile(r"exploitation|destination", re.IGNORECASE)
-_PLACE_KINDS = ("country", "categorical")
-
-
-def flow_pairs(codebook: Codebook) -> list[tuple[Attribute, Attribute]]:
-    """The (origin, destination) attribute pairs of a codebook: per kind of place, the one
-    attribute named as an origin with the one named as a destination."""
-    pairs = []
-    for kind in _PLACE_KINDS:
-        places = [a for a in codebook if a.kind == kind]
-        origins = [a for a in places if _ORIGIN_NAME.search(a.name)]
-        destinations = [a for a in places if _DESTINATION_NAME.search(a.name) and a not in origins]
-        if len(origins) == 1 and len(destinations) == 1:
-            pairs.append((origins[0], destinations[0]))
-    return pairs
 
 
 @dataclass(frozen=True)

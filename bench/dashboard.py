@@ -35,7 +35,7 @@ from bench.renderer import split_output, stringify  # noqa: E402
 from analysis import explore_counts, filter_controls, overview_plan  # noqa: E402
 from analysis.address import encode  # noqa: E402
 from analysis.explore_state import ALL_ATTRIBUTES, ExploreState  # noqa: E402
-from analysis.flows import flow_pairs, flows  # noqa: E402
+from analysis.flows import flows  # noqa: E402
 from components import charts, explore_views, filters, flow_chart, ids  # noqa: E402
 from components import overview as overview_page  # noqa: E402
 from data.service import DataService  # noqa: E402
@@ -105,7 +105,7 @@ def overview_queries(store: Store, flt: Filter) -> None:
 
 def flow_queries(store: Store, flt: Filter) -> None:
     ctx = _explore_context(store)
-    for origin, destination in flow_pairs(store.codebook):
+    for origin, destination in store.codebook.flows():
         flows(ctx, flt, origin, destination)
 
 

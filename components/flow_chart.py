@@ -11,7 +11,7 @@ from dash import html
 
 from analysis import comparability as cmp
 from analysis.explore_counts import Context
-from analysis.flows import TOP_FLOWS, Flows, flow_pairs, flows
+from analysis.flows import TOP_FLOWS, Flows, flows
 from components import charts
 from components.explore_views import protected_cell, signed
 from data.codebook import Attribute, Codebook
@@ -111,17 +111,17 @@ def flow_view(ctx: Context, flt: Filter, origin: Attribute, destination: Attribu
 
 def flow_views(ctx: Context, flt: Filter) -> dict[str, charts.ChartView]:
     """Every origin/destination pair's view under `flt`, by card name."""
-    return {card_name(o): flow_view(ctx, flt, o, d) for o, d in flow_pairs(ctx.codebook)}
+    return {card_name(o): flow_view(ctx, flt, o, d) for o, d in ctx.codebook.flows()}
 
 
 def card_names(codebook: Codebook) -> list[str]:
-    return [card_name(o) for o, _ in flow_pairs(codebook)]
+    return [card_name(o) for o, _ in codebook.flows()]
 
 
 def cards(codebook: Codebook, views: dict[str, charts.ChartView], group: str) -> list:
     """The flow cards of a page showing `views` (none when the release has no origin/destination pair)."""
     return [charts.card(card_name(o), title(o, d), views.get(card_name(o)), group=group, notes=NOTES, wide=True,
-                        height=HEIGHT) for o, d in flow_pairs(codebook)]
+                        height=HEIGHT) for o, d in codebook.flows()]
 
 
 def explore_section(ctx: Context, flt: Filter):

@@ -8,7 +8,7 @@ from builders import repeated_rows, store_from_rows
 
 from analysis import comparability as cmp
 from analysis.explore_counts import context
-from analysis.flows import flow_pairs, flows
+from analysis.flows import flows
 from callbacks import explore as explore_callbacks
 from callbacks import overview as overview_callbacks
 from components import flow_chart
@@ -52,12 +52,12 @@ def table(data):
 
 def test_the_pair_is_citizenship_to_country_of_exploitation(service):
     codebook = service.store().codebook
-    assert [(o.name, d.name) for o, d in flow_pairs(codebook)] == [(ORIGIN, DESTINATION)]
+    assert [(o.name, d.name) for o, d in codebook.flows()] == [(ORIGIN, DESTINATION)]
 
 
 def test_no_pair_without_a_destination(tmp_path):
     path = store_from_rows(tmp_path / "n.duckdb", [{"citizenship": "UKR", "gender": "Man"}])
-    assert flow_pairs(DataService(path).store().codebook) == []
+    assert DataService(path).store().codebook.flows() == []
 
 
 def test_flows_count_the_records_and_carry_their_protected_counts(service):
@@ -117,3 +117,30 @@ def test_the_overview_and_explore_callbacks_draw_the_flows(service):
     figures, summaries, _ = explore_callbacks.render_flows(service, state, [name])
     assert figures[0]["data"][0]["link"]["value"] == [2, 1]
     assert summaries[0].startswith("3 synthetic records")
+
+
+def test_an_imported_release_of_another_schema_gets_its_regions_flows(tmp_path):
+    from pathlib import Path
+
+    import pandas as pd
+    from foreign_releases import write_release
+
+    from synth_engine.importer import import_release
+
+    paths = write_release(tmp_path, "regions", rows=500, seed=3, with_aggregates=True)
+    import_release(paths["microdata"], str(tmp_path / "r.duckdb"), aggregates=paths["aggregates"])
+    service = DataService(str(tmp_path / "r.duckdb"))
+    ctx = context(service)
+    [(origin, destination)] = ctx.codebook.flows()
+    assert (origin.name, destination.name) == ("originRegion", "destinationRegion")
+    data = flows(ctx, service.filter({"sector": ["Fishing"]}), origin, destination, top=100)
+    frame = pd.read_csv(paths["microdata"], dtype=str).dropna(subset=["originRegion", "destinationRegion"])
+    expected = frame[frame["sector"] == "Fishing"].groupby(["originRegion", "destinationRegion"]).size()
+    assert {(f.origin, f.destination): f.synthetic for f in data.flows} == {k: int(n) for k, n in expected.items()}
+    released = dict(line.split("\t") for line in Path(paths["aggregates"]).read_text(encoding="utf-8").splitlines()[2:])
+    for f in data.flows:     # with the sector filter each flow is a combination of three: beyond length 2
+        assert f.comparison.status == cmp.BEYOND and f.comparison.protected is None
+    everyone = flows(ctx, service.filter({}), origin, destination, top=100)
+    for f in everyone.flows:
+        key = f"destinationRegion:{f.destination};originRegion:{f.origin}"
+        assert f.comparison.protected == (int(released[key]) if key in released else None)
