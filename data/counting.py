@@ -15,7 +15,7 @@ None = not recorded. tests/test_counting.py checks the two agree.
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
