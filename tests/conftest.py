@@ -1,4 +1,5 @@
-"""Shared fixtures: a live server on loopback, and Debian's chromium for Playwright."""
+"""Shared fixtures: a live server on loopback, Debian's chromium for Playwright, and the app on
+a module's store with a client holding its CSRF token."""
 from __future__ import annotations
 
 import os
@@ -72,3 +73,23 @@ def watched_page(page):
 
     yield watch
     assert problems == []
+
+
+@pytest.fixture(scope="module")
+def app(store_path, tmp_path_factory):
+    """The app on the module's `store_path`, its whole-release downloads kept in a folder of its own."""
+    from app import create_app
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GSD_DOWNLOAD_CACHE", str(tmp_path_factory.mktemp("downloads")))
+        return create_app(store_path)
+
+
+@pytest.fixture
+def client(app):
+    """A client of `app` that has opened the index page (so holds the CSRF token)."""
+    from ops_support import DashClient
+
+    client = DashClient(test_client=app.server.test_client())
+    assert client.open("/").status_code == 200
+    return client

@@ -18,22 +18,6 @@ def store_path(tmp_path_factory):
     return make_demo_store(tmp_path_factory.mktemp("security") / "store.duckdb", rows=2000, seed=5)
 
 
-@pytest.fixture(scope="module")
-def app(store_path, tmp_path_factory):
-    from app import create_app
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GSD_DOWNLOAD_CACHE", str(tmp_path_factory.mktemp("downloads")))
-        return create_app(store_path)
-
-
-@pytest.fixture
-def client(app):
-    client = DashClient(test_client=app.server.test_client())
-    assert client.open("/").status_code == 200
-    return client
-
-
 def policy_of(response) -> dict[str, list[str]]:
     header = response.headers["Content-Security-Policy"]
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
