@@ -119,5 +119,5 @@ class DataService:
         return self._held_for("record_codes", store, RecordCodes.load)
 
     def _protected_index(self, store: Store) -> dict[str, int]:
-        """Every protected count by key (about 0.3 s and 30 MB for the default store's 186k)."""
+        """Every protected count by key (under a second and about 30 MB for the default store's 186k)."""
         return self._held_for("protected_counts", store, Store.all_protected_counts)
