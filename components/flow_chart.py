@@ -95,14 +95,19 @@ def _summary(data: Flows) -> str:
     text = (f"{data.placed:,} synthetic records have both {o.label.lower()} and {d.label.lower()} recorded, in "
             f"{count:,} flow{'s' if count != 1 else ''}; the largest is {o.label_of(top.origin)} → "
             f"{d.label_of(top.destination)} with {top.synthetic:,} (protected count {cmp_text(top.comparison)}).")
+    if data.other_flows:
+        drawn = data.placed - data.other_records
+        text += (f" The {len(data.flows)} largest, drawn one by one, hold {drawn:,} of them "
+                 f"({cmp.percent(drawn / data.placed)}).")
     if data.unplaced:
         text += f" {data.unplaced:,} records lack one end and are not drawn."
     return text
 
 
-def flow_view(ctx: Context, flt: Filter, origin: Attribute, destination: Attribute) -> charts.ChartView:
+def flow_view(ctx: Context, flt: Filter, origin: Attribute, destination: Attribute,
+              top: int = TOP_FLOWS) -> charts.ChartView:
     chart_title = title(origin, destination)
-    data = flows(ctx, flt, origin, destination)
+    data = flows(ctx, flt, origin, destination, top)
     if not data.flows:
         return charts.empty_view(chart_title, "No record under the current filter has both "
                                               f"{origin.label.lower()} and {destination.label.lower()} recorded.")

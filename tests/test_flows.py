@@ -101,6 +101,16 @@ def test_the_sankey_its_table_and_summary(service):
     assert "| Russia | Russia | 1\\* | suppressed |" in markdown
 
 
+def test_the_flows_beyond_the_top_make_one_grey_band(service):
+    ctx = context(service)
+    view = flow_chart.flow_view(ctx, service.filter({}), ctx.codebook[ORIGIN], ctx.codebook[DESTINATION], top=1)
+    trace = view.figure["data"][0]
+    assert trace["node"]["label"] == ["Ukraine", "United States", "Other citizenship", "Other country of exploitation"]
+    assert trace["link"]["value"] == [5, 3] and trace["link"]["color"][1] == flow_chart.OTHER_LINK_COLOUR
+    assert "The 1 largest, drawn one by one, hold 5 of them (62 %)." in view.summary
+    assert "| 2 other flows |  | 3\\* | – | – | not compared |" in view.table.children[1].children
+
+
 def test_an_empty_selection_says_so(service):
     ctx = context(service)
     view = flow_chart.flow_view(ctx, service.filter({"gender": ["Man"], DESTINATION: ["RUS"], ORIGIN: ["UKR"]}),
