@@ -6,8 +6,8 @@ a few times (each change fires the callbacks that follow from it), and downloads
 files the downloads page links to; then it starts another session. It reports requests per
 second, latency percentiles and errors (any status >= 400, or no answer).
 
-    python bench/load.py --serve var/gsd-demo.duckdb --clients 50 --duration 60
-    python bench/load.py --url http://127.0.0.1:8050 --clients 10 --duration 20 --json
+    python -m bench.load --serve var/gsd-demo.duckdb --clients 50 --duration 60
+    python -m bench.load --url http://127.0.0.1:8050 --clients 10 --duration 20 --json
 
 --serve starts gunicorn with gunicorn.conf.py on a free loopback port for the run. Only
 loopback addresses are accepted as targets. Counts and time are bounded (MAX_CLIENTS,
@@ -30,8 +30,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from renderer import Renderer  # noqa: E402
+from bench.renderer import Renderer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_CLIENTS = 200

@@ -1,5 +1,7 @@
-"""About the data: what the two kinds of numbers are, the release's parameters, its measured
-quality (read from the store's `quality` table, whatever metrics it holds) and the caveats."""
+"""About the data: how close the synthetic records come to the protected counts in noise units
+(components/about_agreement.py, first), what the two kinds of numbers are, the release's
+parameters, its other measurements (read from the store's `quality` table, whatever metrics it
+holds) and the caveats."""
 from __future__ import annotations
 
 import math
@@ -7,7 +9,7 @@ import re
 
 from dash import dcc, html
 
-from components import charts
+from components import about_agreement, charts
 from components.common import headline
 
 PAGE = "about"
@@ -91,24 +93,25 @@ def quality_cards(quality) -> tuple[list, list]:
             lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) \
                 + ([None] if by_bucket["length"].isna().any() else [])
             buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
-            lookup = {(None if l is None else int(l), int(b)): _value(v)
-                      for l, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
-            series = [charts.Series("all lengths" if l is None else f"length {l}", [lookup.get((l, b)) for b in buckets])
-                      for l in lengths]
+            lookup = {(None if n is None else int(n), int(b)): _value(v)
+                      for n, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
+            series = [charts.Series("all lengths" if n is None else f"length {n}",
+                                    [lookup.get((n, b)) for b in buckets])
+                      for n in lengths]
             categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
             summary = (f"{humanize(metric)} by count bucket for {len(lengths)} combination length"
                        f"{'s' if len(lengths) > 1 else ''}; from {charts.fmt_measure(_first(series), unit)} in the "
                        f"smallest bucket to {charts.fmt_measure(_last(series), unit)} in the largest (first length).")
-            view = charts.bar_chart(title, categories, series, category_title="count bucket [b, 2b) of the combination",
+            view = charts.bar_chart(title, categories, series, category_title="bucket of the first count (from b)",
                                     value_title=humanize(metric).lower(), counts=False, unit=unit, lines=True,
                                     summary=summary)
         else:
             lengths = [int(x) for x in by_length["length"]]
             values = [_value(v) for v in by_length["value"]]
-            summary = "; ".join(f"length {l}: {charts.fmt_measure(v, unit)}" for l, v in zip(lengths, values))
+            summary = "; ".join(f"length {n}: {charts.fmt_measure(v, unit)}" for n, v in zip(lengths, values))
             if len(overall):
                 summary += f"; over all lengths: {charts.fmt_measure(_value(overall['value'].iloc[0]), unit)}"
-            view = charts.bar_chart(title, [f"length {l}" for l in lengths], [charts.Series(humanize(metric), values)],
+            view = charts.bar_chart(title, [f"length {n}" for n in lengths], [charts.Series(humanize(metric), values)],
                                     category_title="combination length", value_title=humanize(metric).lower(),
                                     counts=False, unit=unit, summary=f"{humanize(metric)} by combination length — "
                                     + summary + ".")
@@ -137,7 +140,8 @@ def _fmt(value, digits: int = 4) -> str:
 def parameters_table(release: dict):
     rows = [("Release", release["name"]),
             ("Kind", "built by this project's engine" if release["kind"] == "built" else "imported published release"),
-            ("Demonstration data", "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
+            ("Demonstration data",
+             "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
             ("Privacy budget ε", _fmt(release.get("epsilon"))),
             ("δ", _fmt(release.get("delta"), 3)),
             ("Longest protected combination (reporting length)", _fmt(release.get("reporting_length"))),
@@ -166,13 +170,21 @@ def lengths_table(lengths):
     return charts.data_table(header, rows, caption="Noise and thresholds by combination length")
 
 
+def other_measurements(quality):
+    """The quality rows the leading section does not show."""
+    if quality is None or quality.empty:
+        return quality
+    return quality[~quality["metric"].isin(about_agreement.METRICS_SHOWN)]
+
+
 def layout(service, search):
     store = service.store()
     release = store.release
-    headlines, cards = quality_cards(service.quality())
+    headlines, cards = quality_cards(other_measurements(service.quality()))
     eps = release.get("epsilon")
     return html.Div(className="about prose", children=[
         html.H1("About the data"),
+        about_agreement.section(about_agreement.Agreement.of(store), store.codebook),
         html.Section([
             html.H2("Two kinds of numbers"),
             html.P("The release has two parts. The synthetic records are made-up records, one per row, that "
@@ -194,14 +206,12 @@ def layout(service, search):
                              "such combinations one record may contribute, and the threshold the noisy count a "
                              "combination had to exceed to be released.", className="muted")]),
         html.Section([
-            html.H2("How close the synthetic records are"),
-            html.P("Measured when the release was built, by comparing counts of combinations between the "
-                   "sensitive records, the protected counts and the synthetic records.")
-            if headlines or cards else
-            html.P("This store holds no quality measurements (an imported release carries none)."),
+            html.H2("Other measurements"),
+            html.P("Measured when the release was built, by comparing the synthetic records with the "
+                   "protected counts."),
             html.Div(headlines, className="headlines") if headlines else None,
             html.Div(cards, className="chart-grid") if cards else None,
-        ]),
+        ]) if headlines or cards else None,
         html.Section([
             html.H2("Read the figures with care"),
             html.Ul([

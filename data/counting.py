@@ -36,7 +36,7 @@ class RecordCodes:
         self._totals = {name: self._bincount(name, column) for name, column in codes.items()}
 
     @classmethod
-    def load(cls, store) -> "RecordCodes":
+    def load(cls, store) -> RecordCodes:
         return cls(store.codebook, store.record_codes())
 
     def _bincount(self, name: str, column: np.ndarray) -> np.ndarray:

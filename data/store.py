@@ -10,16 +10,24 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from data.schema import SCHEMA_VERSION, TABLES, quote_ident
 from data.codebook import Attribute, Codebook
 from data.release_meta import FIELDS as META_FIELDS
+from data.schema import (
+    DEVIATION_METRICS,
+    LATER_TABLES,
+    PUBLIC_COMPARISON,
+    SCHEMA_VERSION,
+    TABLES,
+    UNLISTED_METRICS,
+    quote_ident,
+)
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
 STORE_CATALOG = "store"  # the name the file is attached under
@@ -41,7 +49,7 @@ class Filter:
     selections: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
 
     @classmethod
-    def build(cls, codebook: Codebook, mapping: Mapping[str, Iterable[str | None]] | None) -> "Filter":
+    def build(cls, codebook: Codebook, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
         if not mapping:
             return cls()
         if not isinstance(mapping, Mapping):
@@ -74,7 +82,7 @@ class Filter:
     def values(self, name: str) -> tuple[str | None, ...]:
         return dict(self.selections).get(name, ())
 
-    def without(self, name: str) -> "Filter":
+    def without(self, name: str) -> Filter:
         return Filter(tuple(s for s in self.selections if s[0] != name))
 
     def cache_key(self) -> str:
@@ -163,6 +171,7 @@ class Store:
                 "SELECT table_name FROM information_schema.tables").fetchall()}
             if set(TABLES) - tables:
                 raise StoreError(f"{self.path} is not a GSD Explorer store (tables missing)")
+            self.tables = TABLES + tuple(t for t in LATER_TABLES if t in tables)
             self.release = self._read_release()
             self.codebook = self._read_codebook()
             self._known_values = {a.name: frozenset(a.values) for a in self.codebook}
@@ -240,10 +249,55 @@ class Store:
         return Filter.build(self.codebook, mapping)
 
     def quality(self) -> pd.DataFrame:
+        """Every quality figure, one row each (comparison, metric, length, bucket_low, value)."""
         return self._query_frame("SELECT * FROM quality ORDER BY comparison, metric, length, bucket_low")
 
+    def _quality_columns(self, metrics: Sequence[str], by_bucket: bool) -> pd.DataFrame:
+        """The public figures `metrics` as columns, a row per length (and bucket) they have."""
+        frame = self._query_frame(
+            "SELECT length, bucket_low, metric, value FROM quality WHERE comparison = ? "
+            "AND metric IN (SELECT unnest(?::VARCHAR[])) AND (bucket_low IS NOT NULL) = ? "
+            "ORDER BY length NULLS LAST, bucket_low", [PUBLIC_COMPARISON, list(metrics), by_bucket])
+        index = ["length", "bucket_low"] if by_bucket else ["length"]
+        wide = frame.set_index(index + ["metric"])["value"].unstack("metric").sort_index(na_position="last")
+        wide = wide.reindex(columns=[m for m in metrics if m in wide.columns])
+        return wide.reset_index().rename_axis(None, axis=1)
+
+    def agreement_by_length(self) -> pd.DataFrame:
+        """Synthetic vs protected counts in noise units per length (NaN length: all lengths):
+        measured_combinations, mean_abs_z, within_noise_95_pct, max_abs_z, mean_relative_error."""
+        return self._quality_columns(DEVIATION_METRICS, by_bucket=False)
+
+    def agreement_by_bucket(self) -> pd.DataFrame:
+        """The same figures per length and bucket of protected counts [bucket_low, 10·bucket_low)."""
+        return self._quality_columns(DEVIATION_METRICS, by_bucket=True)
+
+    def unlisted_by_length(self) -> pd.DataFrame:
+        """Per length: synthetic combinations the protected counts lack, those beyond the noise,
+        SDS's fabricated % and the suppressed % of the protected combinations."""
+        return self._quality_columns(UNLISTED_METRICS, by_bucket=False).dropna(subset=["length"])
+
+    def quality_totals(self) -> dict[str, float]:
+        """The public figures over the whole release (implications, records holding an unlisted
+        combination, record counts ...): metric -> value."""
+        rows = self._cursor().execute(
+            "SELECT metric, value FROM quality WHERE comparison = ? AND length IS NULL AND bucket_low IS NULL "
+            "AND metric NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY metric",
+            [PUBLIC_COMPARISON, list(DEVIATION_METRICS)]).fetchall()
+        return {metric: float(value) for metric, value in rows}
+
+    def largest_deviations(self) -> pd.DataFrame:
+        """The combinations whose synthetic count is furthest from the protected count, by |z|:
+        rank, length, key, reference_count (protected), compared_count (synthetic), z; none in a
+        store written before the table existed."""
+        if "quality_deviations" not in self.tables:
+            return pd.DataFrame(columns=["rank", "length", "key", "reference_count", "compared_count", "z"])
+        return self._query_frame(
+            "SELECT rank, length, key, reference_count, compared_count, z FROM quality_deviations "
+            "WHERE comparison = ? ORDER BY rank", [PUBLIC_COMPARISON])
+
     def table_sizes(self) -> dict[str, int]:
-        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in TABLES}
+        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in self.tables}
 
     # --- counts of synthetic records -------------------------------------------------------
 
@@ -315,9 +369,11 @@ class Store:
         where, params = flt.where()
         selected = []
         for flags in members.values():
-            selected.append("count(*) FILTER (WHERE " + " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags) + ")")
+            any_flag = " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags)
+            selected.append(f"count(*) FILTER (WHERE {any_flag})")
             selected.extend(f"count({quote_ident(f)})" for f in flags)
-        row = iter(self._cursor().execute(f"SELECT {', '.join(selected)} FROM records WHERE {where}", params).fetchone())
+        sql = f"SELECT {', '.join(selected)} FROM records WHERE {where}"
+        row = iter(self._cursor().execute(sql, params).fetchone())
         return {group: (int(next(row)), {f: int(next(row)) for f in flags}) for group, flags in members.items()}
 
     def _columns(self, columns: Iterable[str] | None) -> list[str]:

@@ -3,15 +3,9 @@ a module's store with a client holding its CSRF token."""
 from __future__ import annotations
 
 import os
-import sys
 import threading
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ops_support import ROOT  # noqa: E402  (importable once tests/ is on the path)
-
-sys.path.insert(1, ROOT)                     # tests/ first, then the repository root
 
 CHROMIUM = os.environ.get("GSD_CHROMIUM", "/usr/bin/chromium")
 

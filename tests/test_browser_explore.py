@@ -11,8 +11,8 @@ import pytest
 
 from app import create_app
 from builders import store_from_rows
-from data.store import Store
 from data.aggregates import LengthParameters
+from data.store import Store
 
 pytestmark = pytest.mark.browser
 

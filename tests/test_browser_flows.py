@@ -3,9 +3,9 @@ Explore page and follow the filters in the address; no console error, no other h
 from __future__ import annotations
 
 import pytest
-from builders import repeated_rows, store_from_rows
 
 from app import create_app
+from builders import repeated_rows, store_from_rows
 
 pytestmark = pytest.mark.browser
 

@@ -4,11 +4,11 @@ suppressed, and the Sankey, its table and summary agree."""
 from __future__ import annotations
 
 import pytest
-from builders import repeated_rows, store_from_rows
 
 from analysis import comparability as cmp
 from analysis.explore_counts import context
 from analysis.flows import flows
+from builders import repeated_rows, store_from_rows
 from callbacks import explore as explore_callbacks
 from callbacks import overview as overview_callbacks
 from components import flow_chart
@@ -133,8 +133,8 @@ def test_an_imported_release_of_another_schema_gets_its_regions_flows(tmp_path):
     from pathlib import Path
 
     import pandas as pd
-    from foreign_releases import write_release
 
+    from foreign_releases import write_release
     from synth_engine.importer import import_release
 
     paths = write_release(tmp_path, "regions", rows=500, seed=3, with_aggregates=True)

@@ -10,8 +10,7 @@ import time
 import pytest
 import redis
 
-from ops_support import (DashClient, free_port, make_demo_store, routing_body, start_gunicorn,
-                         start_redis)
+from ops_support import DashClient, free_port, make_demo_store, routing_body, start_gunicorn, start_redis
 
 PREFIX = "gsd-explorer-test:"
 
@@ -134,8 +133,8 @@ def test_the_load_script_runs_sessions_without_errors(store_copies, tmp_path):
 
     from ops_support import ROOT
 
-    script = os.path.join(ROOT, "bench", "load.py")
-    done = subprocess.run([sys.executable, script, "--serve", store_copies[0], "--workers", "1",
+    script = [sys.executable, "-m", "bench.load"]     # run from the repository root, as README says
+    done = subprocess.run([*script, "--serve", store_copies[0], "--workers", "1",
                            "--clients", "3", "--duration", "6", "--json",
                            "--server-log", str(tmp_path / "server.log")],
                           capture_output=True, text=True, timeout=120, cwd=ROOT,
@@ -145,6 +144,6 @@ def test_the_load_script_runs_sessions_without_errors(store_copies, tmp_path):
     assert {"page", "layout", "dependencies", "callback"} <= set(report["by_kind"])
     assert report["requests"] > 20 and report["latency_ms"]["p95"] is not None
 
-    refused = subprocess.run([sys.executable, script, "--url", "http://192.0.2.1:8050", "--clients", "1",
+    refused = subprocess.run([*script, "--url", "http://192.0.2.1:8050", "--clients", "1",
                               "--duration", "1"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert refused.returncode == 2 and "loopback" in refused.stderr

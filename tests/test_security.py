@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ops_support import (DashClient, assert_no_internals, free_port, make_demo_store, routing_body,
-                         start_gunicorn)
+from ops_support import DashClient, assert_no_internals, free_port, make_demo_store, routing_body, start_gunicorn
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +91,10 @@ def test_callbacks_need_the_signed_token_in_cookie_and_header(app, client):
     assert refused.status_code == 403 and "CSRF" in refused.get_data(as_text=True)
 
     test_client = client.test_client
-    post = lambda headers: test_client.post("/_dash-update-component", json=body, headers=headers)
+
+    def post(headers):
+        return test_client.post("/_dash-update-component", json=body, headers=headers)
+
     assert post({"X-CSRFToken": client.token[:-2] + "xx"}).status_code == 403  # not the cookie
     assert post({"X-CSRFToken": client.token, "Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert post({"X-CSRFToken": client.token, "Sec-Fetch-Site": "same-site"}).status_code == 403
