@@ -246,11 +246,12 @@ def explore_flows_request(store: Store, mapping: dict) -> dict:
     from components.explore import STATE_ID
 
     names, group = flow_chart.card_names(store.codebook), flow_chart.EXPLORE_GROUP
-    return {"outputs": [_wildcard_outputs(part, names, group, prop) for part, prop in
-                        ((ids.CHART_GRAPH, "figure"), (ids.CHART_SUMMARY, "children"), (ids.CHART_TABLE, "children"))],
+    parts = ((ids.CHART_GRAPH, "figure"), (ids.CHART_SUMMARY, "children"), (ids.CHART_TABLE, "children"))
+    return {"outputs": [*(_wildcard_outputs(part, names, group, prop) for part, prop in parts),
+                        {"id": ids.EXPLORE_FLOWS_SHOWN, "property": "data"}],
             "inputs": [{"id": STATE_ID, "property": "data", "value": _explore_data(store, mapping)}],
             "changedPropIds": [_prop(STATE_ID, "data")],
-            "state": []}
+            "state": [{"id": ids.EXPLORE_FLOWS_SHOWN, "property": "data", "value": None}]}
 
 
 def explore_sync_request(store: Store, mapping: dict) -> dict:

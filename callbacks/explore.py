@@ -128,13 +128,17 @@ def render_crosstab(service, data, shown):
     return explore_views.crosstab(ctx, state), key
 
 
-def render_flows(service, data, names: list[str]) -> tuple[list, list, list]:
-    """The flow cards' (figures, summaries, tables), in the order of `names`."""
+def render_flows(service, data, shown, names: list[str]) -> tuple:
+    """The flow cards' (figures, summaries, tables), in the order of `names`, and the filter they
+    show; nothing when the filter did not change (a new view or sort leaves the flows alone)."""
     try:
         ctx = context(service)
     except StoreError:
         raise PreventUpdate from None
-    return charts.card_parts(flow_chart.flow_views(ctx, from_data(ctx.codebook, data).filter), names)
+    flt = from_data(ctx.codebook, data).filter
+    if flt.cache_key() == shown:
+        raise PreventUpdate
+    return (*charts.card_parts(flow_chart.flow_views(ctx, flt), names), flt.cache_key())
 
 
 def register(app, service) -> None:
@@ -161,5 +165,7 @@ def register(app, service) -> None:
     app.callback(Output(ids.EXPLORE_CROSSTAB, "children"), Output(ids.EXPLORE_CROSSTAB_SHOWN, "data"),
                  state, State(ids.EXPLORE_CROSSTAB_SHOWN, "data"), prevent_initial_call=True)(
         lambda data, shown: render_crosstab(service, data, shown))
-    app.callback(*charts.card_outputs(ALL, flow_chart.EXPLORE_GROUP), state, prevent_initial_call=True)(
-        lambda data: render_flows(service, data, [o["id"]["chart"] for o in callback_context.outputs_list[0]]))
+    app.callback(*charts.card_outputs(ALL, flow_chart.EXPLORE_GROUP), Output(ids.EXPLORE_FLOWS_SHOWN, "data"),
+                 state, State(ids.EXPLORE_FLOWS_SHOWN, "data"), prevent_initial_call=True)(
+        lambda data, shown: render_flows(service, data, shown,
+                                         [o["id"]["chart"] for o in callback_context.outputs_list[0]]))

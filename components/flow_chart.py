@@ -7,12 +7,12 @@ section of its own, refreshed by callbacks/explore.py through `card_outputs(ALL,
 """
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
 from analysis import comparability as cmp
 from analysis.explore_counts import Context
 from analysis.flows import TOP_FLOWS, Flows, flows
-from components import charts
+from components import charts, ids
 from components.explore_views import protected_cell, signed
 from data.codebook import Attribute, Codebook
 from data.store import Filter
@@ -130,13 +130,16 @@ def cards(codebook: Codebook, views: dict[str, charts.ChartView], group: str) ->
 
 
 def explore_section(ctx: Context, flt: Filter):
-    """The Explore page's flows, under its filters; nothing when the release has no pair."""
+    """The Explore page's flows under its filters, and the store of the filter they show (alone
+    when the release has no pair)."""
     found = cards(ctx.codebook, flow_views(ctx, flt), EXPLORE_GROUP)
+    shown = dcc.Store(id=ids.EXPLORE_FLOWS_SHOWN, data=flt.cache_key())
     if not found:
-        return None
+        return shown
     return html.Section(className="explore-section", **{"aria-labelledby": "explore-flows-title"}, children=[
         html.H2("Flows from origin to destination", id="explore-flows-title"),
         html.P("Where the records' people came from and where they were exploited, under the filters above, "
                "each flow's synthetic count beside its protected count.", className="section-intro"),
         html.Div(found, className="chart-grid"),
+        shown,
     ])

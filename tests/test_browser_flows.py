@@ -1,8 +1,10 @@
 """The flow chart in Debian's chromium: the Sankey and its table render on the Overview and on the
-Explore page and follow the filters in the address; no console error, no other host."""
+Explore page and follow the filters (in the address, and changed in the page); no console error, no
+other host."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app import create_app
 from builders import repeated_rows, store_from_rows
@@ -59,3 +61,7 @@ def test_explore_draws_the_flows_under_its_filters(site):
     card = flow_card(page, "explore-flows")
     check_card(card, 2, ["Philippines | Russia | 20", "Ukraine | United States | 12"])
     assert "32 synthetic records" in card.locator(".chart-summary").inner_text()
+    page.get_by_title("Remove Gender: Man").click()          # the filter changes in the page
+    expect(card.locator(".chart-summary")).to_contain_text("62 synthetic records")
+    assert card.locator(".chart-table tbody tr").first.inner_text().split("\t")[:3] == \
+        ["Ukraine", "United States", "42"]

@@ -4,6 +4,7 @@ suppressed, and the Sankey, its table and summary agree."""
 from __future__ import annotations
 
 import pytest
+from dash.exceptions import PreventUpdate
 
 from analysis import comparability as cmp
 from analysis.explore_counts import context
@@ -124,9 +125,12 @@ def test_the_overview_and_explore_callbacks_draw_the_flows(service):
     assert figures[0]["data"][0]["link"]["value"] == [3, 2]
     assert summaries[0].startswith("5 synthetic records")
     state = {"search": "?gender=Man", "notices": []}
-    figures, summaries, _ = explore_callbacks.render_flows(service, state, [name])
+    figures, summaries, _, shown = explore_callbacks.render_flows(service, state, None, [name])
     assert figures[0]["data"][0]["link"]["value"] == [2, 1]
     assert summaries[0].startswith("3 synthetic records")
+    with pytest.raises(PreventUpdate):      # another view or sort, the same filter: the flows stay
+        explore_callbacks.render_flows(service, {"search": "?gender=Man&_sort=synthetic", "notices": []}, shown,
+                                       [name])
 
 
 def test_an_imported_release_of_another_schema_gets_its_regions_flows(tmp_path):
