@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SOURCE := var/demo-source.csv
 STORE  := var/gsd-demo.duckdb
-ENGINE := $(wildcard synth_engine/*.py) $(addprefix data/,codebook.py countries.py aggregates.py dataset.py schema.py writer.py)
+ENGINE := $(wildcard synth_engine/*.py) $(addprefix data/,codebook.py codebook_file.py release_meta.py errors.py countries.py aggregates.py dataset.py schema.py writer.py) data/codebooks/ctdc.datapackage.json
 
 .PHONY: run serve test setup setup-dev system-deps store clean
 

@@ -1,18 +1,37 @@
 """The codebook: what each attribute of a release means and in which order its values go.
 
 The store, the pages and the downloads are driven by a `Codebook`, never by hard-coded column
-names. CTDC's 27 columns get rich built-in metadata (labels, groups, value order, value labels);
-any other column gets a kind and a value order inferred from its values.
+names. Metadata comes from a codebook file (a Data Package descriptor, `data/codebook_file.py`):
+the release's own, or the built-in one for CTDC's columns when a column's values fit it. Whatever
+no file describes is inferred here from the values: kind, order, labels, role and party.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from data.countries import country_name
 
 KINDS = ("categorical", "ordinal", "flag", "year", "country")
+ROLES = ("", "origin", "destination")      # one end of a movement (e.g. citizenship → exploitation)
 NOT_RECORDED = "not recorded"  # label of a missing value wherever it is shown
+FLAG_LABEL = "Yes"             # how a set flag reads
+DEFAULT_GROUP = "other"
+MAX_DISTINCT_VALUES = 1000
+
+
+def humanize(name: str) -> str:
+    """'perpetratorGender' → 'Perpetrator gender'; 'age_band' → 'Age band'."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\-]+", " ", name).strip()
+    if not words:
+        return name
+    parts = words.split()
+    # Lower-case the inner words that are plain capitalised words, keep acronyms ("ISO").
+    parts = [parts[0]] + [p.lower() if p[:1].isupper() and p[1:].islower() else p for p in parts[1:]]
+    text = " ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -24,14 +43,27 @@ class Attribute:
     kind: str
     values: tuple[str, ...]
     value_labels: tuple[str, ...]
+    group_label: str = ""      # the group's title; by default the group's name, capitalised
+    role: str = ""             # origin or destination of a movement, or ""
+    party: str = ""            # whose attribute it is (e.g. victim, perpetrator), or "" when unknown
+    pair: str = ""             # the attribute at the movement's other end, when role is set
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind {self.kind!r} for {self.name}")
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r} for {self.name}")
         if len(self.values) != len(self.value_labels):
             raise ValueError(f"{self.name}: values and labels differ in length")
         if len(set(self.values)) != len(self.values):
             raise ValueError(f"{self.name}: duplicate values")
+        if not self.group_label:
+            object.__setattr__(self, "group_label", self.group[:1].upper() + self.group[1:])
+
+    @property
+    def ordered(self) -> bool:
+        """Whether the value order means something (young to old, early to late)."""
+        return self.kind in ("ordinal", "year")
 
     def label_of(self, value: str | None) -> str:
         if value is None:
@@ -74,178 +106,126 @@ class Codebook:
             out.setdefault(a.group, []).append(a)
         return out
 
+    def flag_groups(self) -> dict[str, list[Attribute]]:
+        """Groups made only of flags (a record can have several set): percentages within such a
+        group are taken over the records with at least one flag of the group set."""
+        return {g: members for g, members in self.groups().items()
+                if g != DEFAULT_GROUP and all(a.kind == "flag" for a in members)}
 
-# --- CTDC built-in metadata -------------------------------------------------------------------
+    def flows(self) -> list[tuple[Attribute, Attribute]]:
+        """(origin, destination) pairs, e.g. (citizenship, country of exploitation)."""
+        return [(a, self[a.pair]) for a in self.attributes
+                if a.role == "origin" and a.pair in self and self[a.pair].role == "destination"]
 
-AGE_VALUES = ("0--8", "09--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+")
-AGE_LABELS = ("0–8", "9–17", "18–20", "21–23", "24–26", "27–29", "30–38", "39–47", "48 and over")
-MONTHS_VALUES = ("0--12 (0-1 yr)", "13--24 (1-2 yrs)", "25+ (2+ yrs)")
-MONTHS_LABELS = ("Up to 12 months", "13 to 24 months", "More than 24 months")
-GENDER_VALUES = ("Man", "Woman", "Trans/Transgender/NonConforming")
-GENDER_LABELS = ("Man", "Woman", "Trans, transgender or non-conforming")
-
-# Groups whose attributes are flags that can co-occur; percentages within such a group are taken
-# over the records with at least one flag of the group set (the codebook's denominator rule).
-FLAG_GROUPS = (
-    "means of control",
-    "exploitation type",
-    "labour sector",
-    "type of sexual exploitation",
-    "recruiter relation",
-)
-
-# name: (label, group, kind, description)
-_CTDC: dict[str, tuple[str, str, str, str]] = {
-    "yearOfRegistration": ("Year of registration", "time", "year",
-                           "Year the person was identified, assisted, referred or reported to a contributing organisation."),
-    "gender": ("Gender", "demographics", "categorical",
-               "Gender the person identifies with (a social designation, not sex at birth)."),
-    "ageBroad": ("Age group", "demographics", "ordinal",
-                 "Age band when the person was identified or assisted."),
-    "citizenship": ("Citizenship", "geography", "country",
-                    "Country of citizenship (ISO alpha-3). Some countries are suppressed on purpose."),
-    "CountryOfExploitation": ("Country of exploitation", "geography", "country",
-                              "Country where the person was first identified or assisted, used as a stand-in "
-                              "for where the exploitation happened. Some countries are suppressed on purpose."),
-    "traffickMonths": ("Duration of trafficking", "duration", "ordinal",
-                       "How long the trafficking situation lasted, in bands of months."),
-    "meansDebtBondageEarnings": ("Debt bondage or withheld wages", "means of control", "flag",
-                                 "Made to work off a debt, or earnings taken by the exploiter."),
-    "meansThreats": ("Threats", "means of control", "flag",
-                     "Threats of harm to the person or their family, including threats to involve the authorities."),
-    "meansAbusePsyPhySex": ("Psychological, physical or sexual abuse", "means of control", "flag",
-                            "Abuse used to control the person."),
-    "meansFalsePromises": ("False promises", "means of control", "flag",
-                           "Deceived into the situation with false pretences."),
-    "meansDrugsAlcohol": ("Psychoactive substances", "means of control", "flag",
-                          "Drugs or alcohol used to make the person compliant."),
-    "meansDenyBasicNeeds": ("Restricted movement, money, care or necessities", "means of control", "flag",
-                            "Access to money, movement, medical care or basic necessities restricted."),
-    "meansExcessiveWorkHours": ("Excessive working hours", "means of control", "flag",
-                                "Made to work far more hours than agreed."),
-    "meansWithholdDocs": ("Documents withheld", "means of control", "flag",
-                          "Passport, permits or other documents kept from the person."),
-    "isForcedLabour": ("Forced labour", "exploitation type", "flag",
-                       "Trafficked for work or services other than sexual services."),
-    "isSexualExploit": ("Sexual exploitation", "exploitation type", "flag",
-                        "Trafficked for sexual services."),
-    "isOtherExploit": ("Other exploitation", "exploitation type", "flag",
-                       "Other purposes, such as forced marriage, forced military service or organ removal."),
-    "typeOfLabourAgriculture": ("Agriculture", "labour sector", "flag",
-                                "Forced labour in crop and animal production."),
-    "typeOfLabourConstruction": ("Construction", "labour sector", "flag", "Forced labour in construction."),
-    "typeOfLabourDomesticWork": ("Domestic work", "labour sector", "flag",
-                                 "Forced labour in private households."),
-    "typeOfLabourHospitality": ("Hospitality", "labour sector", "flag",
-                                "Forced labour in accommodation and food services."),
-    "typeOfSexProstitution": ("Prostitution", "type of sexual exploitation", "flag",
-                              "Sexual acts for payment."),
-    "typeOfSexPornography": ("Pornography", "type of sexual exploitation", "flag",
-                             "Production of sexual images or video."),
-    "recruiterRelationIntimatePartner": ("Intimate partner", "recruiter relation", "flag",
-                                         "Recruited by a current or former romantic partner."),
-    "recruiterRelationFriend": ("Friend", "recruiter relation", "flag",
-                                "Recruited by a friend or acquaintance."),
-    "recruiterRelationFamily": ("Family", "recruiter relation", "flag",
-                                "Recruited by a relative, parent, carer or guardian."),
-    "recruiterRelationOther": ("Other relation", "recruiter relation", "flag",
-                               "Recruited by someone else, such as a broker, employer or smuggler."),
-}
-CTDC_COLUMNS = tuple(_CTDC)
-
-# Later releases and the codebook's headings spell some columns differently.
-CTDC_ALIASES = {
-    "meansWithholdDocuments": "meansWithholdDocs",
-    "sectorOfLabourAgriculture": "typeOfLabourAgriculture",
-    "sectorOfLabourConstruction": "typeOfLabourConstruction",
-    "sectorOfLabourDomesticWork": "typeOfLabourDomesticWork",
-    "sectorOfLabourHospitality": "typeOfLabourHospitality",
-    "sectorOfSexProstitution": "typeOfSexProstitution",
-    "sectorOfSexPornography": "typeOfSexPornography",
-}
-
-_FIXED_DOMAINS = {
-    "gender": (GENDER_VALUES, GENDER_LABELS),
-    "ageBroad": (AGE_VALUES, AGE_LABELS),
-    "traffickMonths": (MONTHS_VALUES, MONTHS_LABELS),
-}
-
-# Spellings of fixed values seen in the codebook's text and older files.
-VALUE_ALIASES = {
-    "ageBroad": {"9--17": "09--17", "0—8": "0--8", "9—17": "09--17", "18—20": "18--20",
-                 "21—23": "21--23", "24—26": "24--26", "27—29": "27--29", "30—38": "30--38",
-                 "39—47": "39--47"},
-    "traffickMonths": {"0—12 (0-1 yr)": "0--12 (0-1 yr)", "13—24 (1-2 yrs)": "13--24 (1-2 yrs)"},
-}
-
-MAX_DISTINCT_VALUES = 1000
+    def parties(self) -> list[str]:
+        """Whose attributes the release holds, in codebook order (e.g. victim, perpetrator)."""
+        return list(dict.fromkeys(a.party for a in self.attributes if a.party))
 
 
-def builtin_name(column: str) -> str | None:
-    """The CTDC column a file column stands for, if any."""
-    if column in _CTDC:
-        return column
-    return CTDC_ALIASES.get(column)
-
-
-def fixed_domain(column: str) -> tuple[str, ...] | None:
-    name = builtin_name(column)
-    if name in _FIXED_DOMAINS:
-        return _FIXED_DOMAINS[name][0]
-    if name is not None and _CTDC[name][2] == "flag":
-        return ("1",)
-    return None
-
+# --- inference --------------------------------------------------------------------------------
 
 _YEAR = re.compile(r"^(1[89]|20|21)\d\d$")
+_YEAR_BAND = re.compile(r"^(1[89]|20|21)\d\d\s*(--?|–|—|to)\s*((1[89]|20|21)\d\d|\d\d)$|^(1[89]|20|21)\d\d\s*\+$")
 _COUNTRY = re.compile(r"^[A-Z]{3}$")
 _LEADING_NUMBER = re.compile(r"^(\d+)")
+_ORIGIN_WORDS = re.compile(r"origin|citizenship|nationality|birth", re.IGNORECASE)
+_DESTINATION_WORDS = re.compile(r"exploitation|destination", re.IGNORECASE)
+_PARTIES = (("perpetrator", re.compile(r"perpetrator|^perp|offender|trafficker", re.IGNORECASE)),
+            ("victim", re.compile(r"victim|survivor", re.IGNORECASE)))
 
 
-def _natural_key(value: str):
+def natural_key(value: str):
     m = _LEADING_NUMBER.match(value)
     return (0, int(m.group(1)), value) if m else (1, 0, value)
 
 
+def is_year(value: str) -> bool:
+    return bool(_YEAR.match(value))
+
+
+def is_country_code(value: str) -> bool:
+    return bool(_COUNTRY.match(value))
+
+
+def infer_kind(seen: list[str]) -> str:
+    if seen and all(is_year(v) for v in seen):
+        return "year"
+    if len(seen) == 1:
+        return "flag"
+    if seen and all(is_country_code(v) for v in seen) and any(country_name(v) != v for v in seen):
+        return "country"
+    if seen and all(_LEADING_NUMBER.match(v) for v in seen):
+        return "ordinal"
+    return "categorical"
+
+
+def ordered_values(kind: str, seen) -> tuple[str, ...]:
+    """An open domain's values in a natural order: countries by code, others numbers first."""
+    return tuple(sorted(seen)) if kind == "country" else tuple(sorted(seen, key=natural_key))
+
+
+def value_labels(kind: str, values) -> tuple[str, ...]:
+    if kind == "country":
+        return tuple(country_name(v) for v in values)
+    if kind == "flag":
+        return tuple(FLAG_LABEL if v == "1" else v for v in values)
+    return tuple(values)
+
+
+def infer_party(name: str) -> str:
+    return next((party for party, pattern in _PARTIES if pattern.search(name)), "")
+
+
+def infer_role(name: str) -> str:
+    if _ORIGIN_WORDS.search(name):
+        return "origin"
+    if _DESTINATION_WORDS.search(name):
+        return "destination"
+    return ""
+
+
 def infer_attribute(column: str, seen: list[str]) -> Attribute:
-    """Metadata for one column: CTDC's built-ins where it is a CTDC column, inferred otherwise.
-
-    `seen` is the column's distinct non-missing values. Fixed CTDC domains keep their full value
-    list (so stores of different releases share one order); open domains (years, countries,
-    unknown columns) take the values seen, in a natural order.
-    """
-    name = builtin_name(column)
-    if name is not None:
-        label, group, kind, description = _CTDC[name]
-        if name in _FIXED_DOMAINS:
-            values, labels = _FIXED_DOMAINS[name]
-        elif kind == "flag":
-            values, labels = ("1",), ("Yes",)
-        elif kind == "year":
-            values = tuple(sorted(seen, key=_natural_key))
-            labels = values
-        else:  # country
-            values = tuple(sorted(seen))
-            labels = tuple(country_name(v) for v in values)
-        return Attribute(column, label, description, group, kind, values, labels)
-
-    values = sorted(seen, key=_natural_key)
-    if seen and all(_YEAR.match(v) for v in seen):
-        kind = "year"
-    elif len(seen) == 1:
-        kind = "flag"
-    elif seen and all(_COUNTRY.match(v) for v in seen) and any(country_name(v) != v for v in seen):
-        kind = "country"
-        values = sorted(seen)
-    elif seen and all(_LEADING_NUMBER.match(v) for v in seen):
-        kind = "ordinal"
-    else:
-        kind = "categorical"
-    labels = [country_name(v) for v in values] if kind == "country" else values
-    label = _humanize(column)
-    return Attribute(column, label, "", "other", kind, tuple(values), tuple(labels))
+    """Metadata for a column no codebook file describes, from its distinct non-missing values."""
+    kind = infer_kind(seen)
+    values = ordered_values(kind, seen)
+    in_time = kind == "year" or (bool(seen) and all(_YEAR_BAND.match(v) for v in seen))
+    role = infer_role(column) if kind in ("country", "categorical") else ""
+    return Attribute(column, humanize(column), "", "time" if in_time else DEFAULT_GROUP, kind, values,
+                     value_labels(kind, values), role=role, party=infer_party(column))
 
 
-def _humanize(column: str) -> str:
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])|[_\-]+", " ", column).strip()
-    return words[:1].upper() + words[1:] if words else column
+def pair_roles(attributes: list[Attribute]) -> list[Attribute]:
+    """Pairs the one inferred origin with the one inferred destination of the same kind; a role
+    with no such partner is dropped (a lone "origin" is just an attribute)."""
+    unpaired = [a for a in attributes if a.role and not a.pair]
+    out = []
+    for a in attributes:
+        if a in unpaired:
+            partners = [b for b in unpaired if b.kind == a.kind and b.role not in ("", a.role)]
+            same = [b for b in unpaired if b.kind == a.kind and b.role == a.role]
+            a = replace(a, pair=partners[0].name) if len(partners) == 1 and len(same) == 1 \
+                else replace(a, role="")
+        out.append(a)
+    return out
+
+
+def multi_value_flag(column: str, value: str, group_label: str, party: str = "") -> Attribute:
+    """One value of a ';'-separated column as a flag: labelled by the value, grouped by the column."""
+    return Attribute(f"{column}_{value}", value, "", column, "flag", ("1",), (FLAG_LABEL,),
+                     group_label=group_label, party=party or infer_party(column))
+
+
+# --- the built-in codebook's flag groups ------------------------------------------------------
+
+BUILTIN_CODEBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codebooks", "ctdc.datapackage.json")
+FLAG_DENOMINATOR = "any-flag-set"   # the only rule: records with at least one flag of the group set
+
+
+def _builtin_flag_groups() -> tuple[str, ...]:
+    with open(BUILTIN_CODEBOOK, encoding="utf-8") as fh:
+        groups = json.load(fh).get("gsd:groups", [])
+    return tuple(g["name"] for g in groups if g.get("denominator") == FLAG_DENOMINATOR)
+
+
+# CTDC's groups of co-occurring flags; the pages read them until they ask Codebook.flag_groups().
+FLAG_GROUPS = _builtin_flag_groups()

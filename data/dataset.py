@@ -7,7 +7,6 @@ Everything downstream (aggregation, synthesis, evaluation, the store) works on t
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import os
 import re
@@ -17,15 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data.codebook import (
-    MAX_DISTINCT_VALUES,
-    VALUE_ALIASES,
-    Attribute,
-    Codebook,
-    builtin_name,
-    fixed_domain,
-    infer_attribute,
-)
+from data.codebook import MAX_DISTINCT_VALUES, Attribute, Codebook, pair_roles
+from data.codebook_file import CodebookFile, Describer, FieldEntry
+from data.errors import InputError
 
 MULTI_VALUE_DELIMITER = ";"
 _FLOAT_INTEGER = re.compile(r"^-?\d+\.0+$")
@@ -33,15 +26,12 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f:;]")
 
 
-class InputError(Exception):
-    """Bad input, reported to the user as one line; nothing has been written."""
-
-
 @dataclass
 class Dataset:
     codebook: Codebook
     codes: np.ndarray  # (records, attributes), uint16, 0 = missing
     source_name: str = ""
+    load_warnings: tuple[str, ...] = ()   # one line each, e.g. a column that did not fit the built-in codebook
 
     def __post_init__(self):
         if self.codes.ndim != 2 or self.codes.shape[1] != len(self.codebook):
@@ -160,78 +150,83 @@ def _short(err: Exception) -> str:
     return str(err).strip().splitlines()[-1][:200]
 
 
-def normalize_column(name: str, cells: pd.Series, sensitive_zeros: frozenset[str]) -> pd.Series:
-    """Trimmed values with missing as None: '' (and '0' unless a sensitive zero) are missing."""
+def normalize_column(name: str, cells: pd.Series, sensitive_zeros: frozenset[str],
+                     aliases: dict[str, str] | None = None) -> pd.Series:
+    """Trimmed values with missing as None: '' (and '0' unless a sensitive zero) are missing;
+    `aliases` maps other spellings of a value to the codebook's."""
     values = cells.astype(str).str.strip()
     values = values.where(~values.str.match(_FLOAT_INTEGER), values.str.replace(r"\.0+$", "", regex=True))
     missing = values.eq("")
     if name not in sensitive_zeros:
         missing |= values.eq("0")
-    aliases = VALUE_ALIASES.get(builtin_name(name) or "", {})
     if aliases:
         values = values.replace(aliases)
     values = values.replace("—", "--", regex=False)
     return values.where(~missing, None)
 
 
-def _expand_multi_values(name: str, values: pd.Series) -> dict[str, pd.Series]:
-    """A column of ';'-separated values becomes one flag column per value, named column_value."""
+def _multi_value_parts(values: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Each cell's set of ';'-separated values, and every value met, sorted."""
     parts = values.fillna("").str.split(MULTI_VALUE_DELIMITER).map(lambda ps: {p.strip() for p in ps})
-    distinct = sorted(set().union(*parts) - {""})
-    out = {}
-    for part in distinct:
-        has = parts.map(lambda ps, p=part: p in ps)
-        out[f"{name}_{part}"] = has.map({True: "1", False: None})
-    return out
+    return parts, sorted(set().union(*parts) - {""})
 
 
-def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str, set[str]] | None = None) -> Dataset:
+def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str, set[str]] | None = None,
+             codebook_file: CodebookFile | None = None) -> Dataset:
     """Load and validate a records file into a Dataset (the load → validate stages).
 
     `extra_values` adds values per column that the file may not show but the release uses
     (the values named in a protected aggregates file), so one codebook serves both.
+    `codebook_file` is the release's own codebook; columns it does not describe get the built-in
+    metadata when their values fit it, else inferred metadata (see `Describer`).
     """
     frame = read_table(path)
+    source = os.path.basename(os.fspath(path))
     sensitive_zeros = frozenset(sensitive_zeros)
     unknown_zero_columns = sensitive_zeros - set(frame.columns)
     if unknown_zero_columns:
         raise InputError(f"sensitive zeros name unknown columns: {', '.join(sorted(unknown_zero_columns))}")
+    describer = Describer(codebook_file)
+    if codebook_file is not None:
+        sensitive_zeros |= codebook_file.zero_valued() & set(frame.columns)
     columns: dict[str, pd.Series] = {}
-    groups: dict[str, str] = {}
+    entries: dict[str, FieldEntry | None] = {}
     for name in frame.columns:
-        values = normalize_column(name, frame[name], sensitive_zeros)
-        multi = builtin_name(name) is None and values.dropna().str.contains(MULTI_VALUE_DELIMITER, regex=False).any()
-        if multi:
-            expanded = _expand_multi_values(name, values)
-            columns.update(expanded)
-            groups.update({flag: name for flag in expanded})
+        values = normalize_column(name, frame[name], sensitive_zeros, describer.value_aliases(name))
+        seen = set(values.dropna().unique())
+        entry = describer.entry(name, seen)
+        if entry is None and any(MULTI_VALUE_DELIMITER in v for v in seen):
+            parts, distinct = _multi_value_parts(values)
+            for part in distinct:
+                flag = describer.multi_value_entry(name, part)
+                columns[flag.name] = parts.map(lambda ps, p=part: "1" if p in ps else None)
+                entries[flag.name] = describer.entry(flag.name, {"1"}) or flag
         else:
-            columns[name] = values
-    return encode(columns, os.path.basename(os.fspath(path)), extra_values or {}, groups)
+            columns[name], entries[name] = values, entry
+    describer.check_all_used(columns, source)
+    return encode(columns, source, extra_values or {}, describer, entries)
 
 
 def encode(columns: dict[str, pd.Series], source_name: str, extra_values: dict[str, set[str]],
-           groups: dict[str, str] | None = None) -> Dataset:
-    """Build the codebook from the values and encode every column (the validate stage)."""
+           describer: Describer | None = None, entries: dict[str, FieldEntry | None] | None = None) -> Dataset:
+    """Build the codebook from the values and encode every column (the validate stage).
+
+    Without `entries`, each column's entry is chosen here (built-in when the values fit)."""
+    describer = describer or Describer()
     attributes: list[Attribute] = []
-    codes = []
     for name, values in columns.items():
-        seen = set(values.dropna().unique()) | set(extra_values.get(name, ()))
+        seen = set(values.dropna().unique())
+        entry = entries[name] if entries is not None else describer.entry(name, seen)
+        extra = set(extra_values.get(name, ()))
+        if entry is not None and entry.values is not None:
+            extra &= set(entry.values)  # the aggregates file's own check names any other value
+        seen |= extra
         if len(seen) > MAX_DISTINCT_VALUES:
             raise InputError(f"column {name!r} has {len(seen):,} distinct values (at most "
                              f"{MAX_DISTINCT_VALUES:,} are allowed): is it an identifier or free text?")
-        domain = fixed_domain(name)
-        if domain is not None:
-            unknown = sorted(seen - set(domain))
-            if unknown:
-                raise InputError(f"column {name!r} has value {unknown[0]!r}, which is not one of "
-                                 f"{', '.join(domain)}")
-        attribute = infer_attribute(name, sorted(seen))
-        if groups and name in groups:
-            attribute = dataclasses.replace(attribute, group=groups[name])
-        attributes.append(attribute)
-        categorical = pd.Categorical(values, categories=list(attribute.values))
-        codes.append((np.asarray(categorical.codes, dtype=np.int32) + 1).astype(np.uint16))
-    codebook = Codebook(tuple(attributes))
+        attributes.append(describer.attribute(name, entry, seen))
+    codebook = Codebook(tuple(pair_roles(attributes)))
+    codes = [(np.asarray(pd.Categorical(values, categories=list(a.values)).codes, dtype=np.int32) + 1)
+             .astype(np.uint16) for a, values in zip(codebook, columns.values())]
     matrix = np.column_stack(codes) if codes else np.zeros((0, 0), np.uint16)
-    return Dataset(codebook, np.ascontiguousarray(matrix), source_name)
+    return Dataset(codebook, np.ascontiguousarray(matrix), source_name, tuple(describer.warnings))

@@ -1,5 +1,6 @@
 """The downloadable files: records as CSV or Parquet (streamed batch by batch), the protected
-aggregates in Synthetic Data Showcase's format, the codebook (CSV, Markdown) and the data card.
+aggregates in Synthetic Data Showcase's format, the codebook (CSV, Markdown, and a Data Package
+descriptor, `datapackage.json`, that `import-release --codebook` reads back) and the data card.
 
 Nothing here queries the store directly: the batches come from `Store.record_batches` and
 `Store.aggregate_rows`.
@@ -11,7 +12,6 @@ import datetime as dt
 import io
 import json
 import math
-import re
 from typing import Iterable, Iterator
 
 import pyarrow as pa
@@ -20,15 +20,14 @@ import pyarrow.parquet as pq
 
 from data.aggregates import aggregates_text
 from data.codebook import Codebook
+from data.codebook_file import descriptor_of
+from data.release_meta import FIELDS as META_FIELDS, release_texts
 
 
 def filename(release: dict, what: str, extension: str) -> str:
     """e.g. `gsd-demonstration-release-records-filtered.csv`: names the release, and says
     "demonstration" whenever the release is one."""
-    stem = re.sub(r"[^a-z0-9]+", "-", str(release.get("name", "release")).lower()).strip("-")[:60] or "release"
-    if release.get("is_demonstration") and "demonstration" not in stem:
-        stem += "-demonstration"
-    return f"{stem}-{what}.{extension}"
+    return f"{release_texts(release)['file_stem']}-{what}.{extension}"
 
 
 class _Drain(io.RawIOBase):
@@ -95,6 +94,13 @@ def codebook_csv(codebook: Codebook) -> str:
     return out.getvalue()
 
 
+def codebook_datapackage(codebook: Codebook, release: dict) -> str:
+    """The codebook and release metadata as a Data Package descriptor describing the whole
+    microdata download (`microdata.csv`)."""
+    descriptor = descriptor_of(codebook, release, filename(release, "microdata", "csv"))
+    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+
+
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -140,7 +146,7 @@ def data_card(release: dict, lengths: list[dict], quality: list[dict], codebook:
     keys = ("name", "kind", "is_demonstration", "epsilon", "delta", "reporting_length", "protected_record_count",
             "synthetic_record_count", "synthesizer", "seed", "has_aggregates")
     card = {
-        "release": {k: release.get(k) for k in keys},
+        "release": {k: release.get(k) for k in keys + META_FIELDS},
         "parameters": release.get("parameters") or {},
         "lengths": lengths,
         "quality": quality,

@@ -6,6 +6,8 @@ dashboard user, and are always quoted with `quote_ident`.
 """
 from __future__ import annotations
 
+# Version 1 stores lack the release metadata and the codebook's group_label, role, party and pair
+# columns (all added at the end of their tables); the reader takes them as not said.
 SCHEMA_VERSION = 1
 
 TABLES = ("release", "release_lengths", "codebook", "codebook_values", "records",
@@ -28,7 +30,14 @@ CREATE TABLE release (
     source VARCHAR NOT NULL,               -- file name(s) the release was made from
     is_demonstration BOOLEAN NOT NULL,
     has_aggregates BOOLEAN NOT NULL,
-    parameters JSON NOT NULL               -- every other public parameter of the build
+    parameters JSON NOT NULL,              -- every other public parameter of the build
+    title VARCHAR,                         -- what the release says about itself (NULL: not said) ...
+    publisher VARCHAR,
+    source_url VARCHAR,                    -- where it is published
+    licence VARCHAR,
+    citation VARCHAR,
+    release_date DATE,
+    version VARCHAR
 );
 CREATE TABLE release_lengths (
     length INTEGER PRIMARY KEY,
@@ -44,7 +53,11 @@ CREATE TABLE codebook (
     label VARCHAR NOT NULL,
     description VARCHAR NOT NULL,
     group_name VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL                  -- categorical, ordinal, flag, year, country
+    kind VARCHAR NOT NULL,                 -- categorical, ordinal, flag, year, country
+    group_label VARCHAR,                   -- the group's title
+    role VARCHAR,                          -- origin or destination of a movement, '' otherwise
+    party VARCHAR,                         -- whose attribute (victim, perpetrator, ...), '' when unknown
+    pair VARCHAR                           -- the attribute at the movement's other end
 );
 CREATE TABLE codebook_values (
     attribute VARCHAR NOT NULL,

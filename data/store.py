@@ -19,6 +19,7 @@ import pandas as pd
 
 from data.schema import SCHEMA_VERSION, TABLES, quote_ident
 from data.codebook import Attribute, Codebook
+from data.release_meta import FIELDS as META_FIELDS
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
 STORE_CATALOG = "store"  # the name the file is attached under
@@ -184,6 +185,10 @@ class Store:
             raise StoreError(f"{self.path} has no release row")
         row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
         row["parameters"] = json.loads(row["parameters"]) if row.get("parameters") else {}
+        for key in META_FIELDS:                  # absent from version 1 stores
+            row.setdefault(key, None)
+        if row["release_date"] is not None:
+            row["release_date"] = str(row["release_date"])[:10]   # ISO date text, as it was given
         for key in ("protected_record_count", "synthetic_record_count", "reporting_length", "seed", "schema_version"):
             if row.get(key) is not None:
                 row[key] = int(row[key])
@@ -192,16 +197,18 @@ class Store:
         return row
 
     def _read_codebook(self) -> Codebook:
-        attributes = self._cursor().execute(
-            "SELECT attribute, label, description, group_name, kind FROM codebook ORDER BY position").fetchall()
+        # SELECT *: a version 1 store lacks the later columns (group_label, role, party, pair).
+        attributes = self._query_frame("SELECT * FROM codebook ORDER BY position").to_dict("records")
         values: dict[str, list[tuple[str, str]]] = {}
         for name, value, label in self._cursor().execute(
                 "SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position").fetchall():
             values.setdefault(name, []).append((value, label))
         return Codebook(tuple(
-            Attribute(name, label, description, group, kind,
-                      tuple(v for v, _ in values.get(name, [])), tuple(lab for _, lab in values.get(name, [])))
-            for name, label, description, group, kind in attributes))
+            Attribute(row["attribute"], row["label"], row["description"], row["group_name"], row["kind"],
+                      tuple(v for v, _ in values.get(row["attribute"], [])),
+                      tuple(lab for _, lab in values.get(row["attribute"], [])),
+                      **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")})
+            for row in attributes))
 
     def filter(self, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
         return Filter.build(self.codebook, mapping)

@@ -18,6 +18,7 @@ import pandas as pd
 from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 from data.aggregates import LengthParameters, ProtectedAggregates
 from data.dataset import Dataset
+from data.release_meta import FIELDS as META_FIELDS, ReleaseMetadata
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Release:
     seed: int | None = None
     lengths: list[LengthParameters] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
 
 
@@ -92,12 +94,12 @@ def _write_all(con, records: Dataset, release: Release, aggregates, quality) -> 
     if aggregates is not None:
         _write_aggregates(con, aggregates)
     con.execute(
-        "INSERT INTO release VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO release VALUES ({', '.join('?' * (16 + len(META_FIELDS)))})",
         [SCHEMA_VERSION, release.name, release.kind, release.epsilon, release.delta,
          release.reporting_length, release.protected_record_count, records.n_records,
          release.synthesizer, release.engine_version, release.seed, release.built_at,
          release.source, release.is_demonstration, aggregates is not None,
-         json.dumps(release.parameters, sort_keys=True)])
+         json.dumps(release.parameters, sort_keys=True), *release.metadata.as_dict().values()])
     if quality:
         con.executemany("INSERT INTO quality VALUES (?, ?, ?, ?, ?)",
                         [[q.comparison, q.metric, q.length, q.bucket_low, q.value] for q in quality])
@@ -105,8 +107,9 @@ def _write_all(con, records: Dataset, release: Release, aggregates, quality) -> 
 
 def _write_codebook(con, records: Dataset) -> None:
     cb = records.codebook
-    con.executemany("INSERT INTO codebook VALUES (?, ?, ?, ?, ?, ?)",
-                    [[i, a.name, a.label, a.description, a.group, a.kind] for i, a in enumerate(cb)])
+    con.executemany("INSERT INTO codebook VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [[i, a.name, a.label, a.description, a.group, a.kind, a.group_label, a.role, a.party, a.pair]
+                     for i, a in enumerate(cb)])
     con.executemany("INSERT INTO codebook_values VALUES (?, ?, ?, ?)",
                     [[a.name, j + 1, v, lab] for a in cb for j, (v, lab) in enumerate(zip(a.values, a.value_labels))])
 

@@ -18,10 +18,16 @@ def _demo_source(args) -> None:
 
 def _import_release(args) -> None:
     from synth_engine.importer import import_release
+    from synth_engine.release_args import metadata_from_args
 
     release = import_release(args.microdata, args.out, aggregates=args.aggregates, name=args.name,
-                             demonstration=args.demonstration, epsilon=args.epsilon, delta=args.delta)
+                             demonstration=args.demonstration, epsilon=args.epsilon, delta=args.delta,
+                             codebook=args.codebook, metadata=metadata_from_args(args), warn=_warn)
     print(f"imported {release.name} into {args.out}", file=sys.stderr)
+
+
+def _warn(line: str) -> None:
+    print(f"warning: {line}", file=sys.stderr)
 
 
 def _export_aggregates(args) -> None:
@@ -71,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--epsilon", type=float, help="the release's ε, when published")
     p.add_argument("--delta", type=float, help="the release's δ, when published")
     p.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
+    from synth_engine.release_args import add_release_arguments
+    add_release_arguments(p)
     p.set_defaults(run=_import_release)
 
     p = commands.add_parser("export-aggregates", help="write a store's protected aggregates in SDS's format")

@@ -64,12 +64,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from data.codebook import AGE_VALUES, CTDC_COLUMNS, MONTHS_VALUES
+from data.codebook_file import builtin_codebook_file
 
 __all__ = ["COLUMNS", "REFERENCE_ROWS", "FILL_2025", "coe_year_table", "generate_demo_frame",
            "write_demo_source"]
 
-COLUMNS = CTDC_COLUMNS
+_CTDC = builtin_codebook_file()      # the column layout and value lists of CTDC's codebook
+COLUMNS = tuple(_CTDC.names)
 MEANS = COLUMNS[6:14]
 EXPLOITATION = COLUMNS[14:17]
 SECTORS = COLUMNS[17:21]
@@ -77,8 +78,8 @@ SEX_TYPES = COLUMNS[21:23]
 RECRUITERS = COLUMNS[23:27]
 
 GENDERS = ("Man", "Trans/Transgender/NonConforming", "Woman")
-AGES = AGE_VALUES
-DURATIONS = MONTHS_VALUES
+AGES = _CTDC.entry_for("ageBroad").values
+DURATIONS = _CTDC.entry_for("traffickMonths").values
 
 # Citizenship codes of the 2024 release (ctdc-2024-country-codes.md); nothing else may appear.
 CITIZENSHIP_CODES = tuple("""

@@ -29,9 +29,10 @@ from data.dataset import Dataset, InputError, ItemSpace, load_csv
 
 # --- stages -----------------------------------------------------------------------------------
 
-def load(path: str) -> Dataset:
-    """The records of the input CSV (load_csv also checks the file and builds the codebook)."""
-    return load_csv(path)
+def load(path: str, codebook_file=None) -> Dataset:
+    """The records of the input CSV (load_csv also checks the file and builds the codebook,
+    from the release's codebook file when one is given)."""
+    return load_csv(path, codebook_file=codebook_file)
 
 
 def validate(dataset: Dataset, reporting_length: int) -> None:
@@ -86,16 +87,20 @@ def write(out: str, records: Dataset, release, aggregates, quality) -> None:
     write_store(out, records, release, aggregates, quality)
 
 
-def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | None):
-    """The release's public metadata."""
+def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | None, codebook_file=None):
+    """The release's public metadata (the metadata flags override the codebook file's)."""
+    from data.release_meta import ReleaseMetadata
     from data.writer import Release
+    from synth_engine.release_args import metadata_from_args
 
     parameters = dict(aggregates.parameters)
     parameters["synthesizer"] = synthesis.synthesizer
     parameters["synthesizer_settings"] = synthesis.settings
     source = os.path.basename(args.input)
+    described = codebook_file.release if codebook_file else ReleaseMetadata()
+    metadata = described.overridden_by(metadata_from_args(args))
     return Release(
-        name=args.name or os.path.splitext(source)[0],
+        name=args.name or metadata.title or os.path.splitext(source)[0],
         kind="built",
         source=source,
         is_demonstration=bool(args.demonstration),
@@ -108,6 +113,7 @@ def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | No
         seed=seed,
         lengths=list(aggregates.lengths),
         parameters=parameters,
+        metadata=metadata,
     )
 
 
@@ -140,6 +146,8 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                              "differentially private: keep it to yourself)")
     parser.add_argument("--name", default=None, help="the release's name (default: the input's file name)")
     parser.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
+    from synth_engine.release_args import add_release_arguments
+    add_release_arguments(parser)
     privacy.add_privacy_arguments(parser)
 
 
@@ -187,19 +195,25 @@ class _Stages:
 
 def build(args: argparse.Namespace, show_progress: bool | None = None) -> BuildResult:
     """Run every stage; nothing is written unless every stage succeeds."""
+    from data.codebook_file import read_codebook_file
     from synth_engine import privacy
+    from synth_engine.release_args import metadata_from_args
 
     privacy.privacy_parameters_from_args(args, 1)      # bad flags fail before any work
+    metadata_from_args(args)
+    codebook_file = read_codebook_file(args.codebook) if args.codebook else None
     stages = _Stages(enabled=show_progress)
     rng = make_rng(args.seed)
-    dataset = stages.run("load", load, args.input)
+    dataset = stages.run("load", load, args.input, codebook_file)
+    for line in dataset.load_warnings:
+        print(f"warning: {line}", file=sys.stderr)
     stages.run("validate", validate, dataset, args.reporting_length)
     aggregates = stages.run("aggregate", aggregate, dataset, args, rng)
     synthesis = stages.run("synthesize", synthesize, aggregates, args.synthesizer, rng, with_progress=True)
     synthetic = Dataset(dataset.codebook, synthesis.codes, dataset.source_name)
     wants_private = bool(getattr(args, "private_report", None))
     evaluation = stages.run("evaluate", evaluate, synthesis.codes, aggregates, dataset if wants_private else None)
-    release = make_release(args, aggregates, synthesis, args.seed)
+    release = make_release(args, aggregates, synthesis, args.seed, codebook_file)
     stages.run("write", write, args.out, synthetic, release, aggregates, evaluation.quality)
     if wants_private:
         from synth_engine.evaluate import write_private_report

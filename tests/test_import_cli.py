@@ -129,8 +129,20 @@ BAD_INPUTS = {
                         "'caseId' has 1,200 distinct values"),
     "header only": ("gender,ageBroad\n", "no records"),
     "ragged rows": ("gender,ageBroad\nWoman,09--17,extra,more\n", "not a well-formed CSV"),
-    "bad age": ("gender,ageBroad\nWoman,9 years\n", "'ageBroad' has value '9 years'"),
 }
+
+
+def test_a_value_outside_the_builtin_domain_is_inferred_with_one_warning(tmp_path):
+    # Was refused ("'ageBroad' has value '9 years'"); issue #13: never refused for its value domain.
+    csv = write(tmp_path / "in.csv", "gender,ageBroad\nWoman,9 years\nMan,10 years\n")
+    out = tmp_path / "s.duckdb"
+    result = run_engine("import-release", "--microdata", csv, "--out", out)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "'ageBroad'" in warnings[0] and "'10 years'" in warnings[0]
+    cb = Store(out).codebook
+    assert cb["ageBroad"].values == ("9 years", "10 years") and cb["ageBroad"].kind == "ordinal"
+    assert cb["gender"].values == ("Man", "Woman", "Trans/Transgender/NonConforming")  # fits: built-in
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
