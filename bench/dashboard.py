@@ -97,7 +97,7 @@ def overview_request(store: Store, mapping: dict) -> dict:
 def overview_queries(store: Store, flt: Filter) -> None:
     p = overview_plan.plan(store.codebook)
     store.grouping_counts(flt, p.sets())
-    store.flag_groups_counts(flt, [g for g, _ in p.flag_groups])
+    store.flag_groups_counts(flt, p.group_names())
 
 
 def sync_request(page: str, path: str) -> Callable[[Store, dict], dict]:

@@ -97,15 +97,16 @@ class ChartView:
 
 
 def card(name: str, title: str, view: ChartView | None = None, *, group: str = "",
-         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True):
+         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True, level: int = 2):
     """A chart card. `name` and `group` derive the ids, `name` the PNG's file name; `notes` are
     caveats shown under the chart, before the standing note on synthetic counts (left out when
-    the chart shows measurements rather than `counts`)."""
+    the chart shows measurements rather than `counts`); `level` is its heading's rank (3 inside
+    a section that has its own heading)."""
     view = view or empty_view(title)
     heading = f"chart-{group}-{name}-title" if group else f"chart-{name}-title"
     return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
                         **{"aria-labelledby": heading}, children=[
-        html.H2(title, id=heading, className="chart-title"),
+        (html.H3 if level == 3 else html.H2)(title, id=heading, className="chart-title"),
         html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name, group), className="chart-summary",
                **{"aria-live": "polite"}),
         dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure,

@@ -119,3 +119,14 @@ def aggregate_dataset(dataset, seed: int = 0, **flags):
         argv += [f"--{name.replace('_', '-')}", str(value)]
     params = privacy.privacy_parameters_from_args(parse_privacy_args(argv), dataset.n_records)
     return privacy.aggregate(dataset, params, np.random.default_rng(seed))
+
+
+def text(component) -> str:
+    """Every string in a component tree, space-separated."""
+    if component is None or isinstance(component, bool):
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(text(c) for c in component)
+    return text(getattr(component, "children", None))
