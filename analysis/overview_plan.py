@@ -56,7 +56,7 @@ class Plan:
     countries: tuple[Attribute, ...]
     flag_groups: tuple[tuple[str, tuple[Attribute, ...]], ...]
     bars: tuple[Attribute, ...] = ()            # every other categorical, ordinal or year attribute
-    flags: tuple[Attribute, ...] = ()           # flags in no group of two or more flags
+    flags: tuple[Attribute, ...] = ()           # flags in no group of flags
     party: str = ""                             # "" for the release's subject
     others: tuple[Plan, ...] = ()             # one section per other party
 
@@ -124,7 +124,7 @@ def section_plan(codebook: Codebook, attributes: list[Attribute], party: str, ot
     """The cards of one party's `attributes` (the subject's when `party` is "")."""
     names = {a.name for a in attributes}
     groups = [(g, tuple(m for m in members if m.name in names)) for g, members in codebook.flag_groups().items()]
-    groups = [(g, members) for g, members in groups if len(members) >= 2]
+    groups = [(g, members) for g, members in groups if members]
     grouped = {a.name for _, members in groups for a in members}
     year = _time_axis(attributes)
     person = tuple(a for a in attributes if a.group == PERSON_GROUP and a.kind in ("categorical", "ordinal"))[:2]

@@ -218,4 +218,3 @@ def multi_value_flag(column: str, value: str, group_label: str, party: str = "")
 
 BUILTIN_CODEBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codebooks", "ctdc.datapackage.json")
 FLAG_DENOMINATOR = "any-flag-set"   # the only rule: records with at least one flag of the group set
-

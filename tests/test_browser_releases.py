@@ -1,0 +1,98 @@
+"""Releases of several schemas, imported with `synth_engine import-release` as a user would, each
+browsed in Debian's chromium: every attribute drawn on the Overview (another party's under its
+own heading), the year range's boxes named, Explore working, no CTDC wording where the release
+is not CTDC's, no console error, no other host."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import release_schemas
+from conftest import watch_page
+
+from analysis.overview_plan import plan
+from app import create_app
+from data.store import Store
+
+pytestmark = pytest.mark.browser
+
+CTDC_WORDING = re.compile(r"CTDC|Counter Trafficking|Global Synthetic Dataset")
+CTDC_PUBLISHER = "Counter Trafficking Data Collaborative (CTDC)"
+# name -> (import-release arguments after the input files, whether the release is CTDC's)
+RELEASES = {
+    "ctdc": (["--publisher", CTDC_PUBLISHER, "--demonstration"], True),
+    "perpetrators": (["--title", "Survivors and perpetrators (test)", "--publisher", "Example Lab"], False),
+    "regions": ([], False),
+}
+
+
+def import_release(folder, name: str) -> str:
+    if name == "ctdc":
+        source = str(folder / "ctdc.csv")
+        subprocess.run([sys.executable, "-m", "synth_engine", "demo-source", "--out", source, "--rows", "600",
+                        "--seed", "4"], check=True, capture_output=True)
+        inputs = ["--microdata", source]
+    else:
+        inputs = release_schemas.write(folder, name, aggregates=name == "regions")
+    out = str(folder / f"{name}.duckdb")
+    subprocess.run([sys.executable, "-m", "synth_engine", "import-release", *inputs, "--out", out,
+                    *RELEASES[name][0]], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("releases")
+    return {name: import_release(folder, name) for name in RELEASES}
+
+
+@pytest.fixture
+def browse(serve, page, stores):
+    """browse(name) -> (base URL, page) for the release `name`; no problem may be seen."""
+    problems: list[str] = []
+
+    def start(name: str):
+        base = serve(create_app(stores[name]))
+        return base, watch_page(page, base, problems)
+
+    yield start
+    assert problems == []
+
+
+@pytest.mark.parametrize("name", list(RELEASES))
+def test_every_attribute_is_drawn(browse, stores, name):
+    base, page = browse(name)
+    store = Store(stores[name])
+    p = plan(store.codebook)
+    assert p.attributes() == set(store.codebook.names)
+    page.goto(base + "/")
+    page.wait_for_selector("#overview-headlines .headline-value")
+    cards = p.cards()
+    page.wait_for_function("n => document.querySelectorAll('.chart-card .main-svg').length >= n", arg=len(cards))
+    assert page.locator(".chart-card").count() == len(cards)
+    for card in cards:
+        section = page.locator(f".chart-card:has(.chart-title:text-is(\"{card.title}\"))")
+        assert section.locator(".chart-summary").inner_text().strip(), card.name
+        assert section.locator(".main-svg").count() > 0, card.name
+    parties = [h.strip() for h in page.locator(".party-title").all_inner_texts()]
+    assert parties == (["Perpetrators"] if name == "perpetrators" else [])
+    if p.year is not None and p.year.kind == "year":
+        for end in ("from", "to"):
+            assert page.get_by_role("spinbutton", name=f"{p.year.label}, {end}").count() == 1
+    store.close()
+
+
+@pytest.mark.parametrize("name", list(RELEASES))
+def test_ctdc_is_named_only_by_its_release(browse, name):
+    base, page = browse(name)
+    is_ctdc = RELEASES[name][1]
+    for path, ready in (("/", "#overview-headlines .headline-value"), ("/explore", "h1"),
+                        ("/downloads", "#download-count"), ("/about", "h1")):
+        page.goto(base + path)
+        page.wait_for_selector(ready)
+        shown = page.locator("body").inner_text()
+        assert bool(CTDC_WORDING.search(shown)) == is_ctdc, path
+    footer = page.locator("footer.site-footer").inner_text()
+    assert (CTDC_PUBLISHER in footer) == is_ctdc
