@@ -8,12 +8,12 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-
-from app import create_app
 from builders import store_from_rows
 from conftest import watch_page
-from data.store import Store
+
+from app import create_app
 from data.aggregates import LengthParameters
+from data.store import Store
 
 pytestmark = pytest.mark.browser
 
