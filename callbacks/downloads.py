@@ -91,6 +91,8 @@ def serve(service, kind: str, args) -> Response:
         body = [exports.codebook_csv(store.codebook).encode("utf-8")]
     elif kind == "codebook.md":
         body = [exports.codebook_markdown(store.codebook, release).encode("utf-8")]
+    elif kind == "datapackage.json":
+        body = [exports.codebook_datapackage(store.codebook, release).encode("utf-8")]
     else:
         body = [exports.data_card(release, _records(store.release_lengths), _records(service.quality()),
                                   store.codebook).encode("utf-8")]

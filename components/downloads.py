@@ -19,6 +19,7 @@ KINDS = {  # kind -> (what, media type); the files themselves are served by call
     "aggregates.tsv": ("protected-aggregates", "text/tab-separated-values; charset=utf-8"),
     "codebook.csv": ("codebook", "text/csv; charset=utf-8"),
     "codebook.md": ("codebook", "text/markdown; charset=utf-8"),
+    "datapackage.json": ("datapackage", "application/json"),
     "datacard.json": ("data-card", "application/json"),
 }
 COLUMNS_KEY = "columns"
@@ -73,6 +74,8 @@ def layout(service, search: Query):
     whole += [
         _file("Codebook, CSV", "codebook.csv", "every attribute and value with its meaning"),
         _file("Codebook, Markdown", "codebook.md", "the same, readable as a document"),
+        _file("Codebook, Data Package (JSON)", "datapackage.json",
+              "the codebook and release metadata as a Frictionless descriptor; import-release --codebook reads it"),
         _file("Data card (JSON)", "datacard.json", "release parameters, quality metrics and provenance"),
     ]
     return html.Div(className="downloads", children=[

@@ -101,8 +101,9 @@ class CodebookFile:
 
 # --- reading ----------------------------------------------------------------------------------
 
-def read_codebook_file(path: str | os.PathLike) -> CodebookFile:
-    """A codebook file, checked; any fault is an InputError of one line naming the file."""
+def read_codebook_file(path: str | os.PathLike, check_standard: bool = True) -> CodebookFile:
+    """A codebook file, checked; any fault is an InputError of one line naming the file.
+    `check_standard=False` skips frictionless's check (for the shipped file, checked by a test)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
@@ -113,13 +114,14 @@ def read_codebook_file(path: str | os.PathLike) -> CodebookFile:
         raise InputError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as err:
         raise InputError(f"{path}: not JSON (line {err.lineno}: {err.msg})") from None
-    return parse_descriptor(descriptor, path)
+    return parse_descriptor(descriptor, path, check_standard)
 
 
-def parse_descriptor(descriptor, where: str) -> CodebookFile:
+def parse_descriptor(descriptor, where: str, check_standard: bool = True) -> CodebookFile:
     if not isinstance(descriptor, dict):
         raise InputError(f"{where}: a codebook file holds a JSON object (a Data Package descriptor)")
-    _check_standard(descriptor, where)
+    if check_standard:
+        _check_standard(descriptor, where)
     fields_ = _schema_fields(descriptor, where)
     entries = tuple(_entry(f, where) for f in fields_)
     claimed: dict[str, str] = {}
@@ -268,12 +270,19 @@ class Describer:
     def attribute(self, column: str, entry: FieldEntry | None, seen) -> Attribute:
         return entry.attribute(column, seen, self.group_labels) if entry else infer_attribute(column, sorted(seen))
 
-    def multi_value_entry(self, column: str, value: str) -> FieldEntry:
-        """The flag standing for one value of a ';'-separated column, grouped under the column."""
-        self.group_labels.setdefault(column, humanize(column))
-        name = f"{column}_{value}"
-        return self._own_entry(name) or FieldEntry(name, title=value, kind="flag", group=column,
-                                                   values=("1",), labels=(FLAG_LABEL,))
+    def multi_value_entries(self, column: str, parts) -> list[FieldEntry]:
+        """The flags standing for the values of a ';'-separated column, grouped under the column:
+        in the order, and with the labels, of the entry describing the column when one fits the
+        values, else sorted and labelled by the values themselves."""
+        entry = self.entry(column, parts)
+        labels = dict(zip(entry.values, entry.labels)) if entry and entry.values else {}
+        order = [v for v in entry.values if v in parts] if entry and entry.values else sorted(parts)
+        self.group_labels.setdefault(column, entry.title if entry and entry.title else humanize(column))
+        party = entry.party if entry else None
+        return [self._own_entry(f"{column}_{value}") or
+                FieldEntry(f"{column}_{value}", title=labels.get(value, value), kind="flag", group=column,
+                           values=("1",), labels=(FLAG_LABEL,), party=party)
+                for value in order]
 
     def check_all_used(self, columns, data_name: str) -> None:
         """A field of the release's codebook file that names no column is an error."""
@@ -285,7 +294,7 @@ class Describer:
 @functools.lru_cache(maxsize=1)
 def builtin_codebook_file() -> CodebookFile:
     """The shipped codebook of CTDC's columns."""
-    return read_codebook_file(BUILTIN_CODEBOOK)
+    return read_codebook_file(BUILTIN_CODEBOOK, check_standard=False)
 
 
 # --- writing ----------------------------------------------------------------------------------

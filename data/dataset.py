@@ -194,16 +194,16 @@ def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str
     for name in frame.columns:
         values = normalize_column(name, frame[name], sensitive_zeros, describer.value_aliases(name))
         seen = set(values.dropna().unique())
-        entry = describer.entry(name, seen)
-        if entry is None and any(MULTI_VALUE_DELIMITER in v for v in seen):
+        if any(MULTI_VALUE_DELIMITER in v for v in seen):
+            # ';' cannot be part of a value (it separates the items of a combination's key).
             parts, distinct = _multi_value_parts(values)
-            for part in distinct:
-                flag = describer.multi_value_entry(name, part)
+            for flag in describer.multi_value_entries(name, distinct):
+                part = flag.name[len(name) + 1:]
                 columns[flag.name] = parts.map(lambda ps, p=part: "1" if p in ps else None)
                 entries[flag.name] = describer.entry(flag.name, {"1"}) or flag
         else:
-            columns[name], entries[name] = values, entry
-    describer.check_all_used(columns, source)
+            columns[name], entries[name] = values, describer.entry(name, seen)
+    describer.check_all_used(set(columns) | set(frame.columns), source)
     return encode(columns, source, extra_values or {}, describer, entries)
 
 

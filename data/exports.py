@@ -112,7 +112,7 @@ def codebook_markdown(codebook: Codebook, release: dict) -> str:
     lines += ["An empty cell in the records means “not recorded”, never “no”. Flags carry one value; "
               "within a group of flags a record can have several set.", ""]
     for group, members in codebook.groups().items():
-        lines += [f"## {_md(group[:1].upper() + group[1:])}", ""]
+        lines += [f"## {_md(members[0].group_label)}", ""]
         for a in members:
             lines += [f"### `{_md(a.name)}` — {_md(a.label)}", "", f"Kind: {a.kind}.", ""]
             if a.description:
@@ -150,7 +150,8 @@ def data_card(release: dict, lengths: list[dict], quality: list[dict], codebook:
         "parameters": release.get("parameters") or {},
         "lengths": lengths,
         "quality": quality,
-        "attributes": [{"name": a.name, "label": a.label, "group": a.group, "kind": a.kind,
+        "attributes": [{"name": a.name, "label": a.label, "group": a.group, "group_label": a.group_label,
+                        "kind": a.kind, **{k: getattr(a, k) for k in ("role", "party", "pair") if getattr(a, k)},
                         "values": len(a.values)} for a in codebook],
         "provenance": {
             "source": release.get("source"),

@@ -198,7 +198,9 @@ class Store:
 
     def _read_codebook(self) -> Codebook:
         # SELECT *: a version 1 store lacks the later columns (group_label, role, party, pair).
-        attributes = self._query_frame("SELECT * FROM codebook ORDER BY position").to_dict("records")
+        cursor = self._cursor().execute("SELECT * FROM codebook ORDER BY position")
+        names = [d[0] for d in cursor.description]
+        attributes = [dict(zip(names, row)) for row in cursor.fetchall()]
         values: dict[str, list[tuple[str, str]]] = {}
         for name, value, label in self._cursor().execute(
                 "SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position").fetchall():

@@ -69,8 +69,7 @@ from data.codebook_file import builtin_codebook_file
 __all__ = ["COLUMNS", "REFERENCE_ROWS", "FILL_2025", "coe_year_table", "generate_demo_frame",
            "write_demo_source"]
 
-_CTDC = builtin_codebook_file()      # the column layout and value lists of CTDC's codebook
-COLUMNS = tuple(_CTDC.names)
+COLUMNS = tuple(builtin_codebook_file().names)   # CTDC's column layout and value lists, as shipped
 MEANS = COLUMNS[6:14]
 EXPLOITATION = COLUMNS[14:17]
 SECTORS = COLUMNS[17:21]
@@ -78,8 +77,8 @@ SEX_TYPES = COLUMNS[21:23]
 RECRUITERS = COLUMNS[23:27]
 
 GENDERS = ("Man", "Trans/Transgender/NonConforming", "Woman")
-AGES = _CTDC.entry_for("ageBroad").values
-DURATIONS = _CTDC.entry_for("traffickMonths").values
+AGES = builtin_codebook_file().entry_for("ageBroad").values
+DURATIONS = builtin_codebook_file().entry_for("traffickMonths").values
 
 # Citizenship codes of the 2024 release (ctdc-2024-country-codes.md); nothing else may appear.
 CITIZENSHIP_CODES = tuple("""

@@ -98,6 +98,16 @@ def test_codebook_and_data_card(client, store):
     assert any("Demonstration" in note for note in card["notes"])
 
 
+def test_codebook_as_a_data_package(client, store):
+    response = client.get("/download/datapackage.json")
+    assert response.status_code == 200 and response.content_type == "application/json"
+    assert response.headers["Content-Disposition"].endswith('.json"')
+    resource = json.loads(response.data)["resources"][0]
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    assert list(fields) == store.codebook.names
+    assert resource["path"].endswith("microdata.csv")
+
+
 @pytest.mark.parametrize("url", [
     "/download/nothing.csv",
     "/download/../../etc/passwd",
