@@ -8,8 +8,8 @@ import re
 import subprocess
 import sys
 
+import foreign_releases
 import pytest
-import release_schemas
 from conftest import watch_page
 
 from analysis.overview_plan import plan
@@ -20,9 +20,11 @@ pytestmark = pytest.mark.browser
 
 CTDC_WORDING = re.compile(r"CTDC|Counter Trafficking|Global Synthetic Dataset")
 CTDC_PUBLISHER = "Counter Trafficking Data Collaborative (CTDC)"
-# name -> (import-release arguments after the input files, whether the release is CTDC's)
+# name -> (import-release arguments after the input files, whether the release is CTDC's); the
+# foreign ones with protected counts, except "perpetrators"
 RELEASES = {
     "ctdc": (["--publisher", CTDC_PUBLISHER, "--demonstration"], True),
+    "victim_perpetrator": (["--source-url", "https://example.org/releases/1", "--licence", "CC-BY-4.0"], False),
     "perpetrators": (["--title", "Survivors and perpetrators (test)", "--publisher", "Example Lab"], False),
     "regions": ([], False),
 }
@@ -35,7 +37,8 @@ def import_release(folder, name: str) -> str:
                         "--seed", "4"], check=True, capture_output=True)
         inputs = ["--microdata", source]
     else:
-        inputs = release_schemas.write(folder, name, aggregates=name == "regions")
+        paths = foreign_releases.write_release(folder, name, rows=400, seed=2, with_aggregates=name != "perpetrators")
+        inputs = [arg for key, path in paths.items() for arg in (f"--{key}", path)]
     out = str(folder / f"{name}.duckdb")
     subprocess.run([sys.executable, "-m", "synth_engine", "import-release", *inputs, "--out", out,
                     *RELEASES[name][0]], check=True, capture_output=True)
@@ -77,7 +80,7 @@ def test_every_attribute_is_drawn(browse, stores, name):
         assert section.locator(".chart-summary").inner_text().strip(), card.name
         assert section.locator(".main-svg").count() > 0, card.name
     parties = [h.strip() for h in page.locator(".party-title").all_inner_texts()]
-    assert parties == (["Perpetrators"] if name == "perpetrators" else [])
+    assert parties == (["Perpetrators"] if name in ("perpetrators", "victim_perpetrator") else [])
     if p.year is not None and p.year.kind == "year":
         for end in ("from", "to"):
             assert page.get_by_role("spinbutton", name=f"{p.year.label}, {end}").count() == 1
