@@ -12,6 +12,7 @@ import foreign_releases
 import pytest
 from conftest import watch_page
 
+from analysis.filter_controls import controls
 from analysis.overview_plan import plan
 from app import create_app
 from data.store import Store
@@ -81,9 +82,12 @@ def test_every_attribute_is_drawn(browse, stores, name):
         assert section.locator(".main-svg").count() > 0, card.name
     parties = [h.strip() for h in page.locator(".party-title").all_inner_texts()]
     assert parties == (["Perpetrators"] if name in ("perpetrators", "victim_perpetrator") else [])
-    if p.year is not None and p.year.kind == "year":
-        for end in ("from", "to"):
-            assert page.get_by_role("spinbutton", name=f"{p.year.label}, {end}").count() == 1
+    for control in controls(store.codebook):           # every filter's parts are named after it
+        if control.kind == "years":
+            for end in ("from", "to"):
+                assert page.get_by_role("spinbutton", name=f"{control.label}, {end}").count() == 1
+        else:
+            assert page.get_by_role("button", name=re.compile("^" + re.escape(control.label))).count() == 1
     store.close()
 
 
