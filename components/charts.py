@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from dash import Output, dcc, get_asset_url, html
 
 from components import ids
+from data.codebook import NOT_RECORDED
 
 LOW_COUNT = 10
 
@@ -256,7 +257,9 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             "type": "bar", "name": s.name, cat_axis: shown,
             value_axis: [_percent(c, denominator) for c in raw] if counts and denominator else raw,
             "orientation": "h" if horizontal else "v", "customdata": raw,
-            "marker": {"color": colour,
+            # a lone series' "not recorded" bar is grey, as in the stacked charts
+            "marker": {"color": colour if len(series) > 1 else
+                       [NOT_RECORDED_COLOUR if c == NOT_RECORDED else colour for c in categories],
                        "line": {"color": "#1b1f24", "width": [1 if x else 0 for x in low]},
                        "pattern": {"shape": ["/" if x else "" for x in low], "fgcolor": "#1b1f24", "solidity": 0.3}},
             "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",

@@ -9,7 +9,7 @@ from builders import text
 
 from analysis import overview_plan
 from app import create_app
-from components import overview, shell
+from components import charts, overview, shell
 from data.release_meta import ReleaseMetadata
 from data.service import DataService
 from synth_engine.importer import import_release
@@ -109,3 +109,11 @@ def test_header_and_footer_say_only_what_the_release_states(perpetrators, region
     footer = shell.footer(cited)
     assert "Cite as: Example Lab (2026), test release" in text(footer) and "Licence: CC-BY-4.0" in text(footer)
     assert "href='https://example.org/release'" in str(footer)
+
+
+def test_not_recorded_bars_are_grey(perpetrators):
+    store = perpetrators.store()
+    trace = overview.compute(perpetrators, store.filter({})).views["bars-gender"].figure["data"][0]
+    assert trace["y"][-1] == "not recorded"
+    assert trace["marker"]["color"][-1] == charts.NOT_RECORDED_COLOUR
+    assert charts.NOT_RECORDED_COLOUR not in trace["marker"]["color"][:-1]
