@@ -58,7 +58,7 @@ class Plan:
     bars: tuple[Attribute, ...] = ()            # every other categorical, ordinal or year attribute
     flags: tuple[Attribute, ...] = ()           # flags in no group of flags
     party: str = ""                             # "" for the release's subject
-    others: tuple[Plan, ...] = ()             # one section per other party
+    others: tuple[Plan, ...] = ()               # one section per other party
 
     def sections(self) -> list[Plan]:
         return [self, *self.others]
@@ -123,9 +123,10 @@ def _time_axis(attributes: list[Attribute]) -> Attribute | None:
 def section_plan(codebook: Codebook, attributes: list[Attribute], party: str, others: tuple = ()) -> Plan:
     """The cards of one party's `attributes` (the subject's when `party` is "")."""
     names = {a.name for a in attributes}
-    groups = [(g, tuple(m for m in members if m.name in names)) for g, members in codebook.flag_groups().items()]
-    groups = [(g, members) for g, members in groups if members]
-    grouped = {a.name for _, members in groups for a in members}
+    every_group = codebook.flag_groups()
+    # a group is counted whole (its denominator spans all its flags): drawn where its first flag is
+    groups = [(g, tuple(members)) for g, members in every_group.items() if members[0].name in names]
+    grouped = {a.name for members in every_group.values() for a in members}
     year = _time_axis(attributes)
     person = tuple(a for a in attributes if a.group == PERSON_GROUP and a.kind in ("categorical", "ordinal"))[:2]
     drawn = {a.name for a in (year, *person) if a is not None}

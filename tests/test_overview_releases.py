@@ -10,6 +10,7 @@ from builders import text
 from analysis import overview_plan
 from app import create_app
 from components import charts, overview, shell
+from data.codebook import Attribute, Codebook
 from data.release_meta import ReleaseMetadata
 from data.service import DataService
 from synth_engine.importer import import_release
@@ -117,3 +118,15 @@ def test_not_recorded_bars_are_grey(perpetrators):
     assert trace["y"][-1] == "not recorded"
     assert trace["marker"]["color"][-1] == charts.NOT_RECORDED_COLOUR
     assert charts.NOT_RECORDED_COLOUR not in trace["marker"]["color"][:-1]
+
+
+def test_a_group_spanning_two_parties_is_drawn_once_and_whole():
+    def flag(name: str, party: str, group: str = "relation") -> Attribute:
+        return Attribute(name, name, "", group, "flag", ("1",), ("Yes",), party=party)
+
+    codebook = Codebook((flag("knewVictim", "victim"), flag("knewPerpetrator", "perpetrator"),
+                         flag("perpetratorArmed", "perpetrator", "other")))
+    p = overview_plan.plan(codebook)
+    assert [(c.name, [a.name for a in c.attributes]) for c in p.cards()] == [
+        ("group-relation", ["knewVictim", "knewPerpetrator"]), ("perpetrator-flags", ["perpetratorArmed"])]
+    assert p.group_names() == ["relation"]
