@@ -81,8 +81,10 @@ class Plan:
                          attributes=(c,)) for c in self.countries]
         out += [CardSpec(f"{prefix}bars-{a.name}", f"Records by {a.label.lower()}", kind=BARS, attributes=(a,),
                          height=bars_height(a)) for a in self.bars]
+        # a group of one flag has no denominator of its own to speak of: its share is of all records
         out += [CardSpec(f"{prefix}group-{slug(group)}", group_title(members),
-                         (GROUP_NOTE.format(group=group_noun(members)),), kind=GROUP, attributes=members,
+                         (GROUP_NOTE.format(group=group_noun(members)) if len(members) > 1 else FLAGS_NOTE,),
+                         kind=GROUP if len(members) > 1 else FLAGS, attributes=members,
                          height=max(300, 110 + 48 * len(members))) for group, members in self.flag_groups]
         if self.flags:
             out.append(CardSpec(prefix + "flags", "Records with each flag set", (FLAGS_NOTE,), kind=FLAGS,
@@ -98,7 +100,8 @@ class Plan:
         return list(dict.fromkeys(s for c in self.cards() for s in c.counted_sets()))
 
     def group_names(self) -> list[str]:
-        return [group for section in self.sections() for group, _ in section.flag_groups]
+        """The flag groups counted with their own denominator (those of two or more flags)."""
+        return [group for section in self.sections() for group, members in section.flag_groups if len(members) > 1]
 
     def attributes(self) -> set[str]:
         """The names of every attribute some card draws."""

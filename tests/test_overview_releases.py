@@ -130,3 +130,16 @@ def test_a_group_spanning_two_parties_is_drawn_once_and_whole():
     assert [(c.name, [a.name for a in c.attributes]) for c in p.cards()] == [
         ("group-relation", ["knewVictim", "knewPerpetrator"]), ("perpetrator-flags", ["perpetratorArmed"])]
     assert p.group_names() == ["relation"]
+
+
+def test_a_group_of_one_flag_is_a_share_of_all_records(tmp_path):
+    service = imported(tmp_path, "victim_perpetrator", False)
+    store = service.store()
+    p = overview_plan.plan(store.codebook)
+    card = next(c for c in p.cards() if c.name == "group-exploitation-type")
+    assert card.kind == "flags" and [a.name for a in card.attributes] == ["isForcedLabour"]
+    assert "exploitation type" not in p.group_names()
+    view = overview.compute(service, store.filter({})).views[card.name]
+    forced = store.count(store.filter({"isForcedLabour": ["1"]}))
+    assert view.figure["data"][0]["x"] == pytest.approx([100 * forced / store.count(store.filter({}))])
+    assert f"{forced:,} (" in view.summary
