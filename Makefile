@@ -6,7 +6,7 @@ SOURCE := var/demo-source.csv
 STORE  := var/gsd-demo.duckdb
 ENGINE := $(wildcard synth_engine/*.py) $(addprefix data/,codebook.py codebook_file.py release_meta.py errors.py countries.py aggregates.py dataset.py schema.py writer.py) data/codebooks/ctdc.datapackage.json
 
-.PHONY: run serve test setup setup-dev system-deps store clean
+.PHONY: run serve test lint setup setup-dev system-deps store clean
 
 run: setup $(STORE)
 	$(BIN)/python app.py
@@ -15,8 +15,13 @@ run: setup $(STORE)
 serve: setup $(STORE)
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
-test: setup-dev system-deps
+test: setup-dev system-deps lint
 	$(BIN)/python -m pytest
+
+# The lint and the formatting check (settings in pyproject.toml) run before the tests.
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
@@ -25,12 +30,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+# The project itself, editable, with its dependencies from pyproject.toml (and the gsd-engine script).
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-dev.txt
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
 	touch $(VENV)/.runtime $@
 
 system-deps:
@@ -38,11 +44,11 @@ system-deps:
 
 $(SOURCE): | $(VENV)/.runtime
 	@mkdir -p $(dir $@)
-	$(BIN)/python -m synth_engine demo-source --out $@
+	$(BIN)/gsd-engine demo-source --out $@
 
 store: $(STORE)
 $(STORE): $(SOURCE) $(ENGINE)
-	$(BIN)/python -m synth_engine build --input $(SOURCE) --out $@ --seed 1 \
+	$(BIN)/gsd-engine build --input $(SOURCE) --out $@ --seed 1 \
 		--demonstration --name "GSD demonstration release"
 
 clean:

@@ -24,9 +24,10 @@ and differences add the variances.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
-from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 from data.codebook import Codebook
 
@@ -63,7 +64,7 @@ class ReleaseFacts:
     thresholds: Mapping[int, float] = field(default_factory=dict)  # length -> threshold
 
     @classmethod
-    def from_release(cls, release: Mapping, lengths=None) -> "ReleaseFacts":
+    def from_release(cls, release: Mapping, lengths=None) -> ReleaseFacts:
         """From the store's `release` row and `release_lengths` frame."""
         noise, thresholds = {}, {}
         if lengths is not None:
@@ -265,14 +266,14 @@ class Comparator:
         self.max_terms = max_terms
         self._keys: dict[Items, str] = {}     # key_of's answers: parts of a view share many terms
 
-    def with_max_terms(self, max_terms: int) -> "Comparator":
+    def with_max_terms(self, max_terms: int) -> Comparator:
         """The same comparator deriving "not recorded" counts from at most `max_terms` counts."""
         other = Comparator(self.codebook, self.facts, self.key_of, self.lookup, max_terms)
         other._keys = self._keys
         return other
 
     @classmethod
-    def for_store(cls, store, lookup: Callable[[list[str]], Mapping[str, int]] | None = None) -> "Comparator":
+    def for_store(cls, store, lookup: Callable[[list[str]], Mapping[str, int]] | None = None) -> Comparator:
         """For a `data.store.Store`; `lookup` defaults to its uncached `protected_counts`."""
         return cls(store.codebook, ReleaseFacts.from_release(store.release, store.release_lengths),
                    store.combination_key, lookup or store.protected_counts)

@@ -39,7 +39,7 @@ class ExploreState:
     cols: str | None = None
     notices: tuple[str, ...] = ()
 
-    def with_values(self, codebook: Codebook, attribute: str, values) -> "ExploreState":
+    def with_values(self, codebook: Codebook, attribute: str, values) -> ExploreState:
         """The same state with `attribute` restricted to `values` (none: no filter on it)."""
         mapping = self.filter.as_dict()
         mapping.pop(attribute, None)
@@ -47,10 +47,10 @@ class ExploreState:
             mapping[attribute] = list(values)
         return replace(self, filter=Filter.build(codebook, mapping), notices=())
 
-    def without_value(self, codebook: Codebook, attribute: str, value: str | None) -> "ExploreState":
+    def without_value(self, codebook: Codebook, attribute: str, value: str | None) -> ExploreState:
         return self.with_values(codebook, attribute, [v for v in self.filter.values(attribute) if v != value])
 
-    def cleared(self) -> "ExploreState":
+    def cleared(self) -> ExploreState:
         return replace(self, filter=Filter(), notices=())
 
     def search(self) -> str:

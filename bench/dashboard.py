@@ -1,7 +1,7 @@
 """Benchmark of the dashboard's callbacks: server time over HTTP beside the raw DuckDB time of
 the queries each one runs.
 
-    python bench/dashboard.py [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
+    python -m bench.dashboard [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
 
 The app is served on 127.0.0.1 (werkzeug, threaded, the configured flask-caching backend). For
 each representative filter, each callback is POSTed to /_dash-update-component as the browser
@@ -24,21 +24,19 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import requests
 
-import requests  # noqa: E402
-
-from bench.renderer import split_output, stringify  # noqa: E402
-from analysis import explore_counts, filter_controls, overview_plan  # noqa: E402
-from analysis.address import encode  # noqa: E402
-from analysis.explore_state import ALL_ATTRIBUTES, ExploreState  # noqa: E402
-from components import charts, explore_views, filters, ids  # noqa: E402
-from components import overview as overview_page  # noqa: E402
-from data.service import DataService  # noqa: E402
-from data.store import Filter, Store  # noqa: E402
+from analysis import explore_counts, filter_controls, overview_plan
+from analysis.address import encode
+from analysis.explore_state import ALL_ATTRIBUTES, ExploreState
+from bench.renderer import split_output, stringify
+from components import charts, explore_views, filters, ids
+from components import overview as overview_page
+from data.service import DataService
+from data.store import Filter, Store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_MS = 100.0
@@ -73,7 +71,7 @@ class Case:
     output: str
     request: Callable[[Store, dict], dict]
     queries: Callable[[Store, Filter], None]
-    prepare: Callable[["Server"], None] | None = None   # once per case, after the cache is cleared
+    prepare: Callable[[Server], None] | None = None   # once per case, after the cache is cleared
 
 
 def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> list[dict]:
@@ -152,7 +150,8 @@ def nav_request(store: Store, mapping: dict) -> dict:
 
     links = [{"type": ids.NAV_LINK, "path": p.path} for p in all_pages()]
     return {
-        "outputs": [[{"id": i, "property": "href"} for i in links], [{"id": i, "property": "className"} for i in links]],
+        "outputs": [[{"id": i, "property": "href"} for i in links],
+                    [{"id": i, "property": "className"} for i in links]],
         "inputs": [{"id": ids.URL, "property": "pathname", "value": overview_page.PATH},
                    {"id": ids.URL, "property": "search", "value": encode(store.filter(mapping))}],
         "changedPropIds": [_prop(ids.URL, "search")],
@@ -262,7 +261,7 @@ def explore_sync_queries(store: Store, flt: Filter) -> None:
     _explore_context(store).service.navigate_counts(flt, ["gender"])
 
 
-def load_record_codes(server: "Server") -> None:
+def load_record_codes(server: Server) -> None:
     """The records' codes are loaded once per process and store (like opening the store), not per
     selection: load them before timing."""
     service = server.app.server.config["GSD_SERVICE"]
@@ -304,11 +303,11 @@ def _prop(component_id, prop: str) -> str:
 
 class Server:
     def __init__(self, store_path: str):
+        import logging
+
         from werkzeug.serving import make_server
 
         from app import create_app
-
-        import logging
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.app = create_app(store_path)
@@ -476,7 +475,8 @@ def main(argv=None) -> int:
 
     parser.add_argument("--store", default=os.environ.get("GSD_STORE", DEFAULT_STORE))
     parser.add_argument("--repeats", type=int, default=3, help="warm requests per filter")
-    parser.add_argument("--rounds", type=int, default=2, help="cold passes over the filters (cache emptied before each)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="cold passes over the filters (cache emptied before each)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     report = run(args.store, args.repeats, rounds=args.rounds)

@@ -1,6 +1,6 @@
 """Benchmark of the engine against pac-synth 0.0.8 (Synthetic Data Showcase), the peer it reproduces.
 
-    python bench/engine.py [--rows 50000] [--seed 0] [--reporting-length 3] [--repeats 1] [--json]
+    python -m bench.engine [--rows 50000] [--seed 0] [--reporting-length 3] [--repeats 1] [--json]
 
 One sample of the demonstration source (or of --source CSV) goes through our privacy core
 (`synth_engine.privacy.aggregate`) and through pac-synth's `fit` with the same parameters. For
@@ -31,14 +31,23 @@ import time
 import tracemalloc
 
 import numpy as np
+import pandas as pd
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from synth_engine import privacy  # noqa: E402
-from data.aggregates import pack  # noqa: E402
-from synth_engine.evaluate import key_base  # noqa: E402
-from data.dataset import Dataset, ItemSpace, load_csv  # noqa: E402
-from synth_engine.privacy import PrivacyParameters  # noqa: E402
+from data.aggregates import pack
+from data.dataset import Dataset, ItemSpace, load_csv
+from synth_engine import privacy
+from synth_engine.__main__ import add_privacy_arguments, privacy_settings
+from synth_engine.demo_source import write_demo_source
+from synth_engine.evaluate import (
+    CombinationCounts,
+    aggregate_counts,
+    combination_incidence,
+    compare,
+    count_combinations,
+    key_base,
+)
+from synth_engine.privacy import PrivacySettings
+from synth_engine.synthesize import synthesize
 
 # A release per length: sorted packed keys (item ids, base = the number of items) and counts.
 Release = dict[int, tuple[np.ndarray, np.ndarray]]
@@ -52,12 +61,8 @@ def load_sample(rows: int, seed: int, source: str | None = None) -> Dataset:
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "sample.csv")
         if source is None:
-            from synth_engine.demo_source import write_demo_source
-
             write_demo_source(path, rows=rows, seed=seed)
         else:
-            import pandas as pd
-
             frame = pd.read_csv(source, dtype=str, keep_default_na=False)
             if rows < len(frame):
                 frame = frame.sample(n=rows, random_state=seed)
@@ -75,15 +80,11 @@ def pacsynth_frame(dataset: Dataset):
 
 def true_counts(dataset: Dataset, max_length: int) -> Release:
     """Exact counts of every combination of length 1..max_length present in the records."""
-    from synth_engine.evaluate import count_combinations
-
     counts = count_combinations(dataset.codes, ItemSpace(dataset.codebook), max_length)
     return {k: (counts.keys[k], counts.counts[k]) for k in counts.lengths}
 
 
 def ours_release(aggregates) -> Release:
-    from synth_engine.evaluate import aggregate_counts
-
     counts = aggregate_counts(aggregates)
     return {k: (counts.keys[k], counts.counts[k]) for k in counts.lengths}
 
@@ -105,7 +106,7 @@ def pacsynth_release(aggregates: dict[str, int], items: ItemSpace) -> Release:
 
 # --- the two engines -----------------------------------------------------------------------------
 
-def run_ours(dataset: Dataset, params: PrivacyParameters, seed: int, trace_memory: bool = True) -> dict:
+def run_ours(dataset: Dataset, params: PrivacySettings, seed: int, trace_memory: bool = True) -> dict:
     if trace_memory:
         tracemalloc.start()
     start = time.perf_counter()
@@ -120,8 +121,8 @@ def run_ours(dataset: Dataset, params: PrivacyParameters, seed: int, trace_memor
             "aggregates": aggregates}
 
 
-def pacsynth_parameters(params: PrivacyParameters, use_synthetic_counts: bool = False):
-    import pacsynth
+def pacsynth_parameters(params: PrivacySettings, use_synthetic_counts: bool = False):
+    import pacsynth  # the benchmark peer, installed with the dev extra only
 
     accuracy = {
         "prioritize-long": pacsynth.AccuracyMode.prioritize_long_combinations,
@@ -155,10 +156,10 @@ def pacsynth_parameters(params: PrivacyParameters, use_synthetic_counts: bool = 
     return builder.build()
 
 
-def run_pacsynth(dataset: Dataset, params: PrivacyParameters, sensitive_zeros=()) -> dict:
+def run_pacsynth(dataset: Dataset, params: PrivacySettings, sensitive_zeros=()) -> dict:
     """pac-synth's fit on the same records; every column where 0 is a real value must be listed
     in `sensitive_zeros` (none for CTDC: its flags are 1 or empty)."""
-    import pacsynth
+    import pacsynth  # the benchmark peer, installed with the dev extra only
 
     frame = pacsynth_frame(dataset)
     data = pacsynth.Dataset.from_data_frame(frame, sensitive_zeros=list(sensitive_zeros))
@@ -179,8 +180,6 @@ SYNTHESIS_FIGURES = ("mean_relative_error", "mean_absolute_error", "suppressed_p
 
 def run_synthesis(aggregates, name: str, seed: int) -> dict:
     """One of our synthesizers on our aggregates: the synthetic codes and the time taken."""
-    from synth_engine.synthesize import synthesize
-
     start = time.perf_counter()
     result = synthesize(aggregates, name, np.random.default_rng(seed))
     return {"seconds": time.perf_counter() - start, "codes": result.codes}
@@ -197,16 +196,13 @@ def _frame_codes(frame, dataset: Dataset) -> np.ndarray:
 
 
 def pd_categorical_codes(values, categories) -> np.ndarray:
-    import pandas as pd
-
     return (pd.Categorical(values, categories=list(categories)).codes + 1).astype(np.int32)
 
 
-def run_pacsynth_synthesis(dataset: Dataset, params: PrivacyParameters, use_synthetic_counts: bool,
+def run_pacsynth_synthesis(dataset: Dataset, params: PrivacySettings, use_synthetic_counts: bool,
                            sensitive_zeros=()) -> dict:
     """pac-synth's fit + sample (aggregate-seeded) with use_synthetic_counts as given."""
-    import pacsynth
-    import pandas as pd
+    import pacsynth  # the benchmark peer, installed with the dev extra only
 
     frame = pacsynth_frame(dataset)
     data = pacsynth.Dataset.from_data_frame(frame, sensitive_zeros=list(sensitive_zeros))
@@ -228,8 +224,6 @@ def run_pacsynth_synthesis(dataset: Dataset, params: PrivacyParameters, use_synt
 
 
 def _counts_of(release: Release, base: int, n_records: int):
-    from synth_engine.evaluate import CombinationCounts
-
     return CombinationCounts(base, {k: v[0] for k, v in release.items()}, {k: v[1] for k, v in release.items()},
                              int(n_records))
 
@@ -238,8 +232,6 @@ def compare_synthesis(codes: np.ndarray, dataset: Dataset, protected: Release, p
                       truth: Release, max_length: int) -> dict:
     """Synthetic counts against the protected counts they were made from, and against the true
     counts (SDS's evaluation, see synth_engine.evaluate)."""
-    from synth_engine.evaluate import combination_incidence, compare, count_combinations
-
     items = ItemSpace(dataset.codebook)
     synthetic = count_combinations(codes, items, max_length)
     protected_counts = _counts_of(protected, synthetic.base, protected_records)
@@ -306,7 +298,7 @@ def _summary(runs: list[dict]) -> dict:
     return out
 
 
-def report(rows: int, seed: int, params: PrivacyParameters, repeats: int = 1, source: str | None = None,
+def report(rows: int, seed: int, params: PrivacySettings, repeats: int = 1, source: str | None = None,
            with_pacsynth: bool = True, with_synthesis: bool = True) -> dict:
     start = time.perf_counter()
     dataset = load_sample(rows, seed, source)
@@ -341,7 +333,7 @@ def report(rows: int, seed: int, params: PrivacyParameters, repeats: int = 1, so
     return result
 
 
-def synthesis_report(dataset: Dataset, params: PrivacyParameters, truth: Release, ours, seed: int,
+def synthesis_report(dataset: Dataset, params: PrivacySettings, truth: Release, ours, seed: int,
                      with_pacsynth: bool) -> dict:
     """Our synthesizers (from our aggregates) and pac-synth's fit + sample, timed and compared."""
     aggregates, release, aggregate_seconds = ours
@@ -434,9 +426,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-pacsynth", action="store_true", help="time our stages only")
     parser.add_argument("--no-synthesis", action="store_true", help="compare the aggregates only")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    privacy.add_privacy_arguments(parser)
+    add_privacy_arguments(parser)
     args = parser.parse_args(argv)
-    params = privacy.privacy_parameters_from_args(args, args.rows)
+    params = privacy_settings(args)
     result = report(args.rows, args.seed, params, args.repeats, args.source, not args.no_pacsynth,
                     not args.no_synthesis)
     if args.json:

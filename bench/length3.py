@@ -1,6 +1,6 @@
 """How close can synthetic records come to the protected counts at length 3? (issue #4's target)
 
-    python bench/length3.py [--source var/demo-source.csv] [--rows N] [--seed 1] [--rounds 3] [--no-lp]
+    python -m bench.length3 [--source var/demo-source.csv] [--rows N] [--seed 1] [--rounds 3] [--no-lp]
                             [privacy flags, as `synth_engine build`]
 
 Three measurements on one protected release (our privacy core, by default ε 12 and R 3, seeded
@@ -24,31 +24,28 @@ instances (Σ counts) against the protected total. Several minutes on the full s
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from bench.engine import load_sample, run_synthesis  # noqa: E402
-from synth_engine import pipeline, privacy  # noqa: E402
-from data.aggregates import pack, unpack  # noqa: E402
-from synth_engine.evaluate import aggregate_counts, compare, count_combinations  # noqa: E402
-from synth_engine.polish import polish  # noqa: E402
-from synth_engine.synthesize import DefaultSettings, combination_weights  # noqa: E402
+from bench.engine import load_sample, run_synthesis
+from data.aggregates import pack, unpack
+from synth_engine import pipeline, privacy
+from synth_engine.__main__ import add_privacy_arguments, privacy_settings
+from synth_engine.evaluate import aggregate_counts, compare, count_combinations
+from synth_engine.polish import polish
+from synth_engine.synthesize import DefaultSettings, combination_weights
 
 FLOOR = 10          # the targets count protected combinations at or above this count
 
 
 def length3_bound(counts, column_of: np.ndarray, n_records: int, goals=(0.01, 0.05)):
     """The linear program of (1) above; returns (least length-3 mean relative error, its Σ of
-    length-3 counts), or None when no counts meet the goals at lengths 1 and 2. Variables: one count per protected combination, then one absolute error per
-    combination >= FLOOR. `column_of[item]` is the item's column."""
-    from scipy import sparse
-    from scipy.optimize import linprog
-
+    length-3 counts), or None when no counts meet the goals at lengths 1 and 2. Variables: one
+    count per protected combination, then one absolute error per combination >= FLOOR.
+    `column_of[item]` is the item's column."""
     lengths = [k for k in (1, 2, 3) if len(counts.keys.get(k, ())) > 0]
     first = dict(zip(lengths, np.cumsum([0] + [len(counts.keys[k]) for k in lengths])))
     n_counts = sum(len(counts.keys[k]) for k in lengths)
@@ -131,11 +128,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-lp", action="store_true")
-    privacy.add_privacy_arguments(parser)
+    add_privacy_arguments(parser)
     args = parser.parse_args()
     # the whole source through the engine's load stage, or a sample as bench/engine.py takes it
     dataset = load_sample(args.rows, args.seed, args.source) if args.rows else pipeline.load(args.source)
-    params = privacy.privacy_parameters_from_args(args, dataset.n_records)
+    params = privacy_settings(args)
     aggregates = privacy.aggregate(dataset, params, np.random.default_rng(args.seed))    # as the build seeds it
     counts = aggregate_counts(aggregates)
     n = aggregates.record_count

@@ -6,8 +6,8 @@ a few times (each change fires the callbacks that follow from it), and downloads
 files the downloads page links to; then it starts another session. It reports requests per
 second, latency percentiles and errors (any status >= 400, or no answer).
 
-    python bench/load.py --serve var/gsd-demo.duckdb --clients 50 --duration 60
-    python bench/load.py --url http://127.0.0.1:8050 --clients 10 --duration 20 --json
+    python -m bench.load --serve var/gsd-demo.duckdb --clients 50 --duration 60
+    python -m bench.load --url http://127.0.0.1:8050 --clients 10 --duration 20 --json
 
 --serve starts gunicorn with gunicorn.conf.py on a free loopback port for the run. Only
 loopback addresses are accepted as targets. Counts and time are bounded (MAX_CLIENTS,
@@ -30,8 +30,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from renderer import Renderer  # noqa: E402
+from bench.renderer import Renderer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_CLIENTS = 200
@@ -94,17 +93,19 @@ class Client(threading.Thread):
         try:
             response = self.session.request(method, self.base + path, json=json, headers=headers,
                                             timeout=60, stream=kind == "download")
-            size = 0
-            if kind == "download":
+            size, head = 0, b""
+            if kind == "download":  # streamed: read once, keeping the start for an error's detail
                 for chunk in response.iter_content(1 << 16):
+                    head = head or chunk[:200]
                     size += len(chunk)
             else:
+                head = response.content[:200]
                 size = len(response.content)
         except requests.RequestException as err:
             self.stats.record(kind, time.perf_counter() - started, None, repr(err))
             return None
         self.stats.record(kind, time.perf_counter() - started, response.status_code,
-                          response.text[:200] if response.status_code >= 400 else "", size)
+                          head.decode("utf-8", "replace") if response.status_code >= 400 else "", size)
         if response.status_code >= 400 or kind in ("page", "download"):
             return None
         return response.json() if response.content else None
@@ -271,10 +272,14 @@ def main(argv=None) -> int:
         "by_kind": {kind: {"requests": len(values), "errors": stats.errors.get(kind, 0), **percentiles(values)}
                     for kind, values in sorted(stats.latencies.items())},
         "megabytes": round(stats.bytes / 1e6, 1),
-        # CPU used during the run (s), to judge how much the load generator itself took.
+        # CPU used during the run (s), to judge how much the load generator itself took, and
+        # the server's CPU per request: steadier than latencies on a machine shared with others.
         "cpu_s": {"clients": round(client_cpu, 1),
                   "server": None if server_cpu is None else round(server_cpu, 1),
                   "cores": os.cpu_count()},
+        "server_cpu_ms_per_request": None if server_cpu is None or not every
+        else round(1000 * server_cpu / len(every), 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "error_samples": stats.samples,
     }
     if args.json:
@@ -282,7 +287,9 @@ def main(argv=None) -> int:
     else:
         lat = report["latency_ms"]
         cpu = report["cpu_s"]
-        print(f"CPU: clients {cpu['clients']} s, server {cpu['server']} s, on {cpu['cores']} cores")
+        print(f"CPU: clients {cpu['clients']} s, server {cpu['server']} s "
+              f"({report['server_cpu_ms_per_request']} ms a request), on {cpu['cores']} cores; "
+              f"load average after the run {report['load_average']}")
         print(f"{report['clients']} clients, {report['duration_s']} s, {report['sessions']} sessions, "
               f"{report['requests']} requests: {report['requests_per_s']} req/s, {report['errors']} errors")
         print(f"latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")

@@ -74,7 +74,7 @@ class Page:
 
     def matches(self, pattern: dict, bound: dict | None = None) -> list[dict]:
         found = []
-        for key, props in self.components.items():
+        for props in self.components.values():
             component_id = props.get("id")
             if not isinstance(component_id, dict) or set(component_id) != set(pattern):
                 continue

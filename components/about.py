@@ -91,10 +91,11 @@ def quality_cards(quality) -> tuple[list, list]:
             lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) \
                 + ([None] if by_bucket["length"].isna().any() else [])
             buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
-            lookup = {(None if l is None else int(l), int(b)): _value(v)
-                      for l, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
-            series = [charts.Series("all lengths" if l is None else f"length {l}", [lookup.get((l, b)) for b in buckets])
-                      for l in lengths]
+            lookup = {(None if n is None else int(n), int(b)): _value(v)
+                      for n, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])}
+            series = [charts.Series("all lengths" if n is None else f"length {n}",
+                                    [lookup.get((n, b)) for b in buckets])
+                      for n in lengths]
             categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
             summary = (f"{humanize(metric)} by count bucket for {len(lengths)} combination length"
                        f"{'s' if len(lengths) > 1 else ''}; from {charts.fmt_measure(_first(series), unit)} in the "
@@ -105,10 +106,10 @@ def quality_cards(quality) -> tuple[list, list]:
         else:
             lengths = [int(x) for x in by_length["length"]]
             values = [_value(v) for v in by_length["value"]]
-            summary = "; ".join(f"length {l}: {charts.fmt_measure(v, unit)}" for l, v in zip(lengths, values))
+            summary = "; ".join(f"length {n}: {charts.fmt_measure(v, unit)}" for n, v in zip(lengths, values))
             if len(overall):
                 summary += f"; over all lengths: {charts.fmt_measure(_value(overall['value'].iloc[0]), unit)}"
-            view = charts.bar_chart(title, [f"length {l}" for l in lengths], [charts.Series(humanize(metric), values)],
+            view = charts.bar_chart(title, [f"length {n}" for n in lengths], [charts.Series(humanize(metric), values)],
                                     category_title="combination length", value_title=humanize(metric).lower(),
                                     counts=False, unit=unit, summary=f"{humanize(metric)} by combination length — "
                                     + summary + ".")
@@ -137,7 +138,8 @@ def _fmt(value, digits: int = 4) -> str:
 def parameters_table(release: dict):
     rows = [("Release", release["name"]),
             ("Kind", "built by this project's engine" if release["kind"] == "built" else "imported published release"),
-            ("Demonstration data", "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
+            ("Demonstration data",
+             "yes: generated stand-ins, not a real release" if release["is_demonstration"] else "no"),
             ("Privacy budget ε", _fmt(release.get("epsilon"))),
             ("δ", _fmt(release.get("delta"), 3)),
             ("Longest protected combination (reporting length)", _fmt(release.get("reporting_length"))),

@@ -18,8 +18,9 @@ on maps, a star and a footnote in tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from dash import Output, dcc, get_asset_url, html
 
@@ -293,7 +294,8 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
     if summary is None:
         totals = [sum(s.counts[j] or 0 for s in series) for j in range(len(categories))]
         summary = top_summary(categories, totals, denominator=denominator) if counts else \
-            f"Highest: {categories[max(range(len(totals)), key=totals.__getitem__)]} ({fmt_measure(max(totals), unit)})."
+            f"Highest: {categories[max(range(len(totals)), key=totals.__getitem__)]} " \
+            f"({fmt_measure(max(totals), unit)})."
     return ChartView({"data": traces, "layout": layout}, summary, data_table(header, rows))
 
 

@@ -171,8 +171,9 @@ def flags_view(flags: tuple[Attribute, ...], frames: dict, total: int, title: st
     count, share = charts.fmt_count(per_flag[top.name]), _share(per_flag[top.name], total)
     summary = (f"Of {charts.fmt_count(total)} records, {top.label} is set for the most ({count}, {share})."
                if len(flags) > 1 else f"Of {charts.fmt_count(total)} records, {count} ({share}) have {top.label} set.")
-    return charts.bar_chart(title, [a.label for a in order], [charts.Series("records", [per_flag[a.name] for a in order])],
-                            category_title="Flag", horizontal=True, denominator=total, summary=summary)
+    shares = charts.Series("records", [per_flag[a.name] for a in order])
+    return charts.bar_chart(title, [a.label for a in order], [shares], category_title="Flag", horizontal=True,
+                            denominator=total, summary=summary)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ sorted ascending, with a parallel array of counts.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 

@@ -18,11 +18,26 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from data.codebook import (BUILTIN_CODEBOOK, DEFAULT_GROUP, FLAG_DENOMINATOR, FLAG_LABEL, KINDS, ROLES,
-                           Attribute, Codebook, humanize, infer_attribute, infer_kind, infer_party, is_country_code, is_year,
-                           ordered_values, value_labels)
-from data.errors import InputError
 from data import release_meta
+from data.codebook import (
+    BUILTIN_CODEBOOK,
+    DEFAULT_GROUP,
+    FLAG_DENOMINATOR,
+    FLAG_LABEL,
+    KINDS,
+    ROLES,
+    Attribute,
+    Codebook,
+    humanize,
+    infer_attribute,
+    infer_kind,
+    infer_party,
+    is_country_code,
+    is_year,
+    ordered_values,
+    value_labels,
+)
+from data.errors import InputError
 from data.release_meta import ReleaseMetadata
 
 PREFIX = "gsd:"

@@ -12,12 +12,12 @@ None = not recorded. tests/test_counting.py checks the two agree.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from data.store import Filter
 from data.codebook import Codebook
+from data.store import Filter
 
 
 class RecordCodes:
@@ -30,7 +30,7 @@ class RecordCodes:
         self._totals = {name: self._bincount(name, column) for name, column in codes.items()}
 
     @classmethod
-    def load(cls, store) -> "RecordCodes":
+    def load(cls, store) -> RecordCodes:
         return cls(store.codebook, store.record_codes())
 
     def _bincount(self, name: str, column: np.ndarray) -> np.ndarray:

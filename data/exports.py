@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import json
 import math
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -21,7 +21,8 @@ import pyarrow.parquet as pq
 from data.aggregates import aggregates_text
 from data.codebook import Codebook
 from data.codebook_file import descriptor_of
-from data.release_meta import FIELDS as META_FIELDS, release_texts
+from data.release_meta import FIELDS as META_FIELDS
+from data.release_meta import release_texts
 
 
 def filename(release: dict, what: str, extension: str) -> str:
@@ -111,7 +112,7 @@ def codebook_markdown(codebook: Codebook, release: dict) -> str:
         lines += ["Demonstration data: stand-in records made by a generator, not real people.", ""]
     lines += ["An empty cell in the records means “not recorded”, never “no”. Flags carry one value; "
               "within a group of flags a record can have several set.", ""]
-    for group, members in codebook.groups().items():
+    for members in codebook.groups().values():
         lines += [f"## {_md(members[0].group_label)}", ""]
         for a in members:
             lines += [f"### `{_md(a.name)}` — {_md(a.label)}", "", f"Kind: {a.kind}.", ""]
@@ -158,7 +159,7 @@ def data_card(release: dict, lengths: list[dict], quality: list[dict], codebook:
             "built_at": release.get("built_at"),
             "engine_version": release.get("engine_version"),
             "schema_version": release.get("schema_version"),
-            "card_generated_at": (generated_at or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+            "card_generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
         },
         "notes": [
             "Synthetic records are statistical stand-ins, not people; their counts can differ from the "

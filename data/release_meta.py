@@ -41,7 +41,7 @@ class ReleaseMetadata:
             except ValueError:
                 raise InputError(f"release date {self.release_date[:40]!r} is not a date (YYYY-MM-DD)") from None
 
-    def overridden_by(self, other: "ReleaseMetadata") -> "ReleaseMetadata":
+    def overridden_by(self, other: ReleaseMetadata) -> ReleaseMetadata:
         """These values, with every value `other` gives put in their place."""
         return replace(self, **{k: v for k, v in other.as_dict().items() if v is not None})
 

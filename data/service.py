@@ -10,7 +10,7 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from data.counting import RecordCodes
 from data.store import Filter, Store, StoreError, file_identity

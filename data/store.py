@@ -10,16 +10,16 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from data.schema import SCHEMA_VERSION, TABLES, quote_ident
 from data.codebook import Attribute, Codebook
 from data.release_meta import FIELDS as META_FIELDS
+from data.schema import SCHEMA_VERSION, TABLES, quote_ident
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
 STORE_CATALOG = "store"  # the name the file is attached under
@@ -41,7 +41,7 @@ class Filter:
     selections: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
 
     @classmethod
-    def build(cls, codebook: Codebook, mapping: Mapping[str, Iterable[str | None]] | None) -> "Filter":
+    def build(cls, codebook: Codebook, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
         if not mapping:
             return cls()
         if not isinstance(mapping, Mapping):
@@ -74,7 +74,7 @@ class Filter:
     def values(self, name: str) -> tuple[str | None, ...]:
         return dict(self.selections).get(name, ())
 
-    def without(self, name: str) -> "Filter":
+    def without(self, name: str) -> Filter:
         return Filter(tuple(s for s in self.selections if s[0] != name))
 
     def cache_key(self) -> str:
@@ -304,9 +304,11 @@ class Store:
         where, params = flt.where()
         selected = []
         for flags in members.values():
-            selected.append("count(*) FILTER (WHERE " + " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags) + ")")
+            any_flag = " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags)
+            selected.append(f"count(*) FILTER (WHERE {any_flag})")
             selected.extend(f"count({quote_ident(f)})" for f in flags)
-        row = iter(self._cursor().execute(f"SELECT {', '.join(selected)} FROM records WHERE {where}", params).fetchone())
+        sql = f"SELECT {', '.join(selected)} FROM records WHERE {where}"
+        row = iter(self._cursor().execute(sql, params).fetchone())
         return {group: (int(next(row)), {f: int(next(row)) for f in flags}) for group, flags in members.items()}
 
     def _columns(self, columns: Iterable[str] | None) -> list[str]:

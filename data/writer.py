@@ -15,10 +15,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 from data.aggregates import LengthParameters, ProtectedAggregates
 from data.dataset import Dataset
-from data.release_meta import FIELDS as META_FIELDS, ReleaseMetadata
+from data.release_meta import FIELDS as META_FIELDS
+from data.release_meta import ReleaseMetadata
+from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Release:
     lengths: list[LengthParameters] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
     metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)
-    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+    built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ codebook file) into a store."""
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from data.aggregates import aggregates_from_file, parse_aggregates_file
 from data.codebook_file import read_codebook_file

@@ -29,8 +29,9 @@ def format_info(info: dict) -> str:
         lines.append(f"privacy    ε = {r['epsilon']:g}, δ = {r['delta']:.3g}, reporting length {r['reporting_length']}")
     if r.get("synthesizer"):
         lines.append(f"synthesis  {r['synthesizer']}" + (f", seed {r['seed']}" if r.get("seed") is not None else ""))
+    protected = r.get("protected_record_count")
     lines.append(f"records    {r['synthetic_record_count']:,} synthetic"
-                 + (f", {r['protected_record_count']:,} protected" if r.get("protected_record_count") is not None else ""))
+                 + (f", {protected:,} protected" if protected is not None else ""))
     for row in info["lengths"]:
         parts = [f"length {row['length']}: {row['combinations']:,} combinations"]
         if row.get("noise_sd") is not None and row["noise_sd"] == row["noise_sd"]:

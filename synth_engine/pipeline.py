@@ -1,35 +1,59 @@
 """The offline build: load → validate → aggregate → synthesize → evaluate → write.
 
-    python -m synth_engine build --input FILE.csv --out STORE.duckdb [--seed N] [--synthesizer default|sds]
-        [--private-report FILE.json] [--name NAME] [--demonstration] [privacy flags: --epsilon, --delta,
-        --reporting-length, ...]
-
 Each stage is a function of its own (`load`, `validate`, `aggregate`, `synthesize`, `evaluate`,
-`write`) so it can be run and tested alone; `run_build` chains them, shows a progress bar per
-stage on stderr and prints a summary at the end.
+`write`) so it can be run and tested alone; `build` chains them as a `BuildSettings` asks, shows a
+progress bar per stage on stderr, and `summary` says what was done. The command line
+(`gsd-engine build`, see __main__.py) only turns its flags into a `BuildSettings`.
 
 Only the aggregate stage reads the sensitive records. The synthesize stage sees the protected
 aggregates alone; the public quality figures compare the synthetic records with the protected
-aggregates. Figures that compare anything with the sensitive records go to the --private-report
+aggregates. Figures that compare anything with the sensitive records go to the private report
 file only, never into the store.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
-from synth_engine import __version__
+from data.codebook_file import CodebookFile, read_codebook_file
 from data.dataset import Dataset, InputError, ItemSpace, load_csv
+from data.release_meta import ReleaseMetadata
+from data.writer import Release, write_store
+from synth_engine import __version__
+from synth_engine.evaluate import evaluate as evaluate_synthesis
+from synth_engine.evaluate import key_base, write_private_report
+from synth_engine.privacy import PrivacySettings
+from synth_engine.privacy import aggregate as protect
+from synth_engine.synthesize import synthesize as synthesize_records
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """What one build is asked to do. Every field but the two paths has a default, so a new
+    option is one more field with its default (and, on the command line, the flag of the same
+    name in __main__.py)."""
+    input: str                                  # the sensitive records (CSV)
+    out: str                                    # the store to write (DuckDB file)
+    seed: int | None = None                     # None: a random build, no seed recorded
+    synthesizer: str = "default"
+    private_report: str | None = None           # figures from the sensitive records (JSON), not DP
+    name: str | None = None                     # the release's name; default: its title, else the input's name
+    demonstration: bool = False
+    codebook: str | None = None                 # the release's codebook file (Data Package descriptor)
+    metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)   # overrides the codebook file's
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
 
 # --- stages -----------------------------------------------------------------------------------
 
-def load(path: str, codebook_file=None) -> Dataset:
+def load(path: str, codebook_file: CodebookFile | None = None) -> Dataset:
     """The records of the input CSV (load_csv also checks the file and builds the codebook,
     from the release's codebook file when one is given)."""
     return load_csv(path, codebook_file=codebook_file)
@@ -48,8 +72,6 @@ def validate(dataset: Dataset, reporting_length: int) -> None:
     if reporting_length > len(dataset.codebook):
         raise InputError(f"reporting length {reporting_length} is longer than the number of "
                          f"attributes ({len(dataset.codebook)})")
-    from synth_engine.evaluate import key_base
-
     items = ItemSpace(dataset.codebook)
     try:
         key_base(items, reporting_length)       # a combination's key must fit in 64 bits
@@ -58,59 +80,46 @@ def validate(dataset: Dataset, reporting_length: int) -> None:
                          f"{reporting_length}: use a shorter reporting length") from None
 
 
-def aggregate(dataset: Dataset, args: argparse.Namespace, rng: np.random.Generator):
+def aggregate(dataset: Dataset, settings: PrivacySettings, rng: np.random.Generator):
     """The differentially private aggregates (the privacy core)."""
-    from synth_engine import privacy
-
-    params = privacy.privacy_parameters_from_args(args, dataset.n_records)
-    return privacy.aggregate(dataset, params, rng)
+    return protect(dataset, settings, rng)
 
 
 def synthesize(aggregates, synthesizer: str, rng: np.random.Generator, progress=None):
     """Synthetic records from the protected aggregates only."""
-    from synth_engine.synthesize import synthesize as run
-
-    return run(aggregates, synthesizer, rng, progress=progress)
+    return synthesize_records(aggregates, synthesizer, rng, progress=progress)
 
 
 def evaluate(synthetic_codes: np.ndarray, aggregates, sensitive: Dataset | None = None):
     """Public quality (synthetic vs protected) and, with the sensitive records, the private figures."""
-    from synth_engine.evaluate import evaluate as run
-
-    return run(synthetic_codes, aggregates, None if sensitive is None else sensitive.codes)
+    return evaluate_synthesis(synthetic_codes, aggregates, None if sensitive is None else sensitive.codes)
 
 
 def write(out: str, records: Dataset, release, aggregates, quality) -> None:
     """The store, written atomically (an interrupted write leaves the old store)."""
-    from data.writer import write_store
-
     write_store(out, records, release, aggregates, quality)
 
 
-def make_release(args: argparse.Namespace, aggregates, synthesis, seed: int | None, codebook_file=None):
-    """The release's public metadata (the metadata flags override the codebook file's)."""
-    from data.release_meta import ReleaseMetadata
-    from data.writer import Release
-    from synth_engine.release_args import metadata_from_args
-
+def make_release(settings: BuildSettings, aggregates, synthesis, codebook_file: CodebookFile | None = None) -> Release:
+    """The release's public metadata (the settings' metadata override the codebook file's)."""
     parameters = dict(aggregates.parameters)
     parameters["synthesizer"] = synthesis.synthesizer
     parameters["synthesizer_settings"] = synthesis.settings
-    source = os.path.basename(args.input)
+    source = os.path.basename(settings.input)
     described = codebook_file.release if codebook_file else ReleaseMetadata()
-    metadata = described.overridden_by(metadata_from_args(args))
+    metadata = described.overridden_by(settings.metadata)
     return Release(
-        name=args.name or metadata.title or os.path.splitext(source)[0],
+        name=settings.name or metadata.title or os.path.splitext(source)[0],
         kind="built",
         source=source,
-        is_demonstration=bool(args.demonstration),
+        is_demonstration=bool(settings.demonstration),
         engine_version=__version__,
         epsilon=_as_float(aggregates.parameters.get("epsilon")),
         delta=_as_float(aggregates.parameters.get("delta")),
         reporting_length=aggregates.reporting_length,
         protected_record_count=int(aggregates.record_count),
         synthesizer=synthesis.synthesizer,
-        seed=seed,
+        seed=settings.seed,
         lengths=list(aggregates.lengths),
         parameters=parameters,
         metadata=metadata,
@@ -127,28 +136,6 @@ def make_rng(seed: int | None) -> np.random.Generator:
     if seed is None:
         return np.random.default_rng(secrets.randbits(128))
     return np.random.default_rng(seed)
-
-
-# --- command line -----------------------------------------------------------------------------
-
-def add_build_arguments(parser: argparse.ArgumentParser) -> None:
-    from synth_engine import privacy
-    from synth_engine.synthesize import SYNTHESIZERS
-
-    parser.add_argument("--input", required=True, help="the sensitive records (CSV)")
-    parser.add_argument("--out", required=True, help="the store to write (DuckDB file)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="make the build reproducible (recorded in the store); default: random")
-    parser.add_argument("--synthesizer", choices=SYNTHESIZERS, default="default",
-                        help="default: the project's; sds: Synthetic Data Showcase's aggregate-seeded sampler")
-    parser.add_argument("--private-report", metavar="FILE.json", default=None,
-                        help="also write figures computed from the sensitive records (not "
-                             "differentially private: keep it to yourself)")
-    parser.add_argument("--name", default=None, help="the release's name (default: the input's file name)")
-    parser.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
-    from synth_engine.release_args import add_release_arguments
-    add_release_arguments(parser)
-    privacy.add_privacy_arguments(parser)
 
 
 @dataclass
@@ -176,8 +163,6 @@ class _Stages:
         self.timings: dict[str, float] = {}
 
     def run(self, name: str, function, *args, with_progress: bool = False, **kwargs):
-        from tqdm import tqdm
-
         start = time.perf_counter()
         bar = tqdm(total=100, desc=f"{name:<10}", file=self.stream, disable=not self.enabled, leave=True,
                    bar_format="{desc} {percentage:3.0f}%|{bar:30}| {elapsed}")
@@ -193,39 +178,44 @@ class _Stages:
         return result
 
 
-def build(args: argparse.Namespace, show_progress: bool | None = None) -> BuildResult:
-    """Run every stage; nothing is written unless every stage succeeds."""
-    from data.codebook_file import read_codebook_file
-    from synth_engine import privacy
-    from synth_engine.release_args import metadata_from_args
+def check_outputs(settings: BuildSettings) -> None:
+    """Fails before any work when the store or the private report could not be written."""
+    for path, what in ((settings.out, "the store to write"), (settings.private_report, "the private report")):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise InputError(f"{path}: the folder of {what} does not exist")
+    if settings.private_report and os.path.abspath(settings.private_report) == os.path.abspath(settings.out):
+        raise InputError("the private report and the store to write name the same file")
 
-    privacy.privacy_parameters_from_args(args, 1)      # bad flags fail before any work
-    metadata_from_args(args)
-    codebook_file = read_codebook_file(args.codebook) if args.codebook else None
+
+def build(settings: BuildSettings, show_progress: bool | None = None,
+          warn: Callable[[str], None] | None = None) -> BuildResult:
+    """Run every stage; nothing is written unless every stage succeeds. `warn` gets one line per
+    column that did not fit the built-in codebook."""
+    check_outputs(settings)
+    codebook_file = read_codebook_file(settings.codebook) if settings.codebook else None
     stages = _Stages(enabled=show_progress)
-    rng = make_rng(args.seed)
-    dataset = stages.run("load", load, args.input, codebook_file)
-    for line in dataset.load_warnings:
-        print(f"warning: {line}", file=sys.stderr)
-    stages.run("validate", validate, dataset, args.reporting_length)
-    aggregates = stages.run("aggregate", aggregate, dataset, args, rng)
-    synthesis = stages.run("synthesize", synthesize, aggregates, args.synthesizer, rng, with_progress=True)
+    rng = make_rng(settings.seed)
+    dataset = stages.run("load", load, settings.input, codebook_file)
+    if warn is not None:
+        for line in dataset.load_warnings:
+            warn(line)
+    stages.run("validate", validate, dataset, settings.privacy.reporting_length)
+    aggregates = stages.run("aggregate", aggregate, dataset, settings.privacy, rng)
+    synthesis = stages.run("synthesize", synthesize, aggregates, settings.synthesizer, rng, with_progress=True)
     synthetic = Dataset(dataset.codebook, synthesis.codes, dataset.source_name)
-    wants_private = bool(getattr(args, "private_report", None))
+    wants_private = bool(settings.private_report)
     evaluation = stages.run("evaluate", evaluate, synthesis.codes, aggregates, dataset if wants_private else None)
-    release = make_release(args, aggregates, synthesis, args.seed, codebook_file)
-    stages.run("write", write, args.out, synthetic, release, aggregates, evaluation.quality)
+    release = make_release(settings, aggregates, synthesis, codebook_file)
+    stages.run("write", write, settings.out, synthetic, release, aggregates, evaluation.quality)
     if wants_private:
-        from synth_engine.evaluate import write_private_report
-
-        write_private_report(args.private_report, _private_report(args, evaluation, aggregates, synthesis))
+        write_private_report(settings.private_report, _private_report(settings, evaluation, aggregates, synthesis))
     return BuildResult(release, aggregates, synthesis, evaluation, stages.timings)
 
 
-def _private_report(args, evaluation, aggregates, synthesis) -> dict:
+def _private_report(settings: BuildSettings, evaluation, aggregates, synthesis) -> dict:
     return {
         "warning": "computed from the sensitive records: not differentially private, do not publish",
-        "input": os.path.basename(args.input),
+        "input": os.path.basename(settings.input),
         "synthesizer": synthesis.synthesizer,
         "protected_record_count": int(aggregates.record_count),
         "synthetic_record_count": int(len(synthesis.codes)),
@@ -251,15 +241,3 @@ def summary(result: BuildResult) -> str:
     lines.append(f"record expansion {public['records']['record_expansion_pct']:+.2f} %, "
                  f"{public['overall']['retained_pct']:.2f} % of the protected combinations retained")
     return "\n".join(lines)
-
-
-def run_build(args: argparse.Namespace) -> None:
-    for path, what in ((args.out, "--out"), (getattr(args, "private_report", None), "--private-report")):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise InputError(f"{path}: the folder of {what} does not exist")
-    if args.private_report and os.path.abspath(args.private_report) == os.path.abspath(args.out):
-        raise InputError("--private-report and --out name the same file")
-    result = build(args)
-    print(summary(result), file=sys.stderr)
-    if getattr(args, "private_report", None):
-        print(f"private report (not differentially private) written to {args.private_report}", file=sys.stderr)

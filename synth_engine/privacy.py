@@ -19,38 +19,30 @@ Everything is vectorized with numpy: Python loops run over lengths, over record 
 index tuples of a combination and over blocks of records, never over single records or single
 combinations. All randomness comes from the numpy Generator the caller passes in.
 
-Combinations are handled as packed integer keys: with items renumbered 0..s-1 (the surviving
-single values, in item-id order, so in column order), a sorted combination (i_1 < ... < i_k) has
-the key Σ i_j·s^(k-j); the key order is the lexicographic order of the item tuples.
+Combinations are handled as packed integer keys (candidates.py), with items renumbered 0..s-1:
+the surviving single values, in item-id order, so in column order.
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtri
 
 from data.aggregates import LengthParameters, ProtectedAggregates, pack
 from data.dataset import Dataset, InputError, ItemSpace
+from synth_engine.candidates import KeyLookup, RecordItems, first_pairs, next_candidates
 
 ACCURACY_MODES = ("prioritize-long", "prioritize-short", "balanced", "custom")
 FABRICATION_MODES = ("uncontrolled", "balanced", "progressive", "minimize", "custom")
 
-# Work on at most this many (record, combination) cells at once while enumerating records'
-# combinations; bounds the peak memory of the stage whatever the input.
-_BLOCK_CELLS = 1 << 21
-# Membership is looked up in a dense table when the key space is at most this large.
-_DENSE_LOOKUP_LIMIT = 1 << 24
 
-
-# --- parameters ---------------------------------------------------------------------------------
+# --- settings ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class PrivacyParameters:
+class PrivacySettings:
     """What the privacy core is asked to do (pac-synth's defaults, except ε = 12 as CTDC used).
 
     delta=None means SDS's default 1/(n·ln n), taken from the *protected* record count so that
@@ -84,8 +76,8 @@ class PrivacyParameters:
         if isinstance(self.reporting_length, bool) or not isinstance(self.reporting_length, (int, np.integer)) \
                 or self.reporting_length < 1:
             raise InputError(f"reporting length must be a whole number of at least 1 (got {self.reporting_length!r})")
-        if isinstance(self.percentile_percentage, bool) or not isinstance(self.percentile_percentage, (int, np.integer)) \
-                or not 0 <= self.percentile_percentage <= 100:
+        percentage = self.percentile_percentage
+        if isinstance(percentage, bool) or not isinstance(percentage, (int, np.integer)) or not 0 <= percentage <= 100:
             raise InputError("percentile percentage must be a whole number from 0 to 100 "
                              f"(got {self.percentile_percentage!r})")
         for name in ("percentile_epsilon_proportion", "number_of_records_epsilon_proportion"):
@@ -161,7 +153,7 @@ class Budget:
     sigmas: tuple[float, ...]        # σ_k, k = 1..R
 
 
-def split_budget(params: PrivacyParameters, delta: float) -> Budget:
+def split_budget(params: PrivacySettings, delta: float) -> Budget:
     eps_n = params.number_of_records_epsilon_proportion * params.epsilon
     eps_m = params.epsilon - eps_n
     log_term = math.log(2.0 / delta)
@@ -194,7 +186,7 @@ def adaptive_threshold(sigma: float, sensitivity: int, eta: float) -> float:
     return sigma * math.sqrt(sensitivity) * float(-ndtri(min(eta / 2.0, 0.5))) + 0.0
 
 
-def length_threshold(params: PrivacyParameters, budget: Budget, delta: float, length: int,
+def length_threshold(params: PrivacySettings, budget: Budget, delta: float, length: int,
                      sensitivity: int) -> float:
     sigma = budget.sigmas[length - 1]
     if length == 1:
@@ -297,111 +289,6 @@ def _round_half_away(values: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(values, dtype=np.float64) + 0.5).astype(np.int64)
 
 
-# --- keys, lookups and records ------------------------------------------------------------------
-
-class _Lookup:
-    """Position of keys in a sorted key array (or -1): a dense table when the key space is
-    small, binary search otherwise."""
-
-    def __init__(self, keys: np.ndarray, key_space: int):
-        self.keys = keys
-        self.table = None
-        if key_space <= _DENSE_LOOKUP_LIMIT:
-            self.table = np.full(key_space, -1, dtype=np.int32 if len(keys) < 2**31 else np.int64)
-            self.table[keys] = np.arange(len(keys))
-
-    def find(self, queries: np.ndarray) -> np.ndarray:
-        if self.table is not None:
-            return self.table[queries]
-        if len(self.keys) == 0:
-            return np.full(queries.shape, -1, dtype=np.int64)
-        pos = np.searchsorted(self.keys, queries)
-        np.minimum(pos, len(self.keys) - 1, out=pos)
-        return np.where(self.keys[pos] == queries, pos, -1)
-
-
-@lru_cache(maxsize=None)
-def _index_tuples(size: int, length: int) -> np.ndarray:
-    """All sorted `length`-tuples of positions 0..size-1, as a (C(size, length), length) array."""
-    return np.array(list(itertools.combinations(range(size), length)), dtype=np.intp).reshape(-1, length)
-
-
-class _Records:
-    """Each record's items (local ids, ascending), packed to the left and grouped by how many
-    items the record has: {size: (record numbers, (n_size, size) items)}."""
-
-    def __init__(self, local: np.ndarray):
-        present = local >= 0
-        sizes = present.sum(axis=1)
-        packed = np.sort(np.where(present, local, np.iinfo(local.dtype).max), axis=1)
-        order = np.argsort(sizes, kind="stable")
-        bounds = np.r_[0, np.cumsum(np.bincount(sizes, minlength=local.shape[1] + 1))]
-        self.groups = {}
-        for size in range(1, local.shape[1] + 1):
-            rows = order[bounds[size]:bounds[size + 1]]
-            if len(rows):
-                self.groups[size] = (rows, packed[rows, :size])
-
-    def candidate_pairs(self, length: int, lookup: _Lookup, base: int) -> tuple[np.ndarray, np.ndarray]:
-        """(record, candidate index) for every k-combination of every record that is a candidate."""
-        rows_out, combos_out = [], []
-        powers = base ** np.arange(length - 1, -1, -1, dtype=np.int64)
-        for size, (rows, items) in self.groups.items():
-            if size < length:
-                continue
-            tuples = _index_tuples(size, length)
-            block = max(1, _BLOCK_CELLS // len(tuples))
-            for start in range(0, len(rows), block):
-                chunk = items[start:start + block]
-                keys = np.zeros((len(chunk), len(tuples)), dtype=np.int64)
-                for j in range(length):
-                    keys += chunk[:, tuples[:, j]].astype(np.int64) * powers[j]
-                found = lookup.find(keys)
-                hit = found >= 0
-                record, _ = np.nonzero(hit)
-                rows_out.append(rows[start:start + block][record].astype(np.int32))
-                combos_out.append(found[hit].astype(np.int32))
-        if not rows_out:
-            return np.zeros(0, np.int32), np.zeros(0, np.int32)
-        return np.concatenate(rows_out), np.concatenate(combos_out)
-
-
-def _next_candidates(keys: np.ndarray, items: np.ndarray, base: int, columns: np.ndarray,
-                     lookup: _Lookup) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates of length k from the surviving (k-1)-combinations (keys sorted, items (n, k-1)):
-    two survivors sharing their first k-2 items join into a k-combination when their last items
-    are of different columns, and the join stays if every other (k-1)-subset survived too."""
-    n, width = items.shape
-    if n < 2:
-        return np.zeros(0, np.int64), np.zeros((0, width + 1), items.dtype)
-    prefix = keys // base
-    starts = np.flatnonzero(np.r_[True, prefix[1:] != prefix[:-1]])
-    ends = np.r_[starts[1:], n]
-    partners = np.repeat(ends, ends - starts) - np.arange(n) - 1
-    total = int(partners.sum())
-    first = np.repeat(np.arange(n), partners)
-    offset = np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners)
-    second = first + 1 + offset
-    last_first, last_second = items[first, -1], items[second, -1]
-    ok = columns[last_first] != columns[last_second]
-    first, last_second = first[ok], last_second[ok]
-    new_items = np.column_stack([items[first], last_second])
-    new_keys = keys[first] * base + last_second
-    for drop in range(width - 1):    # the subsets without one of the shared first k-2 items
-        sub = np.delete(new_items, drop, axis=1)
-        keep = lookup.find(pack(sub, base)) >= 0
-        new_items, new_keys = new_items[keep], new_keys[keep]
-    return new_keys, new_items
-
-
-def _first_pairs(base: int, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates of length 2: every pair of surviving values of different columns."""
-    first, second = np.triu_indices(base, 1)
-    ok = columns[first] != columns[second]
-    items = np.column_stack([first[ok], second[ok]])
-    return first[ok].astype(np.int64) * base + second[ok], items
-
-
 # --- post-processing ----------------------------------------------------------------------------
 
 @dataclass
@@ -424,7 +311,7 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
     missing: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {k: [] for k in lengths}
     for k in lengths:
         for sub_length in range(2, k):
-            lookup = _Lookup(out[sub_length].keys, base ** sub_length)
+            lookup = KeyLookup(out[sub_length].keys, base ** sub_length)
             for positions in itertools.combinations(range(k), sub_length):
                 sub_items = out[k].items[:, positions]
                 sub_keys = pack(sub_items, base)
@@ -451,7 +338,7 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
     for k in lengths:
         counts = out[k].counts.copy()
         for sub_length in range(1, k):
-            lookup = _Lookup(out[sub_length].keys, base ** sub_length)
+            lookup = KeyLookup(out[sub_length].keys, base ** sub_length)
             sub_counts = out[sub_length].counts
             for positions in itertools.combinations(range(k), sub_length):
                 found = lookup.find(pack(out[k].items[:, positions], base))
@@ -475,12 +362,12 @@ class _Trace:
     contributions: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-def aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Generator) -> ProtectedAggregates:
+def aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generator) -> ProtectedAggregates:
     """The differentially private aggregates of a dataset (the aggregate stage)."""
     return _aggregate(dataset, params, rng)
 
 
-def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Generator,
+def _aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generator,
                trace: _Trace | None = None) -> ProtectedAggregates:
     params.validate()
     items = ItemSpace(dataset.codebook)
@@ -524,10 +411,10 @@ def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Gener
     for k in range(2, r + 1):
         prev = levels[k - 1]
         if k == 2:
-            cand_keys, cand_items = _first_pairs(len(survivors), columns)
+            cand_keys, cand_items = first_pairs(len(survivors), columns)
         else:
-            prev_lookup = _Lookup(prev.keys, base ** (k - 1))
-            cand_keys, cand_items = _next_candidates(prev.keys, prev.items, base, columns, prev_lookup)
+            prev_lookup = KeyLookup(prev.keys, base ** (k - 1))
+            cand_keys, cand_items = next_candidates(prev.keys, prev.items, base, columns, prev_lookup)
         if len(cand_keys):
             # only values inside a surviving (k-1)-combination can be part of a candidate; the
             # sets shrink from length to length, so an equal size means the same set
@@ -536,8 +423,8 @@ def _aggregate(dataset: Dataset, params: PrivacyParameters, rng: np.random.Gener
                 active_items = active
                 mask = np.full(len(survivors) + 1, -1, dtype=np.int32)
                 mask[active] = active
-                records = _Records(mask[local[global_ids]])
-            lookup = _Lookup(cand_keys, base ** k)
+                records = RecordItems(mask[local[global_ids]])
+            lookup = KeyLookup(cand_keys, base ** k)
             rows, combos = records.candidate_pairs(k, lookup, base)
         else:
             rows, combos = np.zeros(0, np.int32), np.zeros(0, np.int32)
@@ -585,7 +472,7 @@ def _length_parameters(params, budget, delta, k, sensitivity) -> LengthParameter
                             length_threshold(params, budget, delta, k, sensitivity))
 
 
-def _public_parameters(params: PrivacyParameters, budget: Budget, delta: float) -> dict:
+def _public_parameters(params: PrivacySettings, budget: Budget, delta: float) -> dict:
     """The build's privacy parameters: given by the user or derived under DP, never exact data."""
     out = {
         "method": "sds-dp-aggregates",
@@ -610,67 +497,3 @@ def _public_parameters(params: PrivacyParameters, budget: Budget, delta: float) 
     else:
         out["fabrication_etas"] = {str(k): eta for k, eta in params.fabrication_etas().items()}
     return out
-
-
-# --- command line -------------------------------------------------------------------------------
-
-def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
-    """The privacy flags of `build` (pac-synth's defaults, ε = 12)."""
-    group = parser.add_argument_group("privacy", "differentially private aggregates (Synthetic Data Showcase's method)")
-    group.add_argument("--epsilon", type=float, default=12.0, help="privacy budget ε (default 12)")
-    group.add_argument("--delta", type=float, default=None,
-                       help="δ (default 1/(n·ln n), n the protected record count)")
-    group.add_argument("--reporting-length", type=int, default=3,
-                       help="longest combination counted and released (default 3)")
-    group.add_argument("--percentile-percentage", type=int, default=99,
-                       help="percentile of records' contributions allowed per length (default 99)")
-    group.add_argument("--percentile-epsilon-proportion", type=float, default=0.01,
-                       help="share of the budget spent on those percentiles (default 0.01)")
-    group.add_argument("--number-of-records-epsilon-proportion", type=float, default=0.005,
-                       help="share of ε spent on the record count (default 0.005)")
-    group.add_argument("--accuracy-mode", choices=ACCURACY_MODES[:-1], default=None,
-                       help="how noise is split across lengths (default prioritize-long)")
-    group.add_argument("--sigma-proportions", default=None, metavar="P1,P2,...",
-                       help="custom split instead of an accuracy mode: one proportion per length 1..R")
-    group.add_argument("--fabrication-mode", choices=FABRICATION_MODES[:-1], default=None,
-                       help="how much noise-made combinations are let through (default uncontrolled)")
-    group.add_argument("--thresholds", default=None, metavar="T2,T3,...",
-                       help="custom fixed thresholds instead of a fabrication mode: one per length 2..R")
-
-
-def privacy_parameters_from_args(args: argparse.Namespace, n_records: int) -> PrivacyParameters:
-    """PrivacyParameters from the parsed flags. `n_records` is checked only: a default δ is
-    derived later from the protected record count, never from the true one."""
-    if n_records < 1:
-        raise InputError("there are no records to aggregate")
-    if args.sigma_proportions is not None and args.accuracy_mode is not None:
-        raise InputError("give either --accuracy-mode or --sigma-proportions, not both")
-    if args.thresholds is not None and args.fabrication_mode is not None:
-        raise InputError("give either --fabrication-mode or --thresholds, not both")
-    sigma_proportions = _number_list(args.sigma_proportions, "--sigma-proportions")
-    thresholds = _number_list(args.thresholds, "--thresholds")
-    return PrivacyParameters(
-        epsilon=args.epsilon,
-        delta=args.delta,
-        reporting_length=args.reporting_length,
-        percentile_percentage=args.percentile_percentage,
-        percentile_epsilon_proportion=args.percentile_epsilon_proportion,
-        number_of_records_epsilon_proportion=args.number_of_records_epsilon_proportion,
-        accuracy_mode="custom" if sigma_proportions is not None else (args.accuracy_mode or "prioritize-long"),
-        sigma_proportions=sigma_proportions,
-        fabrication_mode="custom" if thresholds is not None else (args.fabrication_mode or "uncontrolled"),
-        thresholds=thresholds,
-    )
-
-
-def _number_list(text: str | None, flag: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        raise InputError(f"{flag} takes numbers separated by commas (got {text!r})") from None
-    if not values or any(math.isnan(v) for v in values):
-        raise InputError(f"{flag} takes numbers separated by commas (got {text!r})")
-    return values

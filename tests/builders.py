@@ -7,11 +7,13 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from data.writer import Release, write_store
-from synth_engine import __version__, privacy
 from data.aggregates import AggregatesFile, LengthParameters, aggregates_from_file
 from data.codebook import Attribute
 from data.dataset import ItemSpace, encode, load_csv
+from data.writer import Release, write_store
+from synth_engine import __version__, privacy
+from synth_engine.__main__ import add_privacy_arguments
+from synth_engine.demo_source import write_demo_source
 
 # A smaller stand-in for the demonstration source, for the synthesis tests: 14 of the 27 columns
 # (the demographic and geographic ones, duration, the three exploitation types and four frequent flags).
@@ -94,14 +96,12 @@ def brute_force_counts(codes, items: ItemSpace, max_length: int) -> dict[tuple[i
 def parse_privacy_args(argv: list[str]) -> argparse.Namespace:
     """The privacy options of the command line, parsed from `argv`."""
     parser = argparse.ArgumentParser()
-    privacy.add_privacy_arguments(parser)
+    add_privacy_arguments(parser)
     return parser.parse_args(argv)
 
 
 def demo_dataset(tmp_path_factory, rows: int, seed: int, columns: list[str], name: str):
     """`rows` demonstration records (stand-ins, not people) reduced to `columns`, loaded."""
-    from synth_engine.demo_source import write_demo_source
-
     folder = tmp_path_factory.mktemp(name)
     full = folder / "full.csv"
     write_demo_source(full, rows=rows, seed=seed)
@@ -111,14 +111,10 @@ def demo_dataset(tmp_path_factory, rows: int, seed: int, columns: list[str], nam
     return load_csv(path)
 
 
-def aggregate_dataset(dataset, seed: int = 0, **flags):
-    """The privacy core's aggregates of `dataset`, with command-line flags given as keywords
-    (reporting_length=3 -> --reporting-length 3)."""
-    argv = []
-    for name, value in flags.items():
-        argv += [f"--{name.replace('_', '-')}", str(value)]
-    params = privacy.privacy_parameters_from_args(parse_privacy_args(argv), dataset.n_records)
-    return privacy.aggregate(dataset, params, np.random.default_rng(seed))
+def aggregate_dataset(dataset, seed: int = 0, **settings):
+    """The privacy core's aggregates of `dataset`, with PrivacySettings' fields given as keywords
+    (the others keep their defaults)."""
+    return privacy.aggregate(dataset, privacy.PrivacySettings(**settings), np.random.default_rng(seed))
 
 
 def text(component) -> str:

@@ -1,16 +1,11 @@
-"""Shared fixtures: a live server on loopback, and Debian's chromium for Playwright."""
+"""Shared fixtures: a live server on loopback, Debian's chromium for Playwright, and the app on
+a module's store with a client holding its CSRF token."""
 from __future__ import annotations
 
 import os
-import sys
 import threading
 
 import pytest
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ops_support import ROOT  # noqa: E402  (importable once tests/ is on the path)
-
-sys.path.insert(1, ROOT)                     # tests/ first, then the repository root
 
 CHROMIUM = os.environ.get("GSD_CHROMIUM", "/usr/bin/chromium")
 
@@ -64,3 +59,23 @@ def watch_page(page, base: str, problems: list[str]):
             else problems.append(f"request to another host: {r.url}"))
     page.set_default_timeout(15_000)
     return page
+
+
+@pytest.fixture(scope="module")
+def app(store_path, tmp_path_factory):
+    """The app on the module's `store_path`, its whole-release downloads kept in a folder of its own."""
+    from app import create_app
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GSD_DOWNLOAD_CACHE", str(tmp_path_factory.mktemp("downloads")))
+        return create_app(store_path)
+
+
+@pytest.fixture
+def client(app):
+    """A client of `app` that has opened the index page (so holds the CSRF token)."""
+    from ops_support import DashClient
+
+    client = DashClient(test_client=app.server.test_client())
+    assert client.open("/").status_code == 200
+    return client

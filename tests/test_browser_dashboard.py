@@ -9,10 +9,10 @@ import re
 
 import numpy as np
 import pytest
-from builders import store_from_rows
-from conftest import watch_page
 
 from app import create_app
+from builders import store_from_rows
+from conftest import watch_page
 from data.store import Store
 
 pytestmark = pytest.mark.browser

@@ -8,10 +8,10 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from builders import store_from_rows
-from conftest import watch_page
 
 from app import create_app
+from builders import store_from_rows
+from conftest import watch_page
 from data.aggregates import LengthParameters
 from data.store import Store
 

@@ -8,13 +8,13 @@ import re
 import subprocess
 import sys
 
-import foreign_releases
 import pytest
-from conftest import watch_page
 
+import foreign_releases
 from analysis.filter_controls import controls
 from analysis.overview_plan import plan
 from app import create_app
+from conftest import watch_page
 from data.store import Store
 
 pytestmark = pytest.mark.browser

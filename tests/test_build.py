@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ops_support import ENGINE, ROOT, run_engine
-from synth_engine import __version__
-from synth_engine.__main__ import main, parser
 from data.dataset import Dataset, InputError, load_csv
+from ops_support import ENGINE, ROOT, run_engine
+from synth_engine import __version__, pipeline
+from synth_engine.__main__ import build_settings, main, parser
 from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
-from synth_engine import pipeline
+from synth_engine.privacy import PrivacySettings
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,8 @@ def larger_source(tmp_path_factory):
     return str(path)
 
 
-def _args(*argv):
-    return parser().parse_args(["build", *argv])
+def _settings(*argv):
+    return build_settings(parser().parse_args(["build", *argv]))
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +53,12 @@ def built(source, tmp_path_factory):
     for seed in range(1, 20):
         out = folder / f"store-{seed}.duckdb"
         report = folder / f"report-{seed}.json"
-        args = _args("--input", source, "--out", str(out), "--seed", str(seed), "--private-report", str(report),
-                     "--name", "Test release", "--demonstration", "--delta", "3.9e-7")
-        result = pipeline.build(args, show_progress=False)
+        settings = _settings("--input", source, "--out", str(out), "--seed", str(seed),
+                             "--private-report", str(report), "--name", "Test release", "--demonstration",
+                             "--delta", "3.9e-7")
+        result = pipeline.build(settings, show_progress=False)
         if result.aggregates.record_count != true_n:
-            return result, str(out), str(report), args
+            return result, str(out), str(report), settings
     pytest.fail("the protected record count always equalled the true one")
 
 
@@ -178,6 +179,28 @@ def test_seeded_builds_are_identical(source, tmp_path):
         pd.testing.assert_frame_equal(stores[0][name], stores[1][name])
 
 
+def test_build_flags_become_settings():
+    settings = _settings("--input", "in.csv", "--out", "out.duckdb", "--seed", "3", "--synthesizer", "sds",
+                         "--private-report", "report.json", "--name", "N", "--demonstration", "--epsilon", "4",
+                         "--fabrication-mode", "minimize")
+    assert settings == pipeline.BuildSettings(
+        input="in.csv", out="out.duckdb", seed=3, synthesizer="sds", private_report="report.json", name="N",
+        demonstration=True, privacy=PrivacySettings(epsilon=4, fabrication_mode="minimize"))
+    assert _settings("--input", "in.csv", "--out", "out.duckdb") == pipeline.BuildSettings("in.csv", "out.duckdb")
+
+
+@pytest.mark.parametrize("case", ["no folder", "same file"])
+def test_build_checks_its_outputs_before_any_work(case, tmp_path):
+    out = tmp_path / "out.duckdb"
+    if case == "no folder":
+        settings = pipeline.BuildSettings(input=str(tmp_path / "unread.csv"), out=str(tmp_path / "no" / "out.duckdb"))
+    else:
+        settings = pipeline.BuildSettings(input=str(tmp_path / "unread.csv"), out=str(out), private_report=str(out))
+    with pytest.raises(InputError, match="does not exist" if case == "no folder" else "same file"):
+        pipeline.build(settings, show_progress=False)
+    assert os.listdir(tmp_path) == []
+
+
 def test_stages_run_alone(source):
     dataset = pipeline.load(source)
     pipeline.validate(dataset, 3)
@@ -185,9 +208,9 @@ def test_stages_run_alone(source):
         pipeline.validate(dataset, 99)
     with pytest.raises(InputError):
         pipeline.validate(Dataset(dataset.codebook, np.zeros_like(dataset.codes)), 3)
-    args = _args("--input", source, "--out", "unused.duckdb")
+    settings = _settings("--input", source, "--out", "unused.duckdb")
     rng = pipeline.make_rng(4)
-    aggregates = pipeline.aggregate(dataset, args, rng)
+    aggregates = pipeline.aggregate(dataset, settings.privacy, rng)
     synthesis = pipeline.synthesize(aggregates, "default", rng)
     evaluation = pipeline.evaluate(synthesis.codes, aggregates)
     assert evaluation.private is None and evaluation.quality

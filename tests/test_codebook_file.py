@@ -283,7 +283,7 @@ def test_a_descriptor_can_describe_a_multi_value_column(tmp_path):
 
 def test_build_takes_a_codebook_and_metadata_flags(tmp_path):
     from synth_engine import pipeline
-    from synth_engine.__main__ import parser
+    from synth_engine.__main__ import build_settings, parser
 
     paths = write_release(tmp_path, "regions", rows=300, seed=2)
     descriptor = _descriptor(_field("sector", title="Sector of work", categories=[
@@ -294,7 +294,7 @@ def test_build_takes_a_codebook_and_metadata_flags(tmp_path):
     out = tmp_path / "s.duckdb"
     args = parser().parse_args(["build", "--input", paths["microdata"], "--out", str(out), "--seed", "1",
                                 "--reporting-length", "2", "--codebook", str(codebook), "--release-version", "3"])
-    pipeline.build(args, show_progress=False)
+    pipeline.build(build_settings(args), show_progress=False)
     store = Store(out)
     assert (store.release["name"], store.release["title"], store.release["version"]) == ("Regions 2024",) * 2 + ("3",)
     sector = store.codebook["sector"]

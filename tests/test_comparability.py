@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from builders import repeated_rows as rows
-from builders import store_from_rows
 
 from analysis import comparability as cmp
+from builders import repeated_rows as rows
+from builders import store_from_rows
 from data.aggregates import LengthParameters
 from data.store import Store
 

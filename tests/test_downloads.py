@@ -7,9 +7,9 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-from builders import random_rows, store_from_rows
 
 from app import create_app
+from builders import random_rows, store_from_rows
 from callbacks import downloads as download_callbacks
 from data.aggregates import LengthParameters, write_aggregates_rows
 from data.store import Store
@@ -166,6 +166,7 @@ def test_links_ignore_a_column_choice_of_the_wrong_shape(app, store, columns):
 def test_no_demonstration_in_real_release_names(tmp_path):
     from data.exports import filename
 
-    assert filename({"name": "CTDC GSD 2025", "is_demonstration": False}, "records", "csv") == "ctdc-gsd-2025-records.csv"
+    assert filename({"name": "CTDC GSD 2025", "is_demonstration": False}, "records", "csv") == \
+        "ctdc-gsd-2025-records.csv"
     assert filename({"name": "Demonstration build", "is_demonstration": True}, "codebook", "md") == \
         "demonstration-build-codebook.md"

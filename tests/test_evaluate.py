@@ -7,12 +7,19 @@ import numpy as np
 import pytest
 
 from builders import brute_force_counts, categorical_attribute
-from data.aggregates import ProtectedAggregates
+from data.aggregates import ProtectedAggregates, pack, unpack
 from data.codebook import Codebook
 from data.dataset import ItemSpace
-from data.aggregates import pack, unpack
-from synth_engine.evaluate import (PUBLIC_COMPARISON, CombinationCounts, aggregate_counts, bucket_of,
-                                   combination_incidence, compare, count_combinations, evaluate)
+from synth_engine.evaluate import (
+    PUBLIC_COMPARISON,
+    CombinationCounts,
+    aggregate_counts,
+    bucket_of,
+    combination_incidence,
+    compare,
+    count_combinations,
+    evaluate,
+)
 
 
 def _codebook(sizes):

@@ -4,13 +4,13 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import pytest
-from builders import repeated_rows as rows
-from builders import store_from_rows, text
 from dash import Dash, no_update
 from dash.exceptions import PreventUpdate
 
 from analysis import explore_counts
 from analysis.explore_state import from_search
+from builders import repeated_rows as rows
+from builders import store_from_rows, text
 from callbacks import explore as callbacks
 from components import explore, explore_views, ids
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, VALUES, VIEW
@@ -74,7 +74,8 @@ def test_state_round_trips_through_the_address(service):
 
 def test_invalid_parts_are_dropped_with_a_notice(service):
     codebook = service.store().codebook
-    state = from_search(codebook, "?gender=Nobody&nosuch=1&ageBroad=39--47&_view=zzz&_sort=up&_rows=gender&_cols=gender")
+    state = from_search(codebook,
+                        "?gender=Nobody&nosuch=1&ageBroad=39--47&_view=zzz&_sort=up&_rows=gender&_cols=gender")
     assert state.filter.as_dict() == {AGE: [A39]}
     assert (state.view, state.sort, state.rows, state.cols) == ("*", "order", "gender", None)
     assert len(state.notices) == 5

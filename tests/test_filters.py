@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from builders import random_rows, store_from_rows
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from analysis import filter_controls
+from builders import random_rows, store_from_rows
 from callbacks import filters as sync_callbacks
 from components import filters
 from data.service import DataService

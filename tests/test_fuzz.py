@@ -16,8 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.downloads import COLUMNS_KEY, KINDS
-from ops_support import (BodyBuilder, DashClient, assert_no_internals, file_digest, make_demo_store,
-                         routing_body)
+from ops_support import BodyBuilder, DashClient, assert_no_internals, file_digest, make_demo_store, routing_body
 
 SETTINGS = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
@@ -207,7 +206,8 @@ def test_hostile_query_strings_on_every_page(target):
     app, client = target["app"], target["client"]
     paths = pages(app) + ["/no-such-page", "/..", "//", "/%2e%2e/%2e%2e/etc/passwd"]
     url_callbacks = [key for key in server_callbacks(app)
-                     if any(d["id"] == "url" for d in app.callback_map[key]["inputs"] + app.callback_map[key].get("state", []))]
+                     if any(d["id"] == "url"
+                            for d in app.callback_map[key]["inputs"] + app.callback_map[key].get("state", []))]
 
     @settings(max_examples=60, **SETTINGS)
     @given(st.sampled_from(paths), query_strings(target["words"]))

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from builders import store_from_rows
 
 from analysis import overview_plan
+from builders import store_from_rows
 from callbacks import overview as overview_callbacks
 from components import charts, overview
 from data.service import DataService
@@ -157,7 +157,8 @@ def test_page_queries_go_through_the_cache(tmp_path, monkeypatch):
     calls = []
     for name in ("grouping_counts", "flag_groups_counts", "count"):
         original = getattr(Store, name)
-        monkeypatch.setattr(Store, name, lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
+        monkeypatch.setattr(Store, name,
+                            lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
     first = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
     assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]       # two queries serve every chart
     second = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)

@@ -3,12 +3,12 @@ attribute drawn in a card that suits it, another party's attributes in their own
 the header and footer naming only what the release states."""
 from __future__ import annotations
 
-import foreign_releases
 import pytest
-from builders import text
 
+import foreign_releases
 from analysis import overview_plan
 from app import create_app
+from builders import text
 from components import charts, overview, shell
 from data.codebook import Attribute, Codebook
 from data.release_meta import ReleaseMetadata
@@ -67,7 +67,8 @@ def test_another_party_has_its_own_section(perpetrators):
     theirs = p.others[0].section_cards()
     assert [c.name for c in theirs] == ["perpetrator-map-perpetratorNationality",
                                         "perpetrator-bars-perpetratorRelation", "perpetrator-group-perpetratorgender"]
-    assert not {a.name for c in p.section_cards() for a in c.attributes} & {a.name for c in theirs for a in c.attributes}
+    ours = {a.name for c in p.section_cards() for a in c.attributes}
+    assert not ours & {a.name for c in theirs for a in c.attributes}
     create_app(perpetrators.store_path)             # the cards' graphs need the app (asset addresses)
     page = overview.layout(perpetrators, {})
     assert "Perpetrators" in text(page) and "Perpetrator gender" in text(page)

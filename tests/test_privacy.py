@@ -10,17 +10,17 @@ import pytest
 from scipy.stats import norm
 
 from builders import brute_force_counts, categorical_attribute, parse_privacy_args
-from synth_engine import privacy
 from data.aggregates import aggregates_from_file, parse_aggregates_file, write_aggregates_file
 from data.codebook import Codebook
 from data.dataset import Dataset, InputError, ItemSpace
+from synth_engine import privacy
+from synth_engine.__main__ import privacy_settings
 from synth_engine.privacy import (
-    PrivacyParameters,
+    PrivacySettings,
     aggregate,
     dp_percentile,
     first_length_threshold,
     percentile_scores,
-    privacy_parameters_from_args,
     protect_record_count,
     split_budget,
     truncate_contributions,
@@ -50,7 +50,7 @@ def as_tuples(aggregates) -> dict[tuple[int, ...], int]:
 # --- budget --------------------------------------------------------------------------------------
 
 def test_check_values_of_the_budget():
-    params = PrivacyParameters(epsilon=12, delta=3.9e-7, reporting_length=3)
+    params = PrivacySettings(epsilon=12, delta=3.9e-7, reporting_length=3)
     budget = split_budget(params, params.delta)
     assert round(budget.rho, 5) == 1.69752
     assert round(budget.epsilon_q, 6) == 0.106380
@@ -67,7 +67,7 @@ def test_check_values_of_the_budget():
     ("balanced", [1, 1, 1, 1]),
 ])
 def test_accuracy_modes_give_the_documented_sigmas(mode, proportions):
-    params = PrivacyParameters(epsilon=5, delta=1e-6, reporting_length=4, accuracy_mode=mode)
+    params = PrivacySettings(epsilon=5, delta=1e-6, reporting_length=4, accuracy_mode=mode)
     assert params.resolved_sigma_proportions() == pytest.approx(proportions)
     budget = split_budget(params, 1e-6)
     base = math.sqrt(sum(1 / p ** 2 for p in proportions) / (2 * budget.rho * 0.99))
@@ -77,7 +77,7 @@ def test_accuracy_modes_give_the_documented_sigmas(mode, proportions):
 
 
 def test_custom_sigma_proportions():
-    params = PrivacyParameters(epsilon=5, delta=1e-6, reporting_length=3, accuracy_mode="custom",
+    params = PrivacySettings(epsilon=5, delta=1e-6, reporting_length=3, accuracy_mode="custom",
                                sigma_proportions=(1.0, 0.25, 0.5))
     sigmas = split_budget(params, 1e-6).sigmas
     assert sigmas[1] == pytest.approx(sigmas[0] / 4) and sigmas[2] == pytest.approx(sigmas[0] / 2)
@@ -111,7 +111,7 @@ def test_custom_sigma_proportions():
 ])
 def test_bad_parameters_are_one_line_input_errors(kwargs, message):
     with pytest.raises(InputError, match=message) as err:
-        PrivacyParameters(**kwargs)
+        PrivacySettings(**kwargs)
     assert "\n" not in str(err.value)
 
 
@@ -164,8 +164,8 @@ def test_truncation_picks_uniformly():
 def test_aggregate_truncates_each_record_to_its_sensitivity():
     dataset = make_dataset(400, sizes=(3, 4, 2, 5, 1, 1, 1, 1), presence=(0.9, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7, 0.7))
     trace = privacy._Trace()
-    out = privacy._aggregate(dataset, PrivacyParameters(epsilon=12, delta=1e-5, reporting_length=3, percentile_percentage=60),
-                             np.random.default_rng(2), trace)
+    params = PrivacySettings(epsilon=12, delta=1e-5, reporting_length=3, percentile_percentage=60)
+    out = privacy._aggregate(dataset, params, np.random.default_rng(2), trace)
     for parameters in out.lengths:
         k, sensitivity = parameters.length, parameters.sensitivity
         contributions = trace.contributions[k]
@@ -177,7 +177,7 @@ def test_aggregate_truncates_each_record_to_its_sensitivity():
 def test_noise_has_the_documented_standard_deviation():
     dataset = make_dataset(400)
     # a larger percentile share keeps Δ_k steady from run to run, so raw units can be pooled too
-    params = PrivacyParameters(epsilon=12, delta=1e-4, reporting_length=3, percentile_epsilon_proportion=0.3)
+    params = PrivacySettings(epsilon=12, delta=1e-4, reporting_length=3, percentile_epsilon_proportion=0.3)
     standardized = {1: [], 2: [], 3: []}
     raw: dict[int, dict[int, list]] = {1: {}, 2: {}, 3: {}}
     for seed in range(200):
@@ -215,7 +215,7 @@ def test_first_length_threshold_formula():
         direct = 1 + sigma * math.sqrt(sensitivity) * norm.ppf((1 - delta / 2) ** (1 / sensitivity))
         assert first_length_threshold(sigma, sensitivity, delta) == pytest.approx(direct, rel=1e-6)
     dataset = make_dataset(300)
-    out = aggregate(dataset, PrivacyParameters(epsilon=12, delta=1e-5), np.random.default_rng(0))
+    out = aggregate(dataset, PrivacySettings(epsilon=12, delta=1e-5), np.random.default_rng(0))
     first = out.lengths[0]
     assert first.threshold == pytest.approx(first_length_threshold(first.sigma, first.sensitivity, 1e-5))
     assert first.noise_sd == pytest.approx(first.sigma * math.sqrt(first.sensitivity))
@@ -223,20 +223,20 @@ def test_first_length_threshold_formula():
 
 
 def test_fabrication_mode_thresholds():
-    params = {mode: PrivacyParameters(reporting_length=4, fabrication_mode=mode)
+    params = {mode: PrivacySettings(reporting_length=4, fabrication_mode=mode)
               for mode in ("uncontrolled", "balanced", "progressive", "minimize")}
     assert params["uncontrolled"].fabrication_etas() == {2: 1.0, 3: 1.0, 4: 1.0}
     assert params["balanced"].fabrication_etas() == {2: 0.55, 3: 1.0, 4: 1.0}
     assert params["progressive"].fabrication_etas() == pytest.approx({2: 0.1, 3: 0.55, 4: 1.0})
     assert params["minimize"].fabrication_etas() == {2: 0.01, 3: 0.01, 4: 0.01}
-    assert PrivacyParameters(reporting_length=2, fabrication_mode="progressive").fabrication_etas() == {2: 0.1}
+    assert PrivacySettings(reporting_length=2, fabrication_mode="progressive").fabrication_etas() == {2: 0.1}
     budget = split_budget(params["uncontrolled"], 1e-6)
     for k in (2, 3, 4):
         thresholds = {m: privacy.length_threshold(p, budget, 1e-6, k, 20) for m, p in params.items()}
         assert thresholds["uncontrolled"] == 0
         assert thresholds["minimize"] > thresholds["progressive"] >= thresholds["uncontrolled"]
         assert thresholds["minimize"] == pytest.approx(budget.sigmas[k - 1] * math.sqrt(20) * norm.ppf(0.995))
-    custom = PrivacyParameters(reporting_length=3, fabrication_mode="custom", thresholds=(5, 2.5))
+    custom = PrivacySettings(reporting_length=3, fabrication_mode="custom", thresholds=(5, 2.5))
     assert privacy.length_threshold(custom, budget, 1e-6, 3, 20) == 2.5
 
 
@@ -245,7 +245,7 @@ def test_fabrication_modes_order_fabrication_and_suppression():
     truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     fabricated, suppressed = {}, {}
     for mode in ("uncontrolled", "balanced", "progressive", "minimize"):
-        params = PrivacyParameters(epsilon=3, delta=1e-5, reporting_length=3, fabrication_mode=mode)
+        params = PrivacySettings(epsilon=3, delta=1e-5, reporting_length=3, fabrication_mode=mode)
         fab = sup = 0
         for seed in range(5):
             released = as_tuples(aggregate(dataset, params, np.random.default_rng(seed)))
@@ -262,7 +262,7 @@ def test_fabrication_modes_order_fabrication_and_suppression():
 def test_candidates_counts_and_post_processing_match_a_slow_reference():
     dataset = make_dataset(250, sizes=(3, 4, 2, 5, 1, 1, 2), presence=(0.9, 0.7, 0.6, 0.5, 0.3, 0.2, 0.5), seed=4)
     r = 4
-    params = PrivacyParameters(epsilon=2000, delta=1e-5, reporting_length=r, percentile_percentage=100)
+    params = PrivacySettings(epsilon=2000, delta=1e-5, reporting_length=r, percentile_percentage=100)
     trace = privacy._Trace()
     out = privacy._aggregate(dataset, params, np.random.default_rng(8), trace)
     items = ItemSpace(dataset.codebook)
@@ -307,13 +307,13 @@ def test_candidates_counts_and_post_processing_match_a_slow_reference():
         capped[combo] = min([count] + subs)
     assert as_tuples(out) == capped
     assert all(len(out.combos[k]) == len(out.counts[k]) for k in out.combos)
-    for k, combos in out.combos.items():
+    for combos in out.combos.values():
         assert (np.diff(combos, axis=1) > 0).all()
 
 
 def test_with_little_noise_the_release_is_the_true_counts():
     dataset = make_dataset(300, seed=5)
-    params = PrivacyParameters(epsilon=5000, delta=1e-5, reporting_length=3, percentile_percentage=100)
+    params = PrivacySettings(epsilon=5000, delta=1e-5, reporting_length=3, percentile_percentage=100)
     out = aggregate(dataset, params, np.random.default_rng(0))
     truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     # singles with count 1 fall under the length-1 threshold (just above 1); the rest is exact
@@ -330,7 +330,7 @@ def test_a_column_with_a_single_value_and_empty_rows():
     codes[:40] = 0                                            # 40 records with every value missing
     dataset = Dataset(dataset.codebook, codes)
     trace = privacy._Trace()
-    out = privacy._aggregate(dataset, PrivacyParameters(epsilon=12, delta=1e-4), np.random.default_rng(0), trace)
+    out = privacy._aggregate(dataset, PrivacySettings(epsilon=12, delta=1e-4), np.random.default_rng(0), trace)
     truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     released = as_tuples(out)
     assert (0,) in released and abs(released[(0,)] - truth[(0,)]) < 40     # the single-value column
@@ -338,18 +338,18 @@ def test_a_column_with_a_single_value_and_empty_rows():
     assert all(len({columns[i] for i in combo}) == len(combo) for combo in released)
     assert all((trace.contributions[k][:40] == 0).all() for k in (1, 2, 3))  # empty records add nothing
     everything_missing = Dataset(dataset.codebook, np.zeros_like(codes))
-    empty = aggregate(everything_missing, PrivacyParameters(delta=1e-4), np.random.default_rng(0))
+    empty = aggregate(everything_missing, PrivacySettings(delta=1e-4), np.random.default_rng(0))
     assert empty.total() == 0 and empty.record_count >= 1
     assert [p.sensitivity for p in empty.lengths] == [0, 0, 0]
 
 
 def test_one_record_and_no_records():
     dataset = make_dataset(1, seed=3)
-    out = aggregate(dataset, PrivacyParameters(delta=1e-3), np.random.default_rng(0))
+    out = aggregate(dataset, PrivacySettings(delta=1e-3), np.random.default_rng(0))
     assert out.record_count >= 1
     assert out.total() == 0           # one record never clears the length-1 threshold
     with pytest.raises(InputError, match="no records"):
-        aggregate(Dataset(dataset.codebook, dataset.codes[:0]), PrivacyParameters(), np.random.default_rng(0))
+        aggregate(Dataset(dataset.codebook, dataset.codes[:0]), PrivacySettings(), np.random.default_rng(0))
     # with a default δ, a protected count of 1 leaves no δ to derive: a clear error
     with pytest.raises(InputError, match="give delta"):
         privacy.default_delta(1)
@@ -357,15 +357,15 @@ def test_one_record_and_no_records():
 
 def test_reporting_length_longer_than_the_columns():
     dataset = make_dataset(300, sizes=(3, 2), presence=(0.9, 0.9), seed=6)
-    out = aggregate(dataset, PrivacyParameters(delta=1e-4, reporting_length=4), np.random.default_rng(0))
+    out = aggregate(dataset, PrivacySettings(delta=1e-4, reporting_length=4), np.random.default_rng(0))
     assert len(out.combos[3]) == 0 and len(out.combos[4]) == 0
     assert [p.length for p in out.lengths] == [1, 2, 3, 4]
 
 
 def test_same_seed_same_release():
     dataset = make_dataset(300)
-    a = aggregate(dataset, PrivacyParameters(delta=1e-4), np.random.default_rng(42))
-    b = aggregate(dataset, PrivacyParameters(delta=1e-4), np.random.default_rng(42))
+    a = aggregate(dataset, PrivacySettings(delta=1e-4), np.random.default_rng(42))
+    b = aggregate(dataset, PrivacySettings(delta=1e-4), np.random.default_rng(42))
     assert as_tuples(a) == as_tuples(b) and a.record_count == b.record_count
 
 
@@ -373,7 +373,7 @@ def test_same_seed_same_release():
 
 def test_recorded_parameters_are_public():
     dataset = make_dataset(537)
-    out = aggregate(dataset, PrivacyParameters(), np.random.default_rng(1))
+    out = aggregate(dataset, PrivacySettings(), np.random.default_rng(1))
     p = out.parameters
     assert p["epsilon"] == 12 and p["reporting_length"] == 3
     assert p["delta_is_default"] is True
@@ -387,7 +387,7 @@ def test_recorded_parameters_are_public():
     assert [q.length for q in out.lengths] == [1, 2, 3]
     for q in out.lengths:
         assert q.noise_sd == pytest.approx(q.sigma * math.sqrt(q.sensitivity))
-    custom = aggregate(dataset, PrivacyParameters(fabrication_mode="custom", thresholds=(3, 1)),
+    custom = aggregate(dataset, PrivacySettings(fabrication_mode="custom", thresholds=(3, 1)),
                        np.random.default_rng(1))
     assert custom.parameters["thresholds"] == {"2": 3.0, "3": 1.0}
     assert [q.threshold for q in custom.lengths[1:]] == [3.0, 1.0]
@@ -395,7 +395,7 @@ def test_recorded_parameters_are_public():
 
 def test_round_trip_through_the_aggregates_file(tmp_path):
     dataset = make_dataset(400, seed=7)
-    out = aggregate(dataset, PrivacyParameters(delta=1e-4), np.random.default_rng(3))
+    out = aggregate(dataset, PrivacySettings(delta=1e-4), np.random.default_rng(3))
     path = tmp_path / "aggregates.tsv"
     write_aggregates_file(out, path)
     back = aggregates_from_file(parse_aggregates_file(path), out.items, str(path))
@@ -407,22 +407,22 @@ def test_round_trip_through_the_aggregates_file(tmp_path):
 # --- command line ----------------------------------------------------------------------------------
 
 def test_command_line_defaults():
-    params = privacy_parameters_from_args(parse_privacy_args([]), 1000)
-    assert params == PrivacyParameters()
+    params = privacy_settings(parse_privacy_args([]))
+    assert params == PrivacySettings()
     assert params.epsilon == 12 and params.delta is None and params.reporting_length == 3
     assert params.accuracy_mode == "prioritize-long" and params.fabrication_mode == "uncontrolled"
 
 
 def test_command_line_custom_values():
-    params = privacy_parameters_from_args(parse_privacy_args([
+    params = privacy_settings(parse_privacy_args([
         "--epsilon", "4", "--delta", "1e-6", "--reporting-length", "4", "--percentile-percentage", "95",
         "--percentile-epsilon-proportion", "0.02", "--number-of-records-epsilon-proportion", "0.01",
-        "--sigma-proportions", "1, 0.5,0.5,0.25", "--thresholds", "10,5,0"]), 1000)
+        "--sigma-proportions", "1, 0.5,0.5,0.25", "--thresholds", "10,5,0"]))
     assert params.accuracy_mode == "custom" and params.sigma_proportions == (1, 0.5, 0.5, 0.25)
     assert params.fabrication_mode == "custom" and params.thresholds == (10, 5, 0)
     assert params.percentile_percentage == 95 and params.delta == 1e-6
-    modes = privacy_parameters_from_args(
-        parse_privacy_args(["--accuracy-mode", "balanced", "--fabrication-mode", "minimize"]), 10)
+    modes = privacy_settings(
+        parse_privacy_args(["--accuracy-mode", "balanced", "--fabrication-mode", "minimize"]))
     assert modes.accuracy_mode == "balanced" and modes.fabrication_mode == "minimize"
 
 
@@ -437,4 +437,4 @@ def test_command_line_custom_values():
 ])
 def test_command_line_errors(argv, message):
     with pytest.raises(InputError, match=message):
-        privacy_parameters_from_args(parse_privacy_args(argv), 1000)
+        privacy_settings(parse_privacy_args(argv))

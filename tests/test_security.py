@@ -9,29 +9,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ops_support import (DashClient, assert_no_internals, free_port, make_demo_store, routing_body,
-                         start_gunicorn)
+from ops_support import DashClient, assert_no_internals, free_port, make_demo_store, routing_body, start_gunicorn
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
     return make_demo_store(tmp_path_factory.mktemp("security") / "store.duckdb", rows=2000, seed=5)
-
-
-@pytest.fixture(scope="module")
-def app(store_path, tmp_path_factory):
-    from app import create_app
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GSD_DOWNLOAD_CACHE", str(tmp_path_factory.mktemp("downloads")))
-        return create_app(store_path)
-
-
-@pytest.fixture
-def client(app):
-    client = DashClient(test_client=app.server.test_client())
-    assert client.open("/").status_code == 200
-    return client
 
 
 def policy_of(response) -> dict[str, list[str]]:
@@ -108,7 +91,10 @@ def test_callbacks_need_the_signed_token_in_cookie_and_header(app, client):
     assert refused.status_code == 403 and "CSRF" in refused.get_data(as_text=True)
 
     test_client = client.test_client
-    post = lambda headers: test_client.post("/_dash-update-component", json=body, headers=headers)
+
+    def post(headers):
+        return test_client.post("/_dash-update-component", json=body, headers=headers)
+
     assert post({"X-CSRFToken": client.token[:-2] + "xx"}).status_code == 403  # not the cookie
     assert post({"X-CSRFToken": client.token, "Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert post({"X-CSRFToken": client.token, "Sec-Fetch-Site": "same-site"}).status_code == 403

@@ -15,6 +15,7 @@ import pytest
 from builders import random_rows, store_from_rows
 from ops_support import DashClient, file_digest, replace_atomically, routing_body
 
+
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
     """Three small stores told apart by their record counts."""

@@ -15,7 +15,7 @@ from data.aggregates import ProtectedAggregates
 from data.codebook import Codebook
 from data.dataset import ItemSpace
 from synth_engine.evaluate import aggregate_counts, combination_incidence, compare, count_combinations
-from synth_engine.synthesize import (_percentile_rows, synthesize, synthesize_default, synthesize_sds)
+from synth_engine.synthesize import _percentile_rows, synthesize, synthesize_default, synthesize_sds
 
 
 @pytest.fixture(scope="module")
