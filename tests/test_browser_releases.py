@@ -103,3 +103,13 @@ def test_ctdc_is_named_only_by_its_release(browse, name):
         assert bool(CTDC_WORDING.search(shown)) == is_ctdc, path
     footer = page.locator("footer.site-footer").inner_text()
     assert (CTDC_PUBLISHER in footer) == is_ctdc
+
+
+def test_explore_choices_are_named_after_their_labels(browse):
+    base, page = browse("regions")
+    page.goto(base + "/explore")
+    page.wait_for_selector(".explore-control button.dash-dropdown")
+    labels = [t.strip() for t in page.locator(".explore-control > .filter-label").all_inner_texts()]
+    assert labels
+    for label in labels:
+        assert page.get_by_role("button", name=re.compile("^" + re.escape(label) + " ")).count() >= 1, label
