@@ -1,4 +1,4 @@
-"""How close can synthetic records come to the protected counts at length 3? (issue #4's target)
+"""How close can synthetic records come to the protected counts at length 3, in noise units? (#4, #12)
 
     python -m bench.length3 [--source var/demo-source.csv] [--rows N] [--seed 1] [--rounds 3] [--no-lp]
                             [privacy flags, as `synth_engine build`]
@@ -6,9 +6,10 @@
 Three measurements on one protected release (our privacy core, by default ε 12 and R 3, seeded
 with --seed as `build --seed` seeds it: --seed 1 gives the default store's release):
 
-1. a lower bound, from a linear program: the smallest mean relative error at length 3 (over
-   protected counts >= 10) of any non-negative counts of the protected combinations whose
-   errors at lengths 1 and 2 stay within the targets (0.01, 0.05), and which are consistent the
+1. a lower bound, from a linear program: the smallest mean |z| at length 3 (z = (count −
+   protected) / noise sd of the length, over protected counts >= 10) of any non-negative counts
+   of the protected combinations whose mean |z| at lengths 1 and 2 stays within --goals (0.8
+   each by default: what records exactly like the true ones show), and which are consistent the
    way counts of real records must be: in every column, the children of a combination
    (C ∪ {x}, x a value of that column) add up to no more than C's own count (the record count
    for single values). Whole records obey far more than this, so the bound is optimistic;
@@ -18,8 +19,9 @@ with --seed as `build --seed` seeds it: --seed 1 gives the default store's relea
    records to the protected record count and polished with the same budget: the same search
    approached from the other side.
 
-For each it prints the mean relative error per length and the number of length-3 combination
-instances (Σ counts) against the protected total. Several minutes on the full source.
+For each it prints the mean |z| and the share inside the 95 % noise interval per length (the
+build's evaluation, synth_engine.noise_units) and the number of length-3 combination instances
+(Σ counts) against the protected total. Several minutes on the full source.
 """
 from __future__ import annotations
 
@@ -34,18 +36,17 @@ from bench.engine import load_sample, run_synthesis
 from data.aggregates import pack, unpack
 from synth_engine import pipeline, privacy
 from synth_engine.__main__ import add_privacy_arguments, privacy_settings
-from synth_engine.evaluate import aggregate_counts, compare, count_combinations
+from synth_engine.evaluate import aggregate_counts, count_combinations
+from synth_engine.noise_units import FLOOR, Noise, deviation_figures
 from synth_engine.polish import polish
 from synth_engine.synthesize import DefaultSettings, combination_weights
 
-FLOOR = 10          # the targets count protected combinations at or above this count
 
-
-def length3_bound(counts, column_of: np.ndarray, n_records: int, goals=(0.01, 0.05)):
-    """The linear program of (1) above; returns (least length-3 mean relative error, its Σ of
-    length-3 counts), or None when no counts meet the goals at lengths 1 and 2. Variables: one
-    count per protected combination, then one absolute error per combination >= FLOOR.
-    `column_of[item]` is the item's column."""
+def length3_bound(counts, column_of: np.ndarray, n_records: int, noise_sd: dict[int, float], goals=(0.8, 0.8)):
+    """The linear program of (1) above; returns (least length-3 mean |z|, its Σ of length-3
+    counts), or None when no counts meet the goals at lengths 1 and 2. Variables: one count per
+    protected combination, then one absolute error per combination >= FLOOR. `column_of[item]`
+    is the item's column, `noise_sd[k]` the noise sd of length k."""
     lengths = [k for k in (1, 2, 3) if len(counts.keys.get(k, ())) > 0]
     first = dict(zip(lengths, np.cumsum([0] + [len(counts.keys[k]) for k in lengths])))
     n_counts = sum(len(counts.keys[k]) for k in lengths)
@@ -81,17 +82,17 @@ def length3_bound(counts, column_of: np.ndarray, n_records: int, goals=(0.01, 0.
         add(n_rows + np.arange(len(big)), error, -np.ones(len(big)))
         bounds.append(sign * protected[big])
         n_rows += len(big)
-    # the mean relative error at lengths 1 and 2 within the goals
+    # the mean |z| at lengths 1 and 2 within the goals
     for k, goal in zip((1, 2), goals):
         at = np.flatnonzero(length[big] == k)
-        add(np.full(len(at), n_rows), error[at], 1.0 / protected[big[at]] / n_big[k])
+        add(np.full(len(at), n_rows), error[at], np.full(len(at), 1.0 / noise_sd[k] / n_big[k]))
         bounds.append(np.array([goal]))
         n_rows += 1
     matrix = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                                shape=(n_rows, n_counts + len(big)))
     objective = np.zeros(n_counts + len(big))
     at3 = np.flatnonzero(length[big] == 3)
-    objective[error[at3]] = 1.0 / protected[big[at3]] / n_big[3]
+    objective[error[at3]] = 1.0 / noise_sd[3] / n_big[3]
     result = linprog(objective, A_ub=matrix, b_ub=np.concatenate(bounds), bounds=(0, None), method="highs")
     if result.status == 2:
         return None
@@ -102,9 +103,10 @@ def length3_bound(counts, column_of: np.ndarray, n_records: int, goals=(0.01, 0.
 
 def figures(codes: np.ndarray, aggregates, counts) -> str:
     synthetic = count_combinations(codes, aggregates.items, 3)
-    lengths = compare(counts, synthetic)["lengths"]
-    errors = " / ".join(f"{lengths[k]['mean_relative_error']:.4f}" for k in (1, 2, 3))
-    return f"mean relative error {errors}; Σ length-3 counts {int(synthetic.counts[3].sum()):,}"
+    lengths = deviation_figures(counts, synthetic, Noise.of(aggregates))["lengths"]
+    z = " / ".join(f"{lengths[k]['mean_abs_z']:.2f}" for k in (1, 2, 3))
+    inside = " / ".join(f"{lengths[k]['within_noise_95_pct']:.1f}" for k in (1, 2, 3))
+    return f"mean |z| {z}; inside the 95 % interval {inside} %; Σ length-3 counts {int(synthetic.counts[3].sum()):,}"
 
 
 def polish_rounds(codes: np.ndarray, aggregates, counts, rounds: int, seed: int, label: str) -> None:
@@ -128,6 +130,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-lp", action="store_true")
+    parser.add_argument("--goals", type=float, nargs=2, default=(0.8, 0.8), metavar=("Z1", "Z2"),
+                        help="the mean |z| the bound allows at lengths 1 and 2")
     add_privacy_arguments(parser)
     args = parser.parse_args()
     # the whole source through the engine's load stage, or a sample as bench/engine.py takes it
@@ -139,13 +143,14 @@ def main() -> None:
     print(f"protected release: {n:,} records; Σ protected length-3 counts {int(counts.counts[3].sum()):,}")
     if not args.no_lp:
         clock = time.perf_counter()
-        solved = length3_bound(counts, aggregates.items.column_of, n)
+        noise_sd = {p.length: p.noise_sd for p in aggregates.lengths}
+        solved = length3_bound(counts, aggregates.items.column_of, n, noise_sd, tuple(args.goals))
         took = f"linear program, {time.perf_counter() - clock:.0f} s"
         if solved is None:
-            print(f"lower bound ({took}): no consistent counts meet 0.01 / 0.05 at lengths 1 / 2")
+            print(f"lower bound ({took}): no consistent counts meet mean |z| {args.goals} at lengths 1 / 2")
         else:
-            print(f"lower bound ({took}): length-3 mean relative error >= {solved[0]:.4f} with lengths "
-                  f"1 / 2 <= 0.01 / 0.05; its Σ length-3 counts {solved[1]:,.0f}")
+            print(f"lower bound ({took}): length-3 mean |z| >= {solved[0]:.3f} with lengths 1 / 2 at mean |z| "
+                  f"<= {args.goals[0]} / {args.goals[1]}; its Σ length-3 counts {solved[1]:,.0f}")
     default = run_synthesis(aggregates, "default", args.seed)
     print(f"default synthesizer ({default['seconds']:.1f} s): {figures(default['codes'], aggregates, counts)}")
     polish_rounds(default["codes"], aggregates, counts, args.rounds, args.seed, "default")

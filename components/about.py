@@ -19,6 +19,7 @@ WORDS = {
     "mae": "mean absolute error", "mre": "mean relative error",
     "abs": "absolute", "rel": "relative", "vs": "vs", "sensitive": "sensitive records",
     "synthetic": "synthetic records", "protected": "protected counts", "aggregates": "protected counts",
+    "z": "deviation in noise sd",
 }
 EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head noun)
     "suppressed": "Share of the combinations of the first set that are missing from the second.",
@@ -30,6 +31,16 @@ EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head
     "proportional": "Difference between the two counts of a combination as a share of the first, per count "
                     "bucket [b, 2b).",
     "retained": "Share of the first set's combinations that the second also has.",
+    "deviation": "Second count minus first, in standard deviations of the release's noise (z), over first counts "
+                 "of 10 or more; records exactly like the true ones show a mean of about 0.8.",
+    "within": "Share of the combinations whose two counts differ by no more than the noise does 95 % of the "
+              "time (|z| ≤ 1.96); about 95 % for records exactly like the true ones.",
+    "unlisted": "Combinations of the synthetic records that the protected counts do not list; beyond the noise: "
+                "more records than the release's threshold plus 1.96 noise sd could hide.",
+    "implications": "Pairs of values where the protected counts show that every record with one has the other.",
+    "violated": "Implications of the protected counts broken by more than 0.5 % of the synthetic records "
+                "concerned.",
+    "breaches": "Synthetic records that have a value without the value the protected counts say it implies.",
     "expansion": "How many more (or fewer) records the synthetic data has than the sensitive records, in %.",
     "combinations": "How many combinations there are.",
     "records": "How many records there are.",
@@ -100,7 +111,7 @@ def quality_cards(quality) -> tuple[list, list]:
             summary = (f"{humanize(metric)} by count bucket for {len(lengths)} combination length"
                        f"{'s' if len(lengths) > 1 else ''}; from {charts.fmt_measure(_first(series), unit)} in the "
                        f"smallest bucket to {charts.fmt_measure(_last(series), unit)} in the largest (first length).")
-            view = charts.bar_chart(title, categories, series, category_title="count bucket [b, 2b) of the combination",
+            view = charts.bar_chart(title, categories, series, category_title="bucket of the first count (from b)",
                                     value_title=humanize(metric).lower(), counts=False, unit=unit, lines=True,
                                     summary=summary)
         else:

@@ -7,11 +7,20 @@ dashboard user, and are always quoted with `quote_ident`.
 from __future__ import annotations
 
 # Version 1 stores lack the release metadata and the codebook's group_label, role, party and pair
-# columns (all added at the end of their tables); the reader takes them as not said.
+# columns (all added at the end of their tables); the reader takes them as not said. Stores
+# written before #12 lack the table quality_deviations and hold quality in older metrics: the
+# reader finds no deviations and the About page shows whatever metrics there are.
 SCHEMA_VERSION = 1
+
+# The quality figures a built release holds (see synth_engine/noise_units.py and README.md).
+PUBLIC_COMPARISON = "synthetic_vs_protected"
+DEVIATION_METRICS = ("measured_combinations", "mean_abs_z", "within_noise_95_pct", "max_abs_z",
+                     "mean_relative_error")
+UNLISTED_METRICS = ("unlisted_combinations", "unlisted_beyond_noise", "fabricated_pct", "suppressed_pct")
 
 TABLES = ("release", "release_lengths", "codebook", "codebook_values", "records",
           "aggregates", "aggregate_items", "quality")
+LATER_TABLES = ("quality_deviations",)     # every new store has them; older ones may not
 
 FIXED_DDL = """
 CREATE TABLE release (
@@ -78,11 +87,21 @@ CREATE TABLE aggregate_items (
     value VARCHAR NOT NULL
 );
 CREATE TABLE quality (
-    comparison VARCHAR NOT NULL,           -- what is compared with what, e.g. 'synthetic_vs_protected'
-    metric VARCHAR NOT NULL,
+    comparison VARCHAR NOT NULL,           -- what is compared with what: 'synthetic_vs_protected'
+    metric VARCHAR NOT NULL,               -- mean_abs_z, within_noise_95_pct, unlisted_beyond_noise ...
     length INTEGER,                        -- NULL: over all lengths
-    bucket_low BIGINT,                     -- count bucket [low, 2·low) when the metric is per bucket
+    bucket_low BIGINT,                     -- bucket of protected counts [low, 10·low) (10 000: and above)
     value DOUBLE
+);
+CREATE TABLE quality_deviations (
+    comparison VARCHAR NOT NULL,
+    rank INTEGER NOT NULL,                 -- 1: the combination furthest from its reference count
+    length INTEGER NOT NULL,
+    key VARCHAR NOT NULL,                  -- attr:value;attr:value, as in aggregates
+    reference_count BIGINT NOT NULL,       -- the protected count
+    compared_count BIGINT NOT NULL,        -- the synthetic records' count
+    z DOUBLE NOT NULL,                     -- (compared − reference) / noise sd of the length
+    PRIMARY KEY (comparison, rank)
 );
 """
 

@@ -19,7 +19,15 @@ import pandas as pd
 
 from data.codebook import Attribute, Codebook
 from data.release_meta import FIELDS as META_FIELDS
-from data.schema import SCHEMA_VERSION, TABLES, quote_ident
+from data.schema import (
+    DEVIATION_METRICS,
+    LATER_TABLES,
+    PUBLIC_COMPARISON,
+    SCHEMA_VERSION,
+    TABLES,
+    UNLISTED_METRICS,
+    quote_ident,
+)
 
 NOT_RECORDED = None  # the value standing for "missing" in a Filter
 STORE_CATALOG = "store"  # the name the file is attached under
@@ -140,6 +148,7 @@ class Store:
                 "SELECT table_name FROM information_schema.tables").fetchall()}
             if set(TABLES) - tables:
                 raise StoreError(f"{self.path} is not a GSD Explorer store (tables missing)")
+            self.tables = TABLES + tuple(t for t in LATER_TABLES if t in tables)
             self.release = self._read_release()
             self.codebook = self._read_codebook()
             self.release_lengths = self._query_frame("SELECT * FROM release_lengths ORDER BY length")
@@ -216,10 +225,55 @@ class Store:
         return Filter.build(self.codebook, mapping)
 
     def quality(self) -> pd.DataFrame:
+        """Every quality figure, one row each (comparison, metric, length, bucket_low, value)."""
         return self._query_frame("SELECT * FROM quality ORDER BY comparison, metric, length, bucket_low")
 
+    def _quality_columns(self, metrics: Sequence[str], by_bucket: bool) -> pd.DataFrame:
+        """The public figures `metrics` as columns, a row per length (and bucket) they have."""
+        frame = self._query_frame(
+            "SELECT length, bucket_low, metric, value FROM quality WHERE comparison = ? "
+            "AND metric IN (SELECT unnest(?::VARCHAR[])) AND (bucket_low IS NOT NULL) = ? "
+            "ORDER BY length NULLS LAST, bucket_low", [PUBLIC_COMPARISON, list(metrics), by_bucket])
+        index = ["length", "bucket_low"] if by_bucket else ["length"]
+        wide = frame.set_index(index + ["metric"])["value"].unstack("metric").sort_index(na_position="last")
+        wide = wide.reindex(columns=[m for m in metrics if m in wide.columns])
+        return wide.reset_index().rename_axis(None, axis=1)
+
+    def agreement_by_length(self) -> pd.DataFrame:
+        """Synthetic vs protected counts in noise units per length (NaN length: all lengths):
+        measured_combinations, mean_abs_z, within_noise_95_pct, max_abs_z, mean_relative_error."""
+        return self._quality_columns(DEVIATION_METRICS, by_bucket=False)
+
+    def agreement_by_bucket(self) -> pd.DataFrame:
+        """The same figures per length and bucket of protected counts [bucket_low, 10·bucket_low)."""
+        return self._quality_columns(DEVIATION_METRICS, by_bucket=True)
+
+    def unlisted_by_length(self) -> pd.DataFrame:
+        """Per length: synthetic combinations the protected counts lack, those beyond the noise,
+        SDS's fabricated % and the suppressed % of the protected combinations."""
+        return self._quality_columns(UNLISTED_METRICS, by_bucket=False).dropna(subset=["length"])
+
+    def quality_totals(self) -> dict[str, float]:
+        """The public figures over the whole release (implications, records holding an unlisted
+        combination, record counts ...): metric -> value."""
+        rows = self._cursor().execute(
+            "SELECT metric, value FROM quality WHERE comparison = ? AND length IS NULL AND bucket_low IS NULL "
+            "AND metric NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY metric",
+            [PUBLIC_COMPARISON, list(DEVIATION_METRICS)]).fetchall()
+        return {metric: float(value) for metric, value in rows}
+
+    def largest_deviations(self) -> pd.DataFrame:
+        """The combinations whose synthetic count is furthest from the protected count, by |z|:
+        rank, length, key, reference_count (protected), compared_count (synthetic), z; none in a
+        store written before the table existed."""
+        if "quality_deviations" not in self.tables:
+            return pd.DataFrame(columns=["rank", "length", "key", "reference_count", "compared_count", "z"])
+        return self._query_frame(
+            "SELECT rank, length, key, reference_count, compared_count, z FROM quality_deviations "
+            "WHERE comparison = ? ORDER BY rank", [PUBLIC_COMPARISON])
+
     def table_sizes(self) -> dict[str, int]:
-        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in TABLES}
+        return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in self.tables}
 
     # --- counts of synthetic records -------------------------------------------------------
 

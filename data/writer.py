@@ -19,7 +19,7 @@ from data.aggregates import LengthParameters, ProtectedAggregates
 from data.dataset import Dataset
 from data.release_meta import FIELDS as META_FIELDS
 from data.release_meta import ReleaseMetadata
-from data.schema import FIXED_DDL, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
+from data.schema import FIXED_DDL, LATER_TABLES, SCHEMA_VERSION, TABLES, enum_type_name, quote_ident, quote_literal
 
 
 @dataclass
@@ -51,12 +51,24 @@ class QualityRow:
     bucket_low: int | None = None
 
 
+@dataclass(frozen=True)
+class QualityDeviation:
+    comparison: str
+    rank: int
+    length: int
+    key: str
+    reference_count: int
+    compared_count: int
+    z: float
+
+
 class StoreWriteError(Exception):
     """The new store could not be written or failed its check; the old one is untouched."""
 
 
 def write_store(path: str | os.PathLike, records: Dataset, release: Release,
-                aggregates: ProtectedAggregates | None = None, quality: list[QualityRow] = ()) -> None:
+                aggregates: ProtectedAggregates | None = None, quality: list[QualityRow] = (),
+                deviations: list[QualityDeviation] = ()) -> None:
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
@@ -66,7 +78,7 @@ def write_store(path: str | os.PathLike, records: Dataset, release: Release,
     try:
         con = duckdb.connect(tmp)
         try:
-            _write_all(con, records, release, aggregates, quality)
+            _write_all(con, records, release, aggregates, quality, deviations)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -81,7 +93,7 @@ def write_store(path: str | os.PathLike, records: Dataset, release: Release,
         raise
 
 
-def _write_all(con, records: Dataset, release: Release, aggregates, quality) -> None:
+def _write_all(con, records: Dataset, release: Release, aggregates, quality, deviations) -> None:
     con.execute(FIXED_DDL)
     _write_codebook(con, records)
     _write_records(con, records)
@@ -104,6 +116,10 @@ def _write_all(con, records: Dataset, release: Release, aggregates, quality) -> 
     if quality:
         con.executemany("INSERT INTO quality VALUES (?, ?, ?, ?, ?)",
                         [[q.comparison, q.metric, q.length, q.bucket_low, q.value] for q in quality])
+    if deviations:
+        con.executemany("INSERT INTO quality_deviations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [[d.comparison, d.rank, d.length, d.key, d.reference_count, d.compared_count, d.z]
+                         for d in deviations])
 
 
 def _write_codebook(con, records: Dataset) -> None:
@@ -165,7 +181,7 @@ def _check(tmp: str, records: Dataset, aggregates) -> None:
         raise StoreWriteError(f"the new store does not open: {err}") from None
     try:
         present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        missing = set(TABLES) - present
+        missing = set(TABLES + LATER_TABLES) - present
         if missing:
             raise StoreWriteError(f"the new store lacks tables: {', '.join(sorted(missing))}")
         n = con.execute("SELECT count(*) FROM records").fetchone()[0]

@@ -10,24 +10,21 @@ tuples of those rows with `numpy.bincount`. `combination_incidence` walks the sa
 returns, for every row, the aggregate combinations it contains (a sparse record x combination
 matrix, used by the synthesizer's fit).
 
-Metrics (Synthetic Data Showcase's definitions, see sds-method.md "Evaluation")
---------------------------------------------------------------------------------
-An *original* set of counts S is compared with a *target* set T, both over lengths 1..R:
+The stage (`evaluate`) speaks in noise units (see `synth_engine.noise_units`): the public
+figures, stored in the release's `quality` and `quality_deviations` tables, compare the synthetic
+records with the protected counts ('synthetic_vs_protected'): mean |z|, the share inside the 95 %
+noise interval and the largest |z| per length and count bucket, the largest deviations,
+unlisted combinations beyond the noise, the records holding an unlisted combination and the
+implications of the protected counts that the records violate. With the sensitive records the
+same figures compare synthetic and protected counts with the true ones: they are not
+differentially private and only ever go to the data owner's private report.
 
-* suppressed % = |S \\ T| / |S| · 100 and fabricated % = |T \\ S| / |S| · 100, per length and overall;
-  `fabricated_of_target_pct` divides by |T| instead (the share of the target's distinct
-  combinations that the original does not have);
-* mean absolute error of the counts over S ∩ T, per length;
-* mean relative error over the combinations of S whose original count is ≥ 10, a combination
-  absent from T counting as 0: mean |t − s| / s (SDS calls it the mean proportional error);
-* preservation by count bucket: the combinations of S with s ≥ 10 fall in buckets
-  [10·2^j, 10·2^(j+1)) of their original count; per bucket the number of combinations, the mean
-  preservation min(t / s, 1) and the mean proportional error |t − s| / s, per length and overall;
-* record expansion % = (N_target / N_original − 1) · 100.
-
-The public quality stored with a release compares the synthetic records with the protected
-aggregates only ('synthetic_vs_protected'). Comparisons with the sensitive records themselves are
-not differentially private and only ever go to the data owner's private report.
+SDS's own metrics (`compare`, see sds-method.md "Evaluation") compare an *original* set of
+counts S with a *target* set T over lengths 1..R, for the synthesizer's tests and the bench:
+suppressed % = |S \\ T| / |S| · 100 and fabricated % = |T \\ S| / |S| · 100
+(`fabricated_of_target_pct` divides by |T|); the mean absolute error over S ∩ T; the mean
+relative error |t − s| / s over s ≥ 10 (absent counting as 0); preservation min(t / s, 1) by
+count bucket [10·2^j, 10·2^(j+1)); record expansion % = (N_target / N_original − 1) · 100.
 """
 from __future__ import annotations
 
@@ -39,12 +36,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from data.aggregates import ProtectedAggregates, pack, write_text_atomically
+from data.aggregates import ProtectedAggregates, pack, unpack, write_text_atomically
 from data.dataset import ItemSpace
+from data.schema import DEVIATION_METRICS, PUBLIC_COMPARISON, UNLISTED_METRICS
+from synth_engine.noise_units import (
+    FLOOR,
+    Noise,
+    deviation_figures,
+    implication_breaches,
+    implications,
+    unlisted_figures,
+)
 
 RELATIVE_ERROR_FLOOR = 10          # relative errors are taken over original counts >= this
 BUCKET_START = 10                  # first preservation bucket [10, 20), then [20, 40) ...
-PUBLIC_COMPARISON = "synthetic_vs_protected"
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -170,6 +175,18 @@ def count_combinations(codes: np.ndarray, items: ItemSpace, max_length: int,
     return CombinationCounts(base, out_keys, out_counts, n)
 
 
+def _matches(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts, max_length: int):
+    """Yield (length, rows, at, hit) for every column tuple of `_walk`: `hit` marks the rows
+    whose combination `reference` holds, at its index `at` within the reference's length."""
+    for depth, rows, keys, _local, _size in _walk(codes, items, max_length, reference.base):
+        own = reference.keys.get(depth)
+        if own is None or len(own) == 0:
+            yield depth, rows, np.zeros(len(rows), np.int64), np.zeros(len(rows), bool)
+            continue
+        at = np.minimum(np.searchsorted(own, keys), len(own) - 1)
+        yield depth, rows, at, own[at] == keys
+
+
 def combination_incidence(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts,
                           max_length: int):
     """The combinations of `reference` that each row of `codes` contains.
@@ -185,18 +202,12 @@ def combination_incidence(codes: np.ndarray, items: ItemSpace, reference: Combin
         total += len(reference.keys[k])
     row_parts, col_parts = [], []
     outside = np.zeros(n, dtype=np.int64)
-    for depth, rows, keys, _local, _size in _walk(codes, items, max_length, reference.base):
-        own = reference.keys.get(depth)
-        if own is None or len(own) == 0:
-            np.add.at(outside, rows, 1)
-            continue
-        at = np.searchsorted(own, keys)
-        at = np.minimum(at, len(own) - 1)
-        hit = own[at] == keys
+    for depth, rows, at, hit in _matches(codes, items, reference, max_length):
         if not hit.all():
             np.add.at(outside, rows[~hit], 1)
-        row_parts.append(at[hit] + starts[depth])
-        col_parts.append(rows[hit])
+        if hit.any():
+            row_parts.append(at[hit] + starts[depth])
+            col_parts.append(rows[hit])
     if row_parts:
         r = np.concatenate(row_parts)
         c = np.concatenate(col_parts)
@@ -205,6 +216,16 @@ def combination_incidence(codes: np.ndarray, items: ItemSpace, reference: Combin
     data = np.ones(len(r), dtype=np.float64)
     matrix = sparse.csr_matrix((data, (r, c)), shape=(total, n))
     return matrix, outside
+
+
+def rows_with_unlisted(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts,
+                       max_length: int) -> np.ndarray:
+    """Per row of `codes`, whether it holds a combination of length <= max_length that
+    `reference` lacks (combination_incidence's `outside` > 0, without building the matrix)."""
+    found = np.zeros(int(codes.shape[0]), dtype=bool)
+    for _depth, rows, _at, hit in _matches(codes, items, reference, max_length):
+        found[rows[~hit]] = True
+    return found
 
 
 # --- comparing two sets of counts -------------------------------------------------------------
@@ -294,57 +315,116 @@ def _bucket_summary(buckets, pres, rel, length):
     return rows
 
 
-def quality_rows(figures: dict, comparison: str = PUBLIC_COMPARISON) -> list:
-    """The figures of `compare` as the store's quality rows."""
-    from data.writer import QualityRow
+# --- the stage: agreement in noise units ------------------------------------------------------
 
-    rows = []
-    for k, f in figures["lengths"].items():
-        for metric in ("combinations", "target_combinations", "suppressed_pct", "fabricated_pct",
-                       "fabricated_of_target_pct", "mean_absolute_error", "relative_error_combinations",
-                       "mean_relative_error", "mean_preservation"):
-            rows.append(QualityRow(comparison, metric, float(f[metric]), length=int(k)))
-    for metric in ("combinations", "target_combinations", "suppressed_pct", "fabricated_pct",
-                   "fabricated_of_target_pct", "retained_pct", "mean_relative_error", "mean_preservation"):
-        rows.append(QualityRow(comparison, metric, float(figures["overall"][metric])))
-    for b in figures["buckets"]:
-        for metric, name in (("combinations", "bucket_combinations"),
-                             ("mean_preservation", "bucket_preservation"),
-                             ("mean_proportional_error", "bucket_proportional_error")):
-            rows.append(QualityRow(comparison, name, float(b[metric]), length=b["length"],
-                                   bucket_low=b["bucket_low"]))
-    rows.append(QualityRow(comparison, "original_records", float(figures["records"]["original"])))
-    rows.append(QualityRow(comparison, "synthetic_records", float(figures["records"]["target"])))
-    rows.append(QualityRow(comparison, "record_expansion_pct", float(figures["records"]["record_expansion_pct"])))
-    return rows
+IMPLICATION_METRICS = ("implications", "implications_violated", "implication_breaches")
 
-
-# --- the stage --------------------------------------------------------------------------------
 
 @dataclass
 class Evaluation:
     public: dict                      # synthetic vs protected (safe to publish)
     quality: list                     # the same as QualityRows
+    deviations: list                  # its largest deviations as QualityDeviations
     private: dict | None = None       # figures that involve the sensitive records
+
+
+def agreement(reference: CombinationCounts, compared: CombinationCounts, noise: Noise,
+              items: ItemSpace, listed: CombinationCounts | None = None) -> dict:
+    """Deviation and unlisted figures of `compared` against `reference` (see noise_units; the
+    deviations over the combinations `listed` when given), the largest deviations with their
+    combinations written as keys."""
+    figures = deviation_figures(reference, compared, noise, listed)
+    figures["largest"] = [{"length": k, "key": items.key(unpack(np.array([key]), k, reference.base)[0]),
+                           "reference_count": r, "compared_count": c, "z": z}
+                          for k, key, r, c, z in figures["largest"]]
+    figures["unlisted"] = unlisted_figures(reference, compared, noise)
+    return figures
+
+
+def implication_figures(rules: np.ndarray, counts: CombinationCounts, items: ItemSpace) -> dict:
+    """implication_breaches with each rule written as keys: (B, A, records with B, lacking A)."""
+    figures = implication_breaches(rules, counts)
+    figures["rules"] = [{"if": items.key([b]), "then": items.key([a]), "records_with_if": n, "lacking_then": m}
+                        for b, a, n, m in figures["rules"]]
+    return figures
 
 
 def evaluate(synthetic_codes: np.ndarray, aggregates: ProtectedAggregates,
              sensitive_codes: np.ndarray | None = None) -> Evaluation:
-    """Compare the synthetic records with the protected aggregates (public), and, when the
-    sensitive records are given, protected and synthetic counts with the true ones (private)."""
+    """Compare the synthetic records with the protected aggregates in noise units (public), and,
+    when the sensitive records are given, synthetic and protected counts with the true ones
+    (private)."""
     protected = aggregate_counts(aggregates)
     length = max(protected.lengths) if protected.lengths else 1
-    synthetic = count_combinations(synthetic_codes, aggregates.items, length)
-    public = compare(protected, synthetic)
+    items = aggregates.items
+    noise = Noise.of(aggregates)
+    synthetic = count_combinations(synthetic_codes, items, length)
+    rules = implications(protected, noise)
+    public = agreement(protected, synthetic, noise, items)
+    unlisted_rows = rows_with_unlisted(synthetic_codes, items, protected, length)
+    public["records_with_unlisted_pct"] = 100.0 * float(unlisted_rows.mean()) if len(unlisted_rows) else 0.0
+    public["implications"] = implication_figures(rules, synthetic, items)
+    public["records"] = {"protected": int(protected.n_records), "synthetic": int(synthetic.n_records),
+                         "record_expansion_pct": (100.0 * (synthetic.n_records / protected.n_records - 1.0)
+                                                  if protected.n_records else 0.0)}
     private = None
     if sensitive_codes is not None:
-        true = count_combinations(sensitive_codes, aggregates.items, length)
-        private = {
-            "true_records": true.n_records,
-            "protected_vs_true": compare(true, protected),
-            "synthetic_vs_true": compare(true, synthetic),
-        }
-    return Evaluation(public, quality_rows(public), private)
+        true = count_combinations(sensitive_codes, items, length)
+        private = {"true_records": true.n_records,
+                   "synthetic_vs_true": agreement(true, synthetic, noise, items, listed=protected),
+                   "protected_vs_true": agreement(true, protected, noise, items, listed=protected),
+                   "implications_in_true_records": implication_figures(rules, true, items)}
+    return Evaluation(public, quality_rows(public), deviation_rows(public), private)
+
+
+def quality_rows(public: dict, comparison: str = PUBLIC_COMPARISON) -> list:
+    """The public figures of `evaluate` as the store's quality rows."""
+    from data.writer import QualityRow
+
+    def rows(figures, metrics, length=None, bucket=None):
+        return [QualityRow(comparison, m, float(figures[m]), length=length, bucket_low=bucket) for m in metrics]
+
+    out = []
+    for k, figures in sorted(public["lengths"].items()):
+        out += rows(figures, DEVIATION_METRICS, k)
+        for low, bucket in sorted(figures["buckets"].items()):
+            out += rows(bucket, DEVIATION_METRICS, k, low)
+    if public["overall"]:
+        out += rows(public["overall"], DEVIATION_METRICS)
+    for k, figures in sorted(public["unlisted"].items()):
+        out += rows(figures, UNLISTED_METRICS, k)
+    out += rows(public["implications"], IMPLICATION_METRICS)
+    out += rows(public, ("records_with_unlisted_pct",))
+    out += [QualityRow(comparison, f"{name}_records", float(public["records"][name]))
+            for name in ("protected", "synthetic")]
+    out += rows(public["records"], ("record_expansion_pct",))
+    return out
+
+
+def deviation_rows(public: dict, comparison: str = PUBLIC_COMPARISON) -> list:
+    """The largest deviations of `evaluate`'s public figures as the store's rows."""
+    from data.writer import QualityDeviation
+
+    return [QualityDeviation(comparison, rank, row["length"], row["key"], row["reference_count"],
+                             row["compared_count"], row["z"])
+            for rank, row in enumerate(public["largest"], start=1)]
+
+
+def summary_lines(public: dict) -> list[str]:
+    """The public figures in a few lines, for the build's summary."""
+    lines = []
+    for k, f in sorted(public["lengths"].items()):
+        unlisted = public["unlisted"].get(k)
+        extra = (f"; {unlisted['unlisted_beyond_noise']:,} of {unlisted['unlisted_combinations']:,} unlisted "
+                 "combinations beyond the noise" if unlisted else "")
+        lines.append(f"length {k}: mean |z| {f['mean_abs_z']:.2f}, {f['within_noise_95_pct']:.1f} % inside the 95 % "
+                     f"noise interval, largest |z| {f['max_abs_z']:.1f} (over {f['measured_combinations']:,} "
+                     f"protected counts >= {FLOOR}), mean relative error {f['mean_relative_error']:.4f}{extra}")
+    rules = public["implications"]
+    lines.append(f"{rules['implications_violated']} of {rules['implications']} implications of the protected "
+                 f"counts violated; {public['records_with_unlisted_pct']:.2f} % of the records hold an unlisted "
+                 f"combination; record expansion {public['records']['record_expansion_pct']:+.2f} %")
+    return lines
 
 
 def write_private_report(path: str | os.PathLike, report: dict) -> None:

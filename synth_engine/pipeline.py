@@ -28,7 +28,7 @@ from data.release_meta import ReleaseMetadata
 from data.writer import Release, write_store
 from synth_engine import __version__
 from synth_engine.evaluate import evaluate as evaluate_synthesis
-from synth_engine.evaluate import key_base, write_private_report
+from synth_engine.evaluate import key_base, summary_lines, write_private_report
 from synth_engine.privacy import PrivacySettings
 from synth_engine.privacy import aggregate as protect
 from synth_engine.synthesize import synthesize as synthesize_records
@@ -95,9 +95,9 @@ def evaluate(synthetic_codes: np.ndarray, aggregates, sensitive: Dataset | None 
     return evaluate_synthesis(synthetic_codes, aggregates, None if sensitive is None else sensitive.codes)
 
 
-def write(out: str, records: Dataset, release, aggregates, quality) -> None:
+def write(out: str, records: Dataset, release, aggregates, evaluation) -> None:
     """The store, written atomically (an interrupted write leaves the old store)."""
-    write_store(out, records, release, aggregates, quality)
+    write_store(out, records, release, aggregates, evaluation.quality, evaluation.deviations)
 
 
 def make_release(settings: BuildSettings, aggregates, synthesis, codebook_file: CodebookFile | None = None) -> Release:
@@ -206,7 +206,7 @@ def build(settings: BuildSettings, show_progress: bool | None = None,
     wants_private = bool(settings.private_report)
     evaluation = stages.run("evaluate", evaluate, synthesis.codes, aggregates, dataset if wants_private else None)
     release = make_release(settings, aggregates, synthesis, codebook_file)
-    stages.run("write", write, settings.out, synthetic, release, aggregates, evaluation.quality)
+    stages.run("write", write, settings.out, synthetic, release, aggregates, evaluation)
     if wants_private:
         write_private_report(settings.private_report, _private_report(settings, evaluation, aggregates, synthesis))
     return BuildResult(release, aggregates, synthesis, evaluation, stages.timings)
@@ -233,11 +233,5 @@ def summary(result: BuildResult) -> str:
     lines.append(f"protected combinations: {lengths}")
     lines.append("timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
                  + f" (total {sum(result.timings.values()):.1f} s)")
-    for k, f in sorted(public["lengths"].items()):
-        lines.append(f"length {k}: mean relative error {f['mean_relative_error']:.4f} "
-                     f"(over {f['relative_error_combinations']:,} combinations with protected count >= 10), "
-                     f"mean absolute error {f['mean_absolute_error']:.2f}, suppressed {f['suppressed_pct']:.2f} %, "
-                     f"fabricated {f['fabricated_pct']:.2f} %")
-    lines.append(f"record expansion {public['records']['record_expansion_pct']:+.2f} %, "
-                 f"{public['overall']['retained_pct']:.2f} % of the protected combinations retained")
+    lines += summary_lines(public)
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from data.dataset import Dataset, InputError, load_csv
 from ops_support import ENGINE, ROOT, run_engine
 from synth_engine import __version__, pipeline
 from synth_engine.__main__ import build_settings, main, parser
-from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, compare, count_combinations, quality_rows
+from synth_engine.evaluate import PUBLIC_COMPARISON, aggregate_counts, count_combinations, evaluate
 from synth_engine.privacy import PrivacySettings
 
 
@@ -134,12 +134,15 @@ def test_the_store_holds_no_figure_from_the_sensitive_records(built, source):
     codes = np.column_stack([
         pd.Categorical(synthetic[a.name].astype(object), categories=list(a.values)).codes + 1
         for a in sensitive.codebook]).astype(np.uint16)
-    expected = quality_rows(compare(protected, count_combinations(codes, result.aggregates.items, 3)))
+    expected = evaluate(codes, result.aggregates)
     got = {(r.metric, None if pd.isna(r.length) else int(r.length),
             None if pd.isna(r.bucket_low) else int(r.bucket_low)): r.value for r in quality.itertuples()}
-    assert len(got) == len(expected)
-    for q in expected:
+    assert len(got) == len(expected.quality)
+    for q in expected.quality:
         assert got[(q.metric, q.length, q.bucket_low)] == pytest.approx(q.value, rel=1e-12, abs=1e-12)
+    deviations = tables["quality_deviations"].sort_values("rank")
+    assert list(deviations["key"]) == [d.key for d in expected.deviations]
+    assert list(deviations["reference_count"]) == [d.reference_count for d in expected.deviations]
     # 4. the private report has the comparisons with the true records, and none of its figures
     #    that involve them is in the store
     with open(report_path, encoding="utf-8") as fh:
@@ -149,10 +152,9 @@ def test_the_store_holds_no_figure_from_the_sensitive_records(built, source):
     private_values = set()
     for part in ("protected_vs_true", "synthetic_vs_true"):
         for figures in report[part]["lengths"].values():
-            # what only the true records give (the target side of these comparisons is public)
+            # what only the true records give (the compared side of these comparisons is public)
             # (whole numbers such as numbers of combinations can meet a public one by chance)
-            for metric in ("suppressed_pct", "fabricated_pct", "mean_absolute_error", "mean_relative_error",
-                           "mean_preservation"):
+            for metric in ("mean_abs_z", "within_noise_95_pct", "max_abs_z", "mean_relative_error"):
                 value = float(figures[metric])
                 if value != round(value):
                     private_values.add(value)
@@ -175,7 +177,7 @@ def test_seeded_builds_are_identical(source, tmp_path):
         out = tmp_path / f"same-{i}.duckdb"
         assert main(["build", "--input", source, "--out", str(out), "--seed", "5"]) == 0
         stores.append(_tables(str(out)))
-    for name in ("records", "aggregates", "quality", "release_lengths"):
+    for name in ("records", "aggregates", "quality", "quality_deviations", "release_lengths"):
         pd.testing.assert_frame_equal(stores[0][name], stores[1][name])
 
 
