@@ -13,8 +13,17 @@ one exact choice of a value for every selected attribute. The protected count of
 * *derived* by inclusion–exclusion when some items are "not recorded", e.g.
   n(A, B not recorded) = n(A) − Σ_b n(A, B = b) — available only if every term was released;
   the empty combination's count is the protected record count;
-* none at all *beyond R*; then the smallest protected count among its sub-combinations of
-  length R is an upper bound.
+* none at all *beyond R*; then the protected counts bound it from both sides. Above: the
+  smallest count among its sub-combinations of length R. Below (Bonferroni's inequality, for
+  parts whose items all have a value): for T a sub-combination of length R − 1 and c ranging
+  over the m items of S outside T, the records with T and c number n(T ∪ {c}), all of them
+  among the n(T) records with T, so n(S) ≥ Σ_c n(T ∪ {c}) − (m − 1)·n(T). The released counts
+  are noisy, and this sum's noise adds the variances of its terms like every sum here
+  (m·sd_R² + (m − 1)²·sd_{R−1}²): the bound is the sum less 1.96 of its standard deviations
+  (noise alone pushes it above the true count for under 2.5 % of selections), for the best T,
+  never below 0 nor above the upper bound. A T is used only if every count it needs was
+  released (a suppressed term means the combination is rare: the bound would be about 0).
+  The upper bound is the released count as it stands.
 
 The selection's protected count is the sum over its parts; a part without a count adds nothing
 and turns the sum into a lower bound. Noise: each released count carries Gaussian noise with
@@ -42,7 +51,7 @@ EXACT = "exact"                   # released as such (or the sum of released par
 DERIVED = "derived"               # by subtraction, for "not recorded" items
 SUPPRESSED = "suppressed"         # within R but not released
 UNDERIVABLE = "underivable"       # "not recorded" part whose subtraction lacks a term
-BEYOND = "beyond"                 # longer than the reporting length: a bound at most
+BEYOND = "beyond"                 # longer than the reporting length: bounds at most
 LOWER_BOUND = "lower_bound"       # a sum with some parts missing
 UNAVAILABLE = "unavailable"       # no part has a count
 NO_AGGREGATES = "no_aggregates"   # the release published no protected counts
@@ -102,8 +111,9 @@ class Part:
     items: Items
     status: str                    # EXACT, DERIVED, SUPPRESSED, UNDERIVABLE or BEYOND
     count: int | None = None       # protected count (released or derived)
-    noise_sd: float | None = None
+    noise_sd: float | None = None  # of its count (BEYOND: of the upper bound)
     bound: int | None = None       # BEYOND: the smallest count of a sub-combination of length R
+    lower: int = 0                 # BEYOND: the lower bound (see the module's docstring)
     unreleased: int = 0            # UNDERIVABLE: how many counts the subtraction needs were suppressed
     # Why there is no count, in plain language; written only when asked for (views ask rarely).
     explain: Callable[[], str] | None = field(default=None, compare=False, repr=False)
@@ -124,8 +134,9 @@ class Comparison:
     synthetic: int
     status: str                      # EXACT, DERIVED, LOWER_BOUND, BEYOND, UNAVAILABLE, NO_AGGREGATES
     protected: int | None = None     # the sum of the parts that have a count
-    noise_sd: float | None = None
+    noise_sd: float | None = None    # of the protected count (BEYOND: of the upper bound)
     bound: int | None = None         # BEYOND: upper bound on the protected count
+    lower: int = 0                   # BEYOND: lower bound on it
     parts: tuple[Part, ...] = ()
     message: str = ""                # why there is no protected count, when no part says it
 
@@ -169,6 +180,13 @@ class Comparison:
         return max(0.0, self.protected - half), self.protected + half
 
     @property
+    def z(self) -> float | None:
+        """The difference in standard deviations of the protected count's noise."""
+        if self.difference is None or not self.noise_sd:
+            return None
+        return self.difference / self.noise_sd
+
+    @property
     def within_noise(self) -> bool | None:
         if self.difference is None or self.noise_sd is None:
             return None
@@ -208,8 +226,8 @@ def note(c: Comparison, facts: ReleaseFacts) -> str:
     if c.status == LOWER_BOUND:
         return f"at least: {len(c.missing_parts)} of {len(c.parts)} parts suppressed"
     if c.status == BEYOND:
-        bound = f"; at most {c.bound:,}" if c.bound is not None else ""
-        return f"longer than the reporting length {facts.reporting_length}{bound}"
+        bounds = describe_bounds(c)
+        return f"longer than the reporting length {facts.reporting_length}" + (f"; {bounds}" if bounds else "")
     if c.status == NO_AGGREGATES:
         return "no protected counts published"
     if len(c.parts) == 1 and c.parts[0].status == SUPPRESSED:
@@ -222,35 +240,82 @@ def note(c: Comparison, facts: ReleaseFacts) -> str:
     return "unavailable: every part suppressed" if c.parts else "unavailable: too many combinations"
 
 
+def describe_bounds(c: Comparison | Part) -> str:
+    """What the protected counts say of a selection beyond the reporting length: "between L and
+    U", "at most U", "at least L", or "" when they say nothing."""
+    if c.lower and c.bound is not None:
+        return f"between {c.lower:,} and {c.bound:,}"
+    if c.bound is not None:
+        return f"at most {c.bound:,}"
+    return f"at least {c.lower:,}" if c.lower else ""
+
+
+def signed_z(z: float) -> str:
+    """z with its sign and a true minus sign, e.g. "−2.4"."""
+    return f"{z:+.1f}".replace("-", "−")
+
+
+def _records(n: float) -> str:
+    amount = f"{n:,.0f}" if n >= 10 or n == int(n) else f"{n:.1f}"
+    return f"{amount} record{'' if amount == '1' else 's'}"
+
+
+def noise_reading(c: Comparison) -> tuple[str, str]:
+    """(lead, detail): the difference read against the protected count's noise."""
+    z = c.z
+    if z is None:
+        return "", ("The release does not say how much noise this protected count carries, so only the "
+                    "relative grade reads the difference.")
+    half = Z95 * c.noise_sd
+    gap = abs(c.difference)
+    size = f"A difference of {_records(gap)} is {abs(z):.1f} standard deviations of the noise"
+    if c.within_noise:
+        return f"Within the noise (z = {signed_z(z)}).", f"{size}: within the noise added to the protected count."
+    return (f"Beyond the noise by {_records(gap - half)} (z = {signed_z(z)}).",
+            f"{size}, which stays within ± {half:,.1f} records 95 % of the time.")
+
+
+GRADE_TEXTS = {"close": "Close: the synthetic count is within 10 % of the protected count.",
+               "fair": "Fair: the counts differ by between 10 % and 25 % of the larger one.",
+               "loose": "Loose: the counts differ by between 25 % and 50 % of the larger one; "
+                        "read the synthetic count as a rough indication only.",
+               "poor": "Poor: the counts differ by more than half; do not rely on the synthetic count here."}
+
+
 def verdict(c: Comparison) -> Verdict:
     """A plain-language reading of the comparison."""
     if c.status == NO_AGGREGATES:
         return Verdict("", "This release published no protected counts, so the synthetic count cannot be "
                            "checked against one: it is the only estimate.")
     if c.status == BEYOND:
-        if c.bound is not None and c.synthetic > c.bound:
-            return Verdict("", f"The synthetic count is the only estimate for a selection this long, and it is "
-                               f"above {c.bound:,}, the most the protected counts allow: treat it with caution.")
-        bound = f"; the protected counts only say it is at most {c.bound:,}" if c.bound is not None else ""
-        return Verdict("", f"The synthetic count is the only estimate for a selection this long{bound}.")
+        return _beyond_verdict(c)
     if c.status == UNAVAILABLE:
         return Verdict("", "No protected count is available for this selection, so the synthetic count is "
                            "the only estimate.")
     name = grade(c.score)
-    text = {"close": "Close: the synthetic count is within 10 % of the protected count.",
-            "fair": "Fair: the counts differ by between 10 % and 25 % of the larger one.",
-            "loose": "Loose: the counts differ by between 25 % and 50 % of the larger one; "
-                     "read the synthetic count as a rough indication only.",
-            "poor": "Poor: the counts differ by more than half; do not rely on the synthetic count here."}[name]
+    lower = ""
     if c.status == LOWER_BOUND:
         if c.synthetic >= c.protected:
             return Verdict("", "Some parts of this selection were suppressed, so the protected count is only "
                                f"known to be at least {c.protected:,}; the synthetic count is above that, which "
                                "is consistent, but the two cannot be graded.")
-        text = "Measured against a lower bound (some parts were suppressed). " + text
-    if c.within_noise:
-        text += " The difference is within the noise added to the protected count."
-    return Verdict(name, text)
+        lower = "Measured against a lower bound (some parts were suppressed)."
+    lead, detail = noise_reading(c)
+    return Verdict(name, " ".join(t for t in (lower, lead, GRADE_TEXTS[name], detail) if t))
+
+
+def _beyond_verdict(c: Comparison) -> Verdict:
+    only = "The synthetic count is the only estimate for a selection this long"
+    if c.bound is not None and c.synthetic > c.bound + Z95 * (c.noise_sd or 0.0):
+        return Verdict("", f"{only}, and it is above {c.bound:,}, the most the protected counts allow, by more "
+                           "than their noise: treat it with caution.")
+    if c.synthetic < c.lower:
+        return Verdict("", f"{only}, and it is below {c.lower:,}, the least the protected counts allow: "
+                           "treat it with caution.")
+    bounds = describe_bounds(c)
+    close = (" The synthetic count is above the upper bound by less than the bound's noise."
+             if c.bound is not None and c.synthetic > c.bound else "")
+    return Verdict("", only + (f"; the protected counts only say it is {bounds}." if bounds else ".") + close)
 
 
 class Comparator:
@@ -295,7 +360,7 @@ class Comparator:
     # --- planning --------------------------------------------------------------------------------
 
     def _parts(self, selection) -> list[Items] | None:
-        names = [n for n in self.codebook.names if n in selection and selection[n]]
+        names = [n for n in self.codebook.names if selection.get(n)]
         choices = [list(selection[n]) for n in names]
         if math.prod(len(c) for c in choices) > MAX_PARTS:
             return None
@@ -323,7 +388,9 @@ class Comparator:
         limit = self.facts.reporting_length
         if len(items) > limit:
             size = min(limit, len(known))
-            return items, BEYOND, (), tuple(self._term(sub) for sub in combinations(known, size))
+            # The lower bound's T's, of length R − 1 (none when an item is "not recorded").
+            bases = tuple(self._term(sub) for sub in combinations(known, limit - 1)) if not missing else ()
+            return items, BEYOND, bases, tuple(self._term(sub) for sub in combinations(known, size))
         if not missing:
             return items, EXACT, (self._term(known),), ()
         domains = [self.codebook[a].values for a in missing]
@@ -348,9 +415,13 @@ class Comparator:
 
     def _evaluate_part(self, items, kind, terms, bound_terms, counts) -> Part:
         if kind == BEYOND:
-            found = [c for c in (self._count(t, counts) for t in bound_terms) if c is not None]
+            released = {t.items: self._count(t, counts) for t in bound_terms}
+            found = [c for c in released.values() if c is not None]
             lost = len(bound_terms) - len(found)
-            return Part(items, BEYOND, bound=min(found) if found else None,
+            bound = min(found) if found else None
+            lower = self._lower_bound(items, terms, released, counts)
+            return Part(items, BEYOND, bound=bound, lower=lower if bound is None else min(lower, bound),
+                        noise_sd=self.facts.sd(bound_terms[0].length) if found else None,
                         explain=lambda: self._beyond_reason(items, lost, bound_terms[0].length if lost else 0))
         if kind == EXACT:
             count = self._count(terms[0], counts)
@@ -370,6 +441,26 @@ class Comparator:
                 f"{self.describe(lost[0].items) if lost[0].items else 'the protected record count'})."))
         total = sum(t.sign * v for t, v in zip(terms, values))
         return Part(items, DERIVED, max(0, total), self._noise(terms))
+
+    def _lower_bound(self, items: Items, bases: Sequence[Term], released: Mapping[Items, int | None],
+                     counts) -> int:
+        """max(0, Σ_c n(T ∪ {c}) − (m − 1)·n(T) − Z95·its noise sd) over the T's in `bases` whose
+        counts were all released (see the module's docstring); `released` holds the counts of
+        the sub-combinations of length R. Without a published noise, no allowance is made."""
+        best = 0.0
+        for base in bases:
+            base_count = self._count(base, counts)
+            inside = set(base.items)
+            extended = [released.get(tuple(i for i in items if i in inside or i == extra))
+                        for extra in items if extra not in inside]
+            if base_count is None or any(n is None for n in extended):
+                continue
+            m = len(extended)
+            sd_long, sd_base = self.facts.sd(base.length + 1), self.facts.sd(base.length)
+            allowance = 0.0 if sd_long is None or sd_base is None else \
+                Z95 * math.sqrt(m * sd_long ** 2 + (m - 1) ** 2 * sd_base ** 2)
+            best = max(best, sum(extended) - (m - 1) * base_count - allowance)
+        return math.floor(best)
 
     def _beyond_reason(self, items: Items, lost: int, length: int) -> str:
         reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
@@ -394,7 +485,10 @@ class Comparator:
         if parts and parts[0].status == BEYOND:
             bounds = [p.bound for p in parts]
             bound = None if any(b is None for b in bounds) else sum(bounds)
-            return Comparison(synthetic, BEYOND, bound=bound, parts=tuple(parts))
+            sds = [p.noise_sd for p in parts]
+            noise = None if bound is None or None in sds else math.sqrt(sum(s * s for s in sds))
+            return Comparison(synthetic, BEYOND, bound=bound, lower=sum(p.lower for p in parts), noise_sd=noise,
+                              parts=tuple(parts))
         found = [p for p in parts if p.count is not None]
         if not found:
             return Comparison(synthetic, UNAVAILABLE, parts=tuple(parts))

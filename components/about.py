@@ -1,5 +1,7 @@
-"""About the data: what the two kinds of numbers are, the release's parameters, its measured
-quality (read from the store's `quality` table, whatever metrics it holds) and the caveats."""
+"""About the data: how close the synthetic records come to the protected counts in noise units
+(components/about_agreement.py, first), what the two kinds of numbers are, the release's
+parameters, its other measurements (read from the store's `quality` table, whatever metrics it
+holds) and the caveats."""
 from __future__ import annotations
 
 import math
@@ -7,7 +9,7 @@ import re
 
 from dash import dcc, html
 
-from components import charts
+from components import about_agreement, charts
 from components.common import headline
 
 PAGE = "about"
@@ -19,7 +21,6 @@ WORDS = {
     "mae": "mean absolute error", "mre": "mean relative error",
     "abs": "absolute", "rel": "relative", "vs": "vs", "sensitive": "sensitive records",
     "synthetic": "synthetic records", "protected": "protected counts", "aggregates": "protected counts",
-    "z": "deviation in noise sd",
 }
 EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head noun)
     "suppressed": "Share of the combinations of the first set that are missing from the second.",
@@ -31,16 +32,6 @@ EXPLANATIONS = {  # keyed by the last of the metric's words found here (its head
     "proportional": "Difference between the two counts of a combination as a share of the first, per count "
                     "bucket [b, 2b).",
     "retained": "Share of the first set's combinations that the second also has.",
-    "deviation": "Second count minus first, in standard deviations of the release's noise (z), over first counts "
-                 "of 10 or more; records exactly like the true ones show a mean of about 0.8.",
-    "within": "Share of the combinations whose two counts differ by no more than the noise does 95 % of the "
-              "time (|z| ≤ 1.96); about 95 % for records exactly like the true ones.",
-    "unlisted": "Combinations of the synthetic records that the protected counts do not list; beyond the noise: "
-                "more records than the release's threshold plus 1.96 noise sd could hide.",
-    "implications": "Pairs of values where the protected counts show that every record with one has the other.",
-    "violated": "Implications of the protected counts broken by more than 0.5 % of the synthetic records "
-                "concerned.",
-    "breaches": "Synthetic records that have a value without the value the protected counts say it implies.",
     "expansion": "How many more (or fewer) records the synthetic data has than the sensitive records, in %.",
     "combinations": "How many combinations there are.",
     "records": "How many records there are.",
@@ -179,13 +170,21 @@ def lengths_table(lengths):
     return charts.data_table(header, rows, caption="Noise and thresholds by combination length")
 
 
+def other_measurements(quality):
+    """The quality rows the leading section does not show."""
+    if quality is None or quality.empty:
+        return quality
+    return quality[~quality["metric"].isin(about_agreement.METRICS_SHOWN)]
+
+
 def layout(service, search):
     store = service.store()
     release = store.release
-    headlines, cards = quality_cards(service.quality())
+    headlines, cards = quality_cards(other_measurements(service.quality()))
     eps = release.get("epsilon")
     return html.Div(className="about prose", children=[
         html.H1("About the data"),
+        about_agreement.section(about_agreement.Agreement.of(store), store.codebook),
         html.Section([
             html.H2("Two kinds of numbers"),
             html.P("The release has two parts. The synthetic records are made-up records, one per row, that "
@@ -207,14 +206,12 @@ def layout(service, search):
                              "such combinations one record may contribute, and the threshold the noisy count a "
                              "combination had to exceed to be released.", className="muted")]),
         html.Section([
-            html.H2("How close the synthetic records are"),
-            html.P("Measured when the release was built, by comparing counts of combinations between the "
-                   "sensitive records, the protected counts and the synthetic records.")
-            if headlines or cards else
-            html.P("This store holds no quality measurements (an imported release carries none)."),
+            html.H2("Other measurements"),
+            html.P("Measured when the release was built, by comparing the synthetic records with the "
+                   "protected counts."),
             html.Div(headlines, className="headlines") if headlines else None,
             html.Div(cards, className="chart-grid") if cards else None,
-        ]),
+        ]) if headlines or cards else None,
         html.Section([
             html.H2("Read the figures with care"),
             html.Ul([

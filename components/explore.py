@@ -102,9 +102,10 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
         return headline("protected count", "not published",
                         "this release came without protected aggregates")
     if c.status == cmp.BEYOND:
-        value = f"≤ {c.bound:,}" if c.bound is not None else "none"
+        value = (f"{c.lower:,} to {c.bound:,}" if c.lower else f"≤ {c.bound:,}") if c.bound is not None else \
+            (f"≥ {c.lower:,}" if c.lower else "none")
         return headline("protected count", value, f"the selection is longer than the reporting length "
-                                                  f"({ctx.reporting_length}); this is an upper bound")
+                                                  f"({ctx.reporting_length}): bounds from its shorter parts")
     if c.protected is None:
         return headline("protected count", "none", cmp.note(c, ctx.comparator.facts))
     prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
@@ -125,7 +126,8 @@ def _parts_table(ctx: Context, c: cmp.Comparison):
             how = "released" if p.status == cmp.EXACT else "derived by subtraction"
             rows.append([combination, p.count, how])
         elif p.status == cmp.BEYOND:
-            rows.append([combination, "–", p.reason + (f" At most {p.bound:,}." if p.bound is not None else "")])
+            bounds = cmp.describe_bounds(p)
+            rows.append([combination, "–", p.reason + (f" {bounds[:1].upper()}{bounds[1:]}." if bounds else "")])
         else:
             rows.append([combination, "–", p.reason])
     return charts.data_table(["exact combination", "protected count", "source"], rows,
@@ -165,6 +167,10 @@ def explanation(ctx: Context):
                 html.Dt("Relative difference"),
                 html.Dd("Synthetic minus protected, as a share of the protected count: a shortfall when "
                         "negative, an excess when positive."),
+                html.Dt("Difference in noise units (z)"),
+                html.Dd("The difference divided by the standard deviation of the noise added to the protected "
+                        "count. Noise alone keeps |z| within 1.96 for 95 % of counts, so a larger |z| is a "
+                        "difference the noise does not explain; the verdict reads this first."),
                 html.Dt("95 % noise interval"),
                 html.Dd("The protected count ± 1.96 standard deviations of the noise added to it "
                         "(σ_k·√Δ_k at the combination's length k; added in quadrature when counts are "
@@ -177,7 +183,14 @@ def explanation(ctx: Context):
                 html.Dt("Beyond the reporting length"),
                 html.Dd(f"Protected counts exist only for combinations of up to {r} values. For longer "
                         f"selections the smallest protected count of the selection's parts of {r} values "
-                        "bounds the count from above, and the synthetic count is the only estimate."
+                        "bounds the count from above. From below: take a part T of "
+                        f"{r - 1} values and the m ways of adding one more of the selection's values to it. "
+                        "Every record those m combinations count also has T, so at least their counts' sum "
+                        "minus (m − 1) times T's count have every value of the selection. The panel takes "
+                        "the best T and subtracts 1.96 standard deviations of the noise of those counts, so "
+                        "that noise alone seldom lifts the bound above the true count; never below 0. The "
+                        "synthetic count is the only estimate, flagged when it lies outside the bounds by "
+                        "more than their noise."
                         if r else "This release has no protected counts."),
             ]),
             _noise_table(ctx),
@@ -201,6 +214,10 @@ def panel(ctx: Context, state: ExploreState):
                _protected_figure(ctx, c)]
     if c.difference is not None:
         figures.append(headline("difference", signed(c.difference), cmp.describe_difference(c)))
+        if c.z is not None:
+            figures.append(headline("difference in noise units", f"z = {cmp.signed_z(c.z)}",
+                                    ("within" if c.within_noise else "beyond") + " the noise (|z| ≤ 1.96 for "
+                                    "95 % of noisy counts)"))
         figures.append(headline("comparability", cmp.percent(c.score),
                                 v.grade + (" (against a lower bound)" if c.status == cmp.LOWER_BOUND else "")))
     details = []

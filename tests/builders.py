@@ -25,9 +25,10 @@ SYNTH_COLUMNS = ["yearOfRegistration", "gender", "ageBroad", "citizenship", "Cou
 
 def store_from_rows(path, rows: list[dict], aggregates: dict[str, int] | None = None,
                     record_count: int | None = None, lengths: list[LengthParameters] = (),
-                    columns: list[str] | None = None, **release) -> str:
+                    columns: list[str] | None = None, quality=(), deviations=(), **release) -> str:
     """Write a store holding `rows` (dicts of column -> value, missing keys = not recorded) and,
-    when given, the protected counts `aggregates` (canonical key -> count)."""
+    when given, the protected counts `aggregates` (canonical key -> count) and the quality
+    figures (data.writer's QualityRow and QualityDeviation)."""
     columns = columns or list(dict.fromkeys(c for r in rows for c in r))
     frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns, dtype=object)
     extra: dict[str, set[str]] = {}
@@ -49,7 +50,7 @@ def store_from_rows(path, rows: list[dict], aggregates: dict[str, int] | None = 
                 protected_record_count=protected.record_count if protected else None,
                 synthesizer="test", lengths=list(lengths))
     info.update(release)
-    write_store(path, dataset, Release(**info), protected)
+    write_store(path, dataset, Release(**info), protected, list(quality), list(deviations))
     return str(path)
 
 

@@ -1,7 +1,9 @@
 """The comparability panel's arithmetic, on hand-built stores where every count is known."""
 from __future__ import annotations
 
+import itertools
 import math
+import random
 
 import pytest
 
@@ -198,3 +200,124 @@ def test_views_limit_the_subtractions_they_attempt(store):
     assert c.status == cmp.UNAVAILABLE and c.parts[0].status == cmp.UNDERIVABLE
     assert cmp.note(c, comparator.facts) == "not derived here: it needs too many counts"
     assert "more than 3 protected counts" in c.reason
+
+
+# --- the difference read against the noise first (#12) ---------------------------------------------
+
+def test_the_verdict_reads_the_noise_before_the_relative_grade(store):
+    c = compare(store, {AGE: [A39], MONTHS: [M13]})          # 524 against 795, noise sd 3
+    assert c.z == pytest.approx(-271 / SD2)
+    text = cmp.verdict(c).text
+    beyond = f"Beyond the noise by {271 - cmp.Z95 * SD2:,.0f} records (z = {cmp.signed_z(-271 / SD2)})."
+    assert text.startswith(beyond)
+    assert text.index(beyond) < text.index("Loose:")
+    assert f"± {cmp.Z95 * SD2:.1f} records 95 % of the time" in text
+
+
+def test_a_difference_inside_the_noise_interval_reads_within_the_noise(store):
+    c = compare(store, {})                                    # 754 against 760, the record count's noise
+    sd = math.sqrt(2) / 0.06
+    text = cmp.verdict(c).text
+    assert text.startswith(f"Within the noise (z = {cmp.signed_z(-6 / sd)}).")
+    assert text.index("Within the noise") < text.index("Close:")
+    assert f"{6 / sd:.1f} standard deviations of the noise" in text
+
+
+def test_without_a_published_noise_only_the_grade_reads_the_difference():
+    c = cmp.Comparison(95, cmp.EXACT, 100)
+    assert c.z is None and c.within_noise is None
+    text = cmp.verdict(c).text
+    assert text.startswith("Close:") and "does not say how much noise" in text
+
+
+def test_signed_z_uses_a_true_minus_sign():
+    assert [cmp.signed_z(z) for z in (-2.44, 0.26, 0.0)] == ["−2.4", "+0.3", "+0.0"]
+
+
+# --- beyond the reporting length: a lower bound beside the upper one (#12) -----------------------
+
+def test_a_long_selection_reads_between_a_lower_and_an_upper_bound(tmp_path):
+    records = rows((50, {"gender": "Woman", AGE: A39, MONTHS: M13}), (10, {"gender": "Woman", AGE: A39}),
+                   (5, {"gender": "Woman", MONTHS: M13}), (20, {AGE: A39, MONTHS: M13}), (15, {"gender": "Woman"}))
+    protected = {"gender:Woman": 80, f"{AGE}:{A39}": 80, f"{MONTHS}:{M13}": 75,
+                 f"{AGE}:{A39};gender:Woman": 60, f"{MONTHS}:{M13};gender:Woman": 55,
+                 f"{AGE}:{A39};{MONTHS}:{M13}": 70}
+    store = open_store(tmp_path, records, protected, record_count=100)
+    try:
+        c = compare(store, {"gender": ["Woman"], AGE: [A39], MONTHS: [M13]})
+        # Upper: min(60, 55, 70). Lower, best T: age 60 + 70 − 80 = 50, months 55 + 70 − 75 = 50
+        # (gender: 60 + 55 − 80 = 35), less 1.96 sd of the noise of two counts of length 2 and one of 1.
+        lower = math.floor(50 - cmp.Z95 * math.sqrt(2 * SD2 ** 2 + SD1 ** 2))
+        assert (c.status, c.synthetic, c.lower, c.bound) == (cmp.BEYOND, 50, lower, 55)
+        assert c.noise_sd == pytest.approx(SD2)              # the upper bound's: one count of length 2
+        assert lower > 0
+        assert cmp.verdict(c).text.endswith(f"the protected counts only say it is between {lower} and 55.")
+        assert cmp.note(c, cmp.Comparator.for_store(store).facts).endswith(f"; between {lower} and 55")
+        # A "not recorded" item has no lower bound: the counts bound only the recorded items.
+        c = compare(store, {"gender": ["Woman"], AGE: [A39], MONTHS: [None]})
+        assert (c.status, c.lower, c.bound) == (cmp.BEYOND, 0, 60)
+    finally:
+        store.close()
+
+
+def test_a_synthetic_count_outside_the_bounds_is_flagged_beyond_the_noise():
+    c = cmp.Comparison(10, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
+    assert "below 50, the least the protected counts allow" in cmp.verdict(c).text
+    # Above the upper bound, a released count: flagged only past its noise (1.96 × 3 = 5.9).
+    c = cmp.Comparison(60, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
+    assert cmp.verdict(c).text.endswith("only say it is between 50 and 55. The synthetic count is above the "
+                                        "upper bound by less than the bound's noise.")
+    c = cmp.Comparison(61, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
+    assert "above 55, the most the protected counts allow, by more than their noise" in cmp.verdict(c).text
+    assert cmp.describe_bounds(cmp.Comparison(10, cmp.BEYOND, lower=50)) == "at least 50"
+
+
+def skewed_rows(n: int, rng: random.Random) -> list[dict]:
+    """Records whose commonest values are common enough for the lower bound to bite (with
+    independent values of about even shares it is 0), the rest rare enough to be suppressed."""
+    domains = {"gender": ["Woman", "Man", "Trans/Transgender/NonConforming"], AGE: [A39, A48, "18--20"],
+               MONTHS: [M13, M0], "CountryOfExploitation": ["USA", "UKR"], "isForcedLabour": ["1"],
+               "isSexualExploit": ["1"]}
+    return [{a: (values[0] if rng.random() < 0.85 else rng.choice(values[1:] + [None]))
+             for a, values in domains.items()} for _ in range(n)]
+
+
+@pytest.mark.parametrize("reporting_length, noise", [(1, 0.0), (2, 0.0), (3, 0.0), (2, 3.0)])
+def test_the_bounds_hold_on_random_records_by_brute_force(tmp_path, reporting_length, noise):
+    """Protected counts = the true ones (rare ones suppressed): every selection longer than the
+    reporting length has lower ≤ true count ≤ upper, and the lower bound is often above 0. With
+    Gaussian noise on the counts, the lower bound stays under the true count for at least 95 % of
+    the selections (its allowance is 1.96 sd of its noise)."""
+    rng = random.Random(reporting_length)
+    records = skewed_rows(400, rng)
+    exact: dict[tuple, int] = {}
+    for record in records:
+        present = sorted((a, v) for a, v in record.items() if v is not None)
+        for k in range(1, reporting_length + 1):
+            for combo in itertools.combinations(present, k):
+                exact[combo] = exact.get(combo, 0) + 1
+    protected = {";".join(f"{a}:{v}" for a, v in combo): max(0, round(n + rng.gauss(0, noise)))
+                 for combo, n in exact.items() if n > 3}
+    sd = noise or 1.0
+    lengths = [LengthParameters(k, 1.0, 1, sd, 3.0) for k in range(1, reporting_length + 1)]
+    path = store_from_rows(tmp_path / "r.duckdb", records, aggregates=protected, lengths=lengths,
+                           record_count=len(records), parameters={"epsilon_n": math.sqrt(2) / sd})
+    store = Store(path)
+    names = list(records[0])
+    positive, above = 0, 0
+    try:
+        assert store.release["reporting_length"] == reporting_length
+        for _ in range(80):
+            chosen = rng.sample(names, rng.randint(reporting_length + 1, len(names)))
+            domains = {a: sorted({r[a] for r in records if r[a]}) for a in chosen}
+            selection = {a: rng.sample(values, min(len(values), rng.choice([1, 1, 2])))
+                         for a, values in domains.items()}
+            c = compare(store, selection)
+            assert c.status == cmp.BEYOND
+            above += c.lower > c.synthetic
+            assert noise or c.bound is None or c.synthetic <= c.bound, selection
+            positive += c.lower > 0
+    finally:
+        store.close()
+    assert above <= (0.05 * 80 if noise else 0)
+    assert positive >= 5
