@@ -36,6 +36,7 @@ from bench.engine import load_sample, run_synthesis
 from data.aggregates import pack, unpack
 from synth_engine import pipeline, privacy
 from synth_engine.__main__ import add_privacy_arguments, privacy_settings
+from synth_engine.constraints import fit_rules
 from synth_engine.evaluate import aggregate_counts, count_combinations
 from synth_engine.noise_units import FLOOR, Noise, deviation_figures
 from synth_engine.polish import polish
@@ -112,12 +113,13 @@ def figures(codes: np.ndarray, aggregates, counts) -> str:
 def polish_rounds(codes: np.ndarray, aggregates, counts, rounds: int, seed: int, label: str) -> None:
     """`rounds` more rounds of the default polish on `codes`, printing the figures after each."""
     items = aggregates.items
-    weights = combination_weights(counts, aggregates.reporting_length, DefaultSettings())
+    rules = fit_rules(aggregates, aggregates.reporting_length)
+    weights = combination_weights(counts, aggregates.reporting_length, rules.noise_sd)
     state = items.record_items(codes).astype(np.int32)
     proposals = int(DefaultSettings().polish_proposals * len(codes))
     for round_ in range(1, rounds + 1):
         clock = time.perf_counter()
-        polish(state, items.offsets, counts, weights, proposals, DefaultSettings().polish_swap_share,
+        polish(state, items.offsets, counts, weights, rules, proposals, DefaultSettings().polish_swap_share,
                np.random.default_rng([seed, round_]))
         print(f"  {label} + {round_} polish round(s) ({time.perf_counter() - clock:.1f} s): "
               f"{figures(items.item_codes(state), aggregates, counts)}", flush=True)

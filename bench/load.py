@@ -211,7 +211,7 @@ def serve(store: str, workers: int | None, log_path: str) -> tuple[subprocess.Po
         raise SystemExit(f"gunicorn did not serve the store: {handle.read().decode()[-2000:]}")
 
 
-def main(argv=None) -> int:
+def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--url", help="a running app on a loopback address")
@@ -229,15 +229,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= MAX_CLIENTS or not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--clients must be 1..{MAX_CLIENTS} and --duration 0..{MAX_DURATION}")
+    if args.url and urlsplit(args.url).hostname not in LOOPBACK:
+        parser.error("only a loopback address (127.0.0.1, localhost, ::1) may be load tested")
+    return args
 
+
+def run_clients(args: argparse.Namespace) -> dict:
+    """Serve (with --serve) and load the app for the duration; the figures as one dict."""
     process = None
     if args.serve:
         os.makedirs(os.path.dirname(os.path.abspath(args.server_log)), exist_ok=True)
         process, base = serve(args.serve, args.workers, args.server_log)
     else:
         base = args.url.rstrip("/")
-        if urlsplit(base).hostname not in LOOPBACK:
-            parser.error("only a loopback address (127.0.0.1, localhost, ::1) may be load tested")
     server_cpu = None
     try:
         pages = discover_pages(base)
@@ -262,7 +266,7 @@ def main(argv=None) -> int:
             process.wait(timeout=30)
 
     every = [s for values in stats.latencies.values() for s in values]
-    report = {
+    return {
         "target": base, "server_log": args.server_log if process else None,
         "clients": args.clients, "duration_s": round(elapsed, 1), "think_s": args.think,
         "pages": pages, "sessions": stats.sessions, "requests": len(every),
@@ -282,22 +286,31 @@ def main(argv=None) -> int:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "error_samples": stats.samples,
     }
+
+
+def print_report(report: dict) -> None:
+    lat = report["latency_ms"]
+    cpu = report["cpu_s"]
+    print(f"CPU: clients {cpu['clients']} s, server {cpu['server']} s "
+          f"({report['server_cpu_ms_per_request']} ms a request), on {cpu['cores']} cores; "
+          f"load average after the run {report['load_average']}")
+    print(f"{report['clients']} clients, {report['duration_s']} s, {report['sessions']} sessions, "
+          f"{report['requests']} requests: {report['requests_per_s']} req/s, {report['errors']} errors")
+    print(f"latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
+    for kind, row in report["by_kind"].items():
+        print(f"  {kind:13} {row['requests']:7} req  {row['errors']:4} err  p50 {row['p50']}  "
+              f"p95 {row['p95']}  p99 {row['p99']}")
+    for sample in report["error_samples"]:
+        print("  error:", sample)
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    report = run_clients(args)
     if args.json:
         print(json.dumps(report))
     else:
-        lat = report["latency_ms"]
-        cpu = report["cpu_s"]
-        print(f"CPU: clients {cpu['clients']} s, server {cpu['server']} s "
-              f"({report['server_cpu_ms_per_request']} ms a request), on {cpu['cores']} cores; "
-              f"load average after the run {report['load_average']}")
-        print(f"{report['clients']} clients, {report['duration_s']} s, {report['sessions']} sessions, "
-              f"{report['requests']} requests: {report['requests_per_s']} req/s, {report['errors']} errors")
-        print(f"latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
-        for kind, row in report["by_kind"].items():
-            print(f"  {kind:13} {row['requests']:7} req  {row['errors']:4} err  p50 {row['p50']}  "
-                  f"p95 {row['p95']}  p99 {row['p99']}")
-        for sample in stats.samples:
-            print("  error:", sample)
+        print_report(report)
     return 1 if report["errors"] else 0
 
 

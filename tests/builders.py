@@ -118,6 +118,16 @@ def aggregate_dataset(dataset, seed: int = 0, **settings):
     return privacy.aggregate(dataset, privacy.PrivacySettings(**settings), np.random.default_rng(seed))
 
 
+def unlisted_counts(codes, aggregates, length: int) -> np.ndarray:
+    """The synthetic counts of the combinations of `length` that the release does not list."""
+    from synth_engine.evaluate import aggregate_counts, count_combinations
+
+    protected = aggregate_counts(aggregates)
+    synthetic = count_combinations(codes, aggregates.items, length)
+    listed = np.isin(synthetic.keys[length], protected.keys.get(length, np.zeros(0, np.int64)))
+    return synthetic.counts[length][~listed]
+
+
 def text(component) -> str:
     """Every string in a component tree, space-separated."""
     if component is None or isinstance(component, bool):

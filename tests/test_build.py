@@ -153,8 +153,11 @@ def test_the_store_holds_no_figure_from_the_sensitive_records(built, source):
     for part in ("protected_vs_true", "synthetic_vs_true"):
         for figures in report[part]["lengths"].values():
             # what only the true records give (the compared side of these comparisons is public)
-            # (whole numbers such as numbers of combinations can meet a public one by chance)
-            for metric in ("mean_abs_z", "within_noise_95_pct", "max_abs_z", "mean_relative_error"):
+            # (whole numbers such as numbers of combinations can meet a public one by chance, and
+            # so can the share within the noise and the largest |z|: a whole number of
+            # combinations over the public number measured, a whole difference over the public
+            # noise sd; a synthesizer that fits closely makes such small ratios meet often)
+            for metric in ("mean_abs_z", "mean_relative_error"):
                 value = float(figures[metric])
                 if value != round(value):
                     private_values.add(value)
