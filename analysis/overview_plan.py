@@ -4,7 +4,7 @@ Every attribute of a release gets a card that suits its kind and group: the time
 (years or year bands) as the time axis, two demographic attributes as a heatmap, countries as
 maps, every other categorical or ordinal attribute (regions among them) as bars, groups of flags
 as shares of the group's denominator, flags in no such group as shares of all records; the
-flows between an origin and a destination (components/flow_chart.py) close the subject's
+flows between an origin and a destination (their own cards, not planned here) close the subject's
 section. Attributes the codebook gives to a party other than the release's subject (e.g. the
 perpetrator's) form their own section, composed by the same rules. Two cached queries of the
 data service serve every card: one scan with several group-bys (`grouping_counts`) and one for
