@@ -13,8 +13,8 @@ themselves the release implies three rules, each derived here from public figure
   at 2 sd; at 3 a true implication (difference 0) is missed once in 700 instead of once in 40,
   and every implication the evaluation names is kept. For a rarer B the noise alone would make
   such pairs, with contradicting A's;
-* complete columns: where the values' counts add up to the record count within noise, no
-  synthetic record leaves the column missing.
+* complete columns: where the values' counts add up to the record count within noise and the
+  privacy core's truncation (`_complete_columns`), no synthetic record leaves the column missing.
 
 `enforce` makes records from the column fill obey the last two (the fill does not know them)
 and brings each value's 1-count to its protected count (the fill leaves a record without a value
@@ -101,14 +101,37 @@ def _implications(aggregates, single: np.ndarray, sd: np.ndarray):
 
 def _complete_columns(aggregates, single: np.ndarray, sd: float, threshold: float) -> np.ndarray:
     """A column is complete when its listed values' counts reach the record count within 3 noise
-    sd of their difference, allowing half the threshold for each value the release leaves out."""
+    sd of their difference, allowing half the threshold for each value the release leaves out
+    and what the truncation at length 1 removes (`truncation_loss`). The columns that pass share
+    that loss: each is kept only when its shortfall is within the noise of the smallest one, so
+    a column missing in a few records is not taken for complete beside the truly complete ones."""
     items = aggregates.items
     n_columns = len(items.codebook)
     total = np.bincount(items.column_of, weights=single, minlength=n_columns)
     listed = np.bincount(items.column_of, weights=(single > 0).astype(float), minlength=n_columns)
     values = np.diff(items.offsets)
-    slack = IMPLICATION_SDS * sd * np.sqrt(listed + 1) + (values - listed) * max(threshold, 0.0) / 2
-    return (listed > 0) & (total >= aggregates.record_count - slack)
+    unlisted = (values - listed) * max(threshold, 0.0) / 2
+    shortfall = aggregates.record_count - total
+    near = (listed > 0) & (shortfall <= IMPLICATION_SDS * sd * np.sqrt(listed + 1) + unlisted
+                           + truncation_loss(aggregates, n_columns))
+    if not near.any():
+        return near
+    best = int(np.flatnonzero(near)[np.argmin(shortfall[near])])
+    spread = IMPLICATION_SDS * sd * np.sqrt(listed + listed[best]) + unlisted + unlisted[best]
+    return near & (shortfall <= shortfall[best] + spread)
+
+
+def truncation_loss(aggregates, n_columns: int) -> float:
+    """At most how many items of a complete column the truncation at length 1 takes away, from
+    public figures: a record with m > Δ_1 items keeps a random Δ_1 of them, so it loses a given
+    item with probability (m − Δ_1) / m <= (columns − Δ_1) / columns, and at most the share of
+    records above the p-th percentile Δ_1, (100 − p) %, hold more than Δ_1 items."""
+    percentile = aggregates.parameters.get("percentile_percentage")
+    first = [length for length in aggregates.lengths if length.length == 1]
+    if percentile is None or not first or first[0].sensitivity <= 0:
+        return 0.0
+    over = max(aggregates.record_count, 0) * (100.0 - float(percentile)) / 100.0
+    return over * max(n_columns - first[0].sensitivity, 0) / n_columns
 
 
 def enforce(state: np.ndarray, rules: FitRules, items, single: np.ndarray, rng) -> dict:

@@ -36,6 +36,7 @@ from math import comb
 import numpy as np
 from numba import njit, prange
 
+from data.aggregates import unpack
 from synth_engine.combination_tables import (
     build_tables,
     combinations_with,
@@ -46,6 +47,9 @@ from synth_engine.combination_tables import (
 
 PARTS = 2       # records are polished in this many parts at once (fixed: the result must not
                 # depend on the machine's number of cores)
+WORST_Z = 2.0           # the pass on the worst pairs takes up those further than this from their count
+WORST_TRIES = 30        # ... trying this many swaps per record of a pair's gap
+WORST_TOLERANCE = 0.5   # ... and leaves a pair once it is this close (noise sd)
 
 
 @dataclass
@@ -223,6 +227,81 @@ def _polish_round(state, offsets, ledger, R, base, tables, rules, proposals, swa
     return accepted.sum()
 
 
+@njit(cache=True)
+def _records_holding(state, x, column_x, y, column_y, hold_x, hold_y, out):
+    """The records that hold x (or not: hold_x) and y (or not: hold_y), into `out`; how many."""
+    n = 0
+    for record in range(state.shape[0]):
+        if (state[record, column_x] == x) == hold_x and (state[record, column_y] == y) == hold_y:
+            out[n] = record
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def _close_pair(state, x, y, row, column_of, ledger, R, base, tables, rules, tries, tolerance, scratch,
+                senders, takers):
+    """Swaps in y's column that bring the pair {x, y}'s synthetic count toward its protected one:
+    short, a record with x but not y takes y from a record with y but not x; over, a record with
+    both hands y to a record with neither. Each is scored against every count like any swap."""
+    over = ledger[row, 0] > ledger[row, 1]
+    column_x, column_y = column_of[x], column_of[y]
+    n_senders = _records_holding(state, x, column_x, y, column_y, True, over, senders)
+    n_takers = _records_holding(state, x, column_x, y, column_y, False, not over, takers)
+    accepted = 0
+    if n_senders == 0 or n_takers == 0:
+        return 0
+    for _ in range(tries):
+        gap = ledger[row, 0] - ledger[row, 1]
+        if abs(gap) <= tolerance or (gap > 0) != over:
+            break
+        record = senders[np.random.randint(n_senders)]
+        partner = takers[np.random.randint(n_takers)]
+        if (state[record, column_x] != x or (state[record, column_y] == y) != over
+                or state[partner, column_x] == x or (state[partner, column_y] == y) == over):
+            continue                      # an earlier swap changed one of them
+        accepted += _swap(state, record, partner, column_y, ledger, R, base, tables, rules, 1.0, scratch)
+    return accepted
+
+
+@njit(cache=True)
+def _worst_pairs_pass(state, pairs, rows, column_of, ledger, R, base, tables, rules, tolerance, seed,
+                      buffer_size):
+    """`_close_pair` on each pair in turn (pairs[i] at ledger row rows[i]), moving either column."""
+    np.random.seed(seed)
+    n_columns = state.shape[1]
+    scratch = (np.empty(n_columns, np.int64), np.empty(buffer_size, np.int64), np.empty(buffer_size, np.int64),
+               np.empty(buffer_size, np.int64), np.empty(buffer_size, np.int64))
+    senders = np.empty(state.shape[0], np.int64)
+    takers = np.empty(state.shape[0], np.int64)
+    accepted = 0
+    for i in range(len(rows)):
+        for side in range(2):
+            x, y = pairs[i, side], pairs[i, 1 - side]
+            tries = int(WORST_TRIES * abs(ledger[rows[i], 0] - ledger[rows[i], 1]))
+            accepted += _close_pair(state, x, y, rows[i], column_of, ledger, R, base, tables, rules, tries,
+                                    tolerance, scratch, senders, takers)
+    return accepted
+
+
+def _worst_pairs(work, counts, ledger, rule_arrays, tables, noise_sd: float, seed: int, buffer_size: int) -> int:
+    """The pass on the pairs the random proposals leave far from their counts: a pair of two rare
+    items (citizenship X with exploitation in X) is met by a random swap once in millions of
+    proposals, so it is taken up on purpose, the worst first. Returns the swaps accepted."""
+    keys = counts.keys.get(2)
+    if keys is None or len(keys) == 0:
+        return 0
+    first = len(counts.keys.get(1, ()))
+    rows = first + np.arange(len(keys))
+    z = np.abs(ledger[rows, 0] - ledger[rows, 1]) / noise_sd
+    worst = np.flatnonzero(z > WORST_Z)
+    worst = worst[np.argsort(-z[worst], kind="stable")]
+    tables[10][:] = tables[5]
+    return int(_worst_pairs_pass(work, unpack(keys[worst], 2, counts.base), rows[worst], rule_arrays[-1], ledger,
+                                 max(counts.keys), counts.base, tables, rule_arrays, WORST_TOLERANCE * noise_sd,
+                                 seed, buffer_size))
+
+
 def polish(state: np.ndarray, offsets: np.ndarray, counts, weights: dict, rules, proposals: int,
            swap_share: float, rng: np.random.Generator, progress=None, chunks: int = 20) -> PolishResult:
     """Polish `state` in place: (records x columns) item ids, -1 = missing. `weights[k]` weighs
@@ -264,6 +343,9 @@ def polish(state: np.ndarray, offsets: np.ndarray, counts, weights: dict, rules,
         done += share
         if progress is not None:
             progress(1)
+    if len(work) > 1 and R >= 2:
+        accepted += _worst_pairs(work, counts, ledger, rule_arrays, tables, float(rules.noise_sd[1]),
+                                 int(rng.integers(2**31 - 1)), buffer_size)
     if progress is not None and len(work) <= 1:
         progress(chunks)
     state[...] = work

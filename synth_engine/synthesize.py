@@ -94,7 +94,10 @@ class DefaultSettings:
     lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
     lp_seconds: float = 30.0          # time limit of one LP, against a pathological case (then scaling)
     column_order: str = "cardinality"  # or 'fill', 'flags-first'
-    polish_proposals: float = 200.0   # proposals of the global polish, per record (see polish.py)
+    polish_proposals: float = 100.0   # proposals of the global polish, per record (see polish.py;
+                                      # 200 gained little on the demonstration source, at twice the time)
+    polish_min_proposals: int = 1_000_000  # ... but at least this many: a second's work, which a
+                                           # small input (a few thousand records) needs to fit
     polish_swap_share: float = 0.93   # ... this share of them swaps (the rest: single-cell moves)
 
     def as_dict(self) -> dict:
@@ -129,7 +132,8 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
         single[aggregates.combos[1][:, 0]] = aggregates.counts[1]
     stats["rules"] = {**rules.as_dict(), **enforce(state, rules, items, single, rng)}
     clock = time.perf_counter()
-    polished = polish(state, items.offsets, counts, weights, rules, int(settings.polish_proposals * len(state)),
+    polish_work = max(int(settings.polish_proposals * len(state)), settings.polish_min_proposals)
+    polished = polish(state, items.offsets, counts, weights, rules, polish_work,
                       settings.polish_swap_share, rng, progress=progress, chunks=100 - FILL_PROGRESS)
     stats["polish"] = {**polished.as_dict(), "seconds": time.perf_counter() - clock}
     codes = items.item_codes(state)
