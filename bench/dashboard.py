@@ -97,7 +97,7 @@ def overview_queries(store: Store, flt: Filter) -> None:
     p = overview_plan.plan(store.codebook)
     service = _direct(store)
     service.grouping_counts(flt, p.sets())
-    service.flag_groups_counts(flt, [g for g, _ in p.flag_groups])
+    service.flag_groups_counts(flt, p.group_names())
     flow_queries(store, flt)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from dash import Output, dcc, get_asset_url, html
 
 from components import ids
+from data.codebook import NOT_RECORDED
 
 LOW_COUNT = 10
 
@@ -105,15 +106,16 @@ class ChartView:
 
 
 def card(name: str, title: str, view: ChartView | None = None, *, group: str = "",
-         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True):
+         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True, level: int = 2):
     """A chart card. `name` and `group` derive the ids, `name` the PNG's file name; `notes` are
     caveats shown under the chart, before the standing note on synthetic counts (left out when
-    the chart shows measurements rather than `counts`)."""
+    the chart shows measurements rather than `counts`); `level` is its heading's rank (3 inside
+    a section that has its own heading)."""
     view = view or empty_view(title)
     heading = f"chart-{group}-{name}-title" if group else f"chart-{name}-title"
     return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
                         **{"aria-labelledby": heading}, children=[
-        html.H2(title, id=heading, className="chart-title"),
+        (html.H3 if level == 3 else html.H2)(title, id=heading, className="chart-title"),
         html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name, group), className="chart-summary",
                **{"aria-live": "polite"}),
         dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure,
@@ -263,7 +265,9 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             "type": "bar", "name": s.name, cat_axis: shown,
             value_axis: [_percent(c, denominator) for c in raw] if counts and denominator else raw,
             "orientation": "h" if horizontal else "v", "customdata": raw,
-            "marker": {"color": colour,
+            # a lone series' "not recorded" bar is grey, as in the stacked charts
+            "marker": {"color": colour if len(series) > 1 else
+                       [NOT_RECORDED_COLOUR if c == NOT_RECORDED else colour for c in categories],
                        "line": {"color": "#1b1f24", "width": [1 if x else 0 for x in low]},
                        "pattern": {"shape": ["/" if x else "" for x in low], "fgcolor": "#1b1f24", "solidity": 0.3}},
             "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",

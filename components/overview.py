@@ -1,5 +1,6 @@
 """Overview page: headline figures and the overview charts, all under one filter. Which cards
-a store gets and the counts behind them: analysis/overview_plan.py."""
+a store gets and the counts behind them: analysis/overview_plan.py; each kind of card has its
+view here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,20 @@ from dash import html
 from analysis.address import Query
 from analysis.explore_counts import context
 from analysis.filter_controls import controls, from_query
-from analysis.overview_plan import Plan, fetch_counts, group_title, plan, slug
+from analysis.overview_plan import (
+    FLAGS,
+    GROUP,
+    MAP,
+    PERSON,
+    YEARS,
+    CardSpec,
+    Plan,
+    fetch_counts,
+    group_noun,
+    group_title,
+    plan,
+    slug,
+)
 from components import charts, filters, flow_chart, ids
 from components.common import headline
 from data.codebook import NOT_RECORDED, Attribute
@@ -33,9 +47,9 @@ def _share(part: int, whole: int) -> str:
     return charts.fmt_percent(100.0 * part / whole) if whole else "–"
 
 
-def years_view(p: Plan, frame, title: str) -> charts.ChartView:
-    year = p.year
-    flag_names = [a.name for a in p.exploitation]
+def years_view(year: Attribute, exploitation: tuple[Attribute, ...], frame, title: str) -> charts.ChartView:
+    """Records per year (or year band), stacked by type of exploitation when the release has one."""
+    flag_names = [a.name for a in exploitation]
     rows = list(zip(frame[year.name], zip(*(frame[n] for n in flag_names)) if flag_names else
                     [()] * len(frame), frame["count"]))
     per_year: dict = {}
@@ -51,35 +65,34 @@ def years_view(p: Plan, frame, title: str) -> charts.ChartView:
         keys.append(None)
     categories = [year.label_of(v) for v in keys]
     index = {k: i for i, k in enumerate(keys)}
-    if p.exploitation:
+    if exploitation:
         parts = {n: [0] * len(keys) for n in flag_names + ["several", "none"]}
         for y, flags, count in rows:
             set_flags = [n for n, v in zip(flag_names, flags) if v is not None]
             part = set_flags[0] if len(set_flags) == 1 else ("several" if set_flags else "none")
             parts[part][index[y]] += int(count)
         series = [charts.Series(f"{a.label} only", parts[a.name], charts.OKABE_ITO[i])
-                  for i, a in enumerate(p.exploitation)]
+                  for i, a in enumerate(exploitation)]
         series += [charts.Series("More than one type", parts["several"], charts.OKABE_ITO[4]),
                    charts.Series("Type not recorded", parts["none"], charts.NOT_RECORDED_COLOUR)]
     else:
         series = [charts.Series("records", [per_year.get(k, 0) for k in keys])]
     total = sum(per_year.values())
+    noun = "year" if year.kind == "year" else year.label.lower()
     summary = f"{charts.fmt_count(total)} records"
     if span:
         busiest = max(span, key=lambda v: per_year.get(v, 0))
-        summary += (f", registered from {year.label_of(span[0])} to {year.label_of(span[-1])}; the busiest year is "
+        summary += (f", registered from {year.label_of(span[0])} to {year.label_of(span[-1])}; the busiest {noun} is "
                     f"{year.label_of(busiest)} with {charts.fmt_count(per_year.get(busiest, 0))}")
-    summary += f"; {charts.fmt_count(per_year[None])} have no year recorded." if per_year.get(None) else "."
+    summary += f"; {charts.fmt_count(per_year[None])} have no {noun} recorded." if per_year.get(None) else "."
     return charts.bar_chart(title, categories, series, category_title=year.label, stacked=True, summary=summary)
 
 
-def person_view(p: Plan, frame, title: str) -> charts.ChartView:
-    if len(p.person) == 1:
-        rows = _labelled(p.person[0], frame)
-        return charts.bar_chart(title, [r[1] for r in rows], [charts.Series("records", [r[2] for r in rows])],
-                                category_title=p.person[0].label)
+def person_view(person: tuple[Attribute, ...], frame, title: str) -> charts.ChartView:
+    if len(person) == 1:
+        return bars_view(person[0], frame, title)
     # the first attribute across (few values, e.g. gender), the second down (e.g. age bands)
-    across, down = p.person
+    across, down = person
     lookup = {(d, a): int(c) for a, d, c in zip(frame[across.name], frame[down.name], frame["count"])}
     row_keys = [r for r in list(down.values) + [None] if any(v for (d, _), v in lookup.items() if d == r)]
     col_keys = [c for c in list(across.values) + [None] if any(v for (_, a), v in lookup.items() if a == c)]
@@ -114,8 +127,24 @@ def map_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
     return charts.ChartView(view.figure, summary, view.table)
 
 
-def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, dict[str, int]],
-               title: str) -> charts.ChartView:
+def bars_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
+    """Records per value in codebook order: ordered values stand up, categories lie across."""
+    rows = _labelled(attribute, frame)
+    recorded = [r for r in rows if r[0] is not None]
+    total = sum(r[2] for r in rows)
+    summary = None
+    if recorded:
+        top = max(recorded, key=lambda r: r[2])
+        known = sum(r[2] for r in recorded)
+        summary = (f"The most frequent {attribute.label.lower()}: {top[1]}, with {charts.fmt_count(top[2])} records "
+                   f"({_share(top[2], known)} of those with one recorded); not recorded for "
+                   f"{charts.fmt_count(total - known)} of {charts.fmt_count(total)} records.")
+    return charts.bar_chart(title, [r[1] for r in rows], [charts.Series("records", [r[2] for r in rows])],
+                            category_title=attribute.label, horizontal=not attribute.ordered, summary=summary)
+
+
+def group_view(members: tuple[Attribute, ...], counts: tuple[int, dict[str, int]], title: str) -> charts.ChartView:
+    group = group_noun(members)
     denominator, per_flag = counts
     if not denominator:
         return charts.empty_view(title, f"No record under the current filter has a {group} recorded.")
@@ -127,9 +156,25 @@ def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, di
                f"{labels[0]} is the most frequent ({_share(values[0], denominator)})"
                + (f"; the shares add up to {total_share:.0f} % because categories overlap." if total_share >= 100.5
                   else "."))
-    return charts.bar_chart(title, labels, [charts.Series("records", values)], category_title=group_title(group),
+    return charts.bar_chart(title, labels, [charts.Series("records", values)], category_title=group_title(members),
                             value_title="records", horizontal=True, denominator=denominator,
                             summary=summary)
+
+
+def flags_view(flags: tuple[Attribute, ...], frames: dict, total: int, title: str) -> charts.ChartView:
+    """Flags in no group: how many records have each set, as a share of all records."""
+    if not total:
+        return charts.empty_view(title)
+    per_flag = {a.name: sum(int(c) for v, c in zip(frames[(a.name,)][a.name], frames[(a.name,)]["count"])
+                            if v is not None) for a in flags}
+    order = sorted(flags, key=lambda a: -per_flag[a.name])
+    top = order[0]
+    count, share = charts.fmt_count(per_flag[top.name]), _share(per_flag[top.name], total)
+    summary = (f"Of {charts.fmt_count(total)} records, {top.label} is set for the most ({count}, {share})."
+               if len(flags) > 1 else f"Of {charts.fmt_count(total)} records, {count} ({share}) have {top.label} set.")
+    shares = charts.Series("records", [per_flag[a.name] for a in order])
+    return charts.bar_chart(title, [a.label for a in order], [shares], category_title="Flag", horizontal=True,
+                            denominator=total, summary=summary)
 
 
 @dataclass(frozen=True)
@@ -138,25 +183,31 @@ class OverviewData:
     views: dict[str, charts.ChartView]
 
 
+def card_view(card: CardSpec, counts) -> charts.ChartView:
+    """The view of one card of the plan, from the counts `fetch_counts` gave."""
+    attributes, frames = card.attributes, counts.frames
+    if card.kind == GROUP:
+        return group_view(attributes, counts.flag_groups[attributes[0].group], card.title)
+    if card.kind == FLAGS:
+        return flags_view(attributes, frames, counts.total, card.title)
+    frame = frames[card.counted_sets()[0]]
+    if card.kind == YEARS:
+        return years_view(attributes[0], attributes[1:], frame, card.title)
+    if card.kind == PERSON:
+        return person_view(attributes, frame, card.title)
+    if card.kind == MAP:
+        return map_view(attributes[0], frame, card.title)
+    return bars_view(attributes[0], frame, card.title)
+
+
 def compute(service, flt) -> OverviewData:
     """Headlines and every card's view for filter `flt`."""
     store = service.store()
     p = plan(store.codebook)
     counts = fetch_counts(service, p, flt)
-    frames, sets = counts.frames, p.sets()
-    titles = {c.name: c.title for c in p.cards()}
-    views = {}
-    if p.year:
-        views["years"] = years_view(p, frames[sets[0]], titles["years"])
-    if p.person:
-        views["person"] = person_view(p, frames[tuple(a.name for a in p.person)], titles["person"])
-    for c in p.countries:
-        views[f"map-{c.name}"] = map_view(c, frames[(c.name,)], titles[f"map-{c.name}"])
-    for group, members in p.flag_groups:
-        name = f"group-{slug(group)}"
-        views[name] = group_view(group, members, counts.flag_groups[group], titles[name])
+    views = {card.name: card_view(card, counts) for card in p.cards()}
     views.update(flow_chart.flow_views(context(service), flt))
-    return OverviewData(headline_figures(store.release, p, frames, counts.total, bool(flt)), views)
+    return OverviewData(headline_figures(store.release, p, counts.frames, counts.total, bool(flt)), views)
 
 
 def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered: bool) -> list:
@@ -169,16 +220,40 @@ def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered:
         n = sum(1 for v, count in zip(frames[(c.name,)][c.name], frames[(c.name,)]["count"]) if v is not None and count)
         out.append(headline(f"countries ({c.label.lower()})", charts.fmt_count(n)))
     if p.year:
-        frame = frames[p.sets()[0]]
+        frame = frames[tuple(a.name for a in (p.year, *p.exploitation))]
         seen = {v for v, count in zip(frame[p.year.name], frame["count"]) if count}
-        present = [v for v in p.year.values if v in seen]
+        present = [p.year.label_of(v) for v in p.year.values if v in seen]
+        between = "–" if p.year.kind == "year" else " to "
         out.append(headline(f"{p.year.label.lower()} covered",
-                            f"{present[0]}–{present[-1]}" if len(present) > 1 else (present[0] if present else "–"),
-                            f"{len(present)} years with records"))
+                            f"{present[0]}{between}{present[-1]}" if len(present) > 1 else (present or ["–"])[0],
+                            f"{len(present)} {'years' if p.year.kind == 'year' else 'periods'} with records"))
     return out
 
 
 # --- the page -------------------------------------------------------------------------------
+
+def party_title(party: str) -> str:
+    """'perpetrator' → 'Perpetrators'."""
+    title = party[:1].upper() + party[1:]
+    return title if title.endswith("s") else title + "s"
+
+
+def section_grid(section: Plan, views: dict, extra=()):
+    """The section's cards, then `extra` cards (the subject's section ends with the flows)."""
+    return html.Div(className="chart-grid", children=[
+        charts.card(c.name, c.title, views.get(c.name), group=PAGE, notes=c.notes, wide=c.wide, height=c.height,
+                    level=3 if section.party else 2) for c in section.section_cards()] + list(extra))
+
+
+def party_section(section: Plan, views: dict):
+    """The cards of another party's attributes (e.g. the perpetrators'), under their own heading."""
+    heading = f"{PAGE}-party-{slug(section.party)}"
+    return html.Section(className="party-section", **{"aria-labelledby": heading}, children=[
+        html.H2(party_title(section.party), id=heading, className="party-title"),
+        html.P(f"Attributes the codebook gives to the {section.party}, under the same filters.", className="lead"),
+        section_grid(section, views),
+    ])
+
 
 def layout(service, search: Query):
     store = service.store()
@@ -188,11 +263,10 @@ def layout(service, search: Query):
     p = plan(codebook)
     return html.Div(className="overview", children=[
         html.H1("Overview"),
-        html.P("Who was identified, where and when, and how they were exploited, in the release's synthetic "
-               "records. Every chart follows the filters.", className="lead"),
+        html.P("Every attribute of the release's synthetic records, in a chart that suits it. "
+               "Every chart follows the filters.", className="lead"),
         filters.panel(PAGE, PATH, codebook, values, mapping),
         html.Div(data.headlines, id=ids.OVERVIEW_HEADLINES, className="headlines", **{"aria-live": "polite"}),
-        html.Div(className="chart-grid", children=[
-            charts.card(c.name, c.title, data.views.get(c.name), group=PAGE, notes=c.notes, wide=c.wide,
-                        height=c.height) for c in p.cards()] + flow_chart.cards(codebook, data.views, PAGE)),
+        section_grid(p, data.views, flow_chart.cards(codebook, data.views, PAGE)),  # flows close the subject's
+        *[party_section(other, data.views) for other in p.others],
     ])

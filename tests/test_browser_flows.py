@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from app import create_app
 from builders import repeated_rows, store_from_rows
+from conftest import watch_page
 
 pytestmark = pytest.mark.browser
 
@@ -23,10 +24,12 @@ AGGREGATES = {"citizenship:UKR": 41, "citizenship:PHL": 26, "CountryOfExploitati
 
 
 @pytest.fixture
-def site(serve, tmp_path, watched_page):
+def site(serve, tmp_path, page):
     path = store_from_rows(tmp_path / "flows.duckdb", ROWS, aggregates=AGGREGATES, name="Flows test release")
     base = serve(create_app(path))
-    return base, watched_page(base)
+    problems: list[str] = []
+    yield base, watch_page(page, base, problems)
+    assert problems == []
 
 
 def flow_card(page, group: str):

@@ -140,7 +140,9 @@ def test_a_store_without_groups_or_countries(tmp_path):
     assert bars(data.views["years"]) == {"records": [1, 1, 1]}
     assert data.views["person"].figure["data"][0]["customdata"] == [1, 2]
     other = DataService(store_from_rows(tmp_path / "other.duckdb", [{"region": "north", "size": "big"}]))
-    assert overview_plan.plan(other.store().codebook).cards() == []
+    # every attribute is drawn (#13): two one-valued columns are flags, shown as shares of all records
+    assert [(c.name, [a.name for a in c.attributes]) for c in overview_plan.plan(other.store().codebook).cards()] \
+        == [("flags", ["region", "size"])]
     assert overview.compute(other, other.filter({})).headlines[0].children[0].children == "1"
 
 
