@@ -1,5 +1,5 @@
-"""Benchmark of the dashboard's callbacks: server time over HTTP beside the raw DuckDB time of
-the queries each one runs.
+"""Benchmark of the dashboard's callbacks: server time over HTTP beside the raw time of the data
+work each one does (DuckDB queries, counting on the records' codes in memory).
 
     python -m bench.dashboard [--store var/gsd-demo.duckdb] [--repeats 3] [--rounds 2] [--json]
         [--lang en --lang fr ...]
@@ -39,8 +39,9 @@ import i18n
 from analysis import explore_counts, filter_controls, overview_plan
 from analysis.address import encode
 from analysis.explore_state import ALL_ATTRIBUTES, ExploreState
+from analysis.flows import flows
 from bench.renderer import split_output, stringify
-from components import charts, explore_views, filters, ids
+from components import charts, explore_views, filters, flow_chart, ids
 from components import overview as overview_page
 from data.service import DataService
 from data.store import Filter, Store
@@ -86,7 +87,7 @@ def _wildcard_outputs(part: str, names: list[str], group: str, prop: str) -> lis
 
 
 def overview_request(store: Store, mapping: dict) -> dict:
-    names = [c.name for c in overview_plan.plan(store.codebook).cards()]
+    names = [c.name for c in overview_plan.plan(store.codebook).cards()] + flow_chart.card_names(store.codebook)
     group = overview_page.PAGE
     return {
         "outputs": [{"id": ids.OVERVIEW_HEADLINES, "property": "children"},
@@ -101,8 +102,16 @@ def overview_request(store: Store, mapping: dict) -> dict:
 
 def overview_queries(store: Store, flt: Filter) -> None:
     p = overview_plan.plan(store.codebook)
-    store.grouping_counts(flt, p.sets())
-    store.flag_groups_counts(flt, [g for g, _ in p.flag_groups])
+    service = _direct(store)
+    service.grouping_counts(flt, p.sets())
+    service.flag_groups_counts(flt, p.group_names())
+    flow_queries(store, flt)
+
+
+def flow_queries(store: Store, flt: Filter) -> None:
+    ctx = _explore_context(store)
+    for origin, destination in store.codebook.flows():
+        flows(ctx, flt, origin, destination)
 
 
 def sync_request(page: str, path: str) -> Callable[[Store, dict], dict]:
@@ -166,6 +175,14 @@ def nav_request(store: Store, mapping: dict) -> dict:
     }
 
 
+def load_in_memory_data(server: Server) -> None:
+    """The records' codes and the protected counts are loaded once per process and store (like
+    opening the store), not per selection: load them before timing."""
+    service = server.app.server.config["GSD_SERVICE"]
+    service.navigate_counts(service.filter({}), [])
+    service.protected_counts([])
+
+
 def no_query(store: Store, flt: Filter) -> None:
     """For callbacks that run no query."""
 
@@ -176,9 +193,9 @@ def count_query(store: Store, flt: Filter) -> None:
 
 CASES: list[Case] = [
     Case("page: open the Overview at an address", f"..{ids.PAGE}.children...{ids.NOTICE}.children..",
-         page_request, overview_queries),
+         page_request, overview_queries, load_in_memory_data),
     Case("overview: headlines and every chart", ids.OVERVIEW_HEADLINES + ".children", overview_request,
-         overview_queries),
+         overview_queries, load_in_memory_data),
     Case("overview: filter sync (controls -> address)", '"page":"overview","type":"filter"}.value',
          sync_request(overview_page.PAGE, overview_page.PATH), no_query),
     Case("navigation: links carry the filters", '"type":"nav-link"}.href', nav_request, no_query),
@@ -197,7 +214,23 @@ CASES: list[Case] = [
 # comparability arithmetic) straight on the store, without the cache and without building
 # components.
 
+def attribute(preferred: str, rank: int) -> Callable[[Store], str]:
+    """`preferred` where the store has it (CTDC's releases), else its attribute with the `rank`-th
+    most values (0: the most), so that every view is timed on a release of any schema."""
+    def pick(store: Store) -> str:
+        if preferred in store.codebook:
+            return preferred
+        by_size = sorted(store.codebook, key=lambda a: -len(a.values))
+        return by_size[min(rank, len(by_size) - 1)].name
+    return pick
+
+
+def _resolved(store: Store, page: dict) -> dict:
+    return {k: v(store) if callable(v) else v for k, v in page.items()}
+
+
 def _explore_data(store: Store, mapping: dict, **page) -> dict:
+    page = _resolved(store, page)
     return {"search": encode(store.filter(mapping), {f"_{k}": v for k, v in page.items()}), "notices": []}
 
 
@@ -215,11 +248,24 @@ def explore_render_request(outputs: list[tuple[str, str]], state: list[tuple[str
     return request
 
 
+def explore_flows_request(store: Store, mapping: dict) -> dict:
+    """The flow cards of the Explore page (one per origin/destination pair) for a filter."""
+    from components.explore import STATE_ID
+
+    names, group = flow_chart.card_names(store.codebook), flow_chart.EXPLORE_GROUP
+    parts = ((ids.CHART_GRAPH, "figure"), (ids.CHART_SUMMARY, "children"), (ids.CHART_TABLE, "children"))
+    return {"outputs": [*(_wildcard_outputs(part, names, group, prop) for part, prop in parts),
+                        {"id": ids.EXPLORE_FLOWS_SHOWN, "property": "data"}],
+            "inputs": [{"id": STATE_ID, "property": "data", "value": _explore_data(store, mapping)}],
+            "changedPropIds": [_prop(STATE_ID, "data")],
+            "state": [{"id": ids.EXPLORE_FLOWS_SHOWN, "property": "data", "value": None}]}
+
+
 def explore_sync_request(store: Store, mapping: dict) -> dict:
     """A new address (a link, back, forward) while the values of Gender are shown."""
     from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW, control_id
 
-    values = {ATTRIBUTE: "gender", VALUES: [], VIEW: "*", SORT: "order", ROWS: None, COLS: None}
+    values = {ATTRIBUTE: SYNC_ATTRIBUTE(store), VALUES: [], VIEW: "*", SORT: "order", ROWS: None, COLS: None}
     control_ids = [control_id(n) for n in values]
     return {
         "outputs": [{"id": ids.URL, "property": "search"},
@@ -238,41 +284,45 @@ def explore_sync_request(store: Store, mapping: dict) -> dict:
 _DIRECT: dict[int, DataService] = {}
 
 
-def _explore_context(store: Store):
+def _direct(store: Store) -> DataService:
     if id(store) not in _DIRECT:
         _DIRECT[id(store)] = DataService(store.path)
-    return explore_counts.context(_DIRECT[id(store)])
+    return _DIRECT[id(store)]
+
+
+def _explore_context(store: Store):
+    return explore_counts.context(_direct(store))
 
 
 def explore_panel_queries(store: Store, flt: Filter) -> None:
     _explore_context(store).comparator.compare(flt.as_dict(), store.count(flt))
 
 
-def explore_values_queries(view: str):
+def explore_values_queries(view):
     def queries(store: Store, flt: Filter) -> None:
         ctx = _explore_context(store)
         if view == ALL_ATTRIBUTES:
             explore_counts.value_rows(ctx, ExploreState(flt), ctx.codebook.names, limit=explore_views.MINI_ROWS)
         else:
-            explore_counts.value_rows(ctx, ExploreState(flt, view=view), [view])
+            name = view(store)
+            explore_counts.value_rows(ctx, ExploreState(flt, view=name), [name])
     return queries
 
 
-def explore_crosstab_queries(rows: str, cols: str):
+def explore_crosstab_queries(rows, cols):
     def queries(store: Store, flt: Filter) -> None:
-        explore_counts.crosstab_data(_explore_context(store), ExploreState(flt, rows=rows, cols=cols))
+        explore_counts.crosstab_data(_explore_context(store), ExploreState(flt, rows=rows(store), cols=cols(store)))
     return queries
 
 
 def explore_sync_queries(store: Store, flt: Filter) -> None:
-    _explore_context(store).service.navigate_counts(flt, ["gender"])
+    _explore_context(store).service.navigate_counts(flt, [SYNC_ATTRIBUTE(store)])
 
 
-def load_record_codes(server: Server) -> None:
-    """The records' codes are loaded once per process and store (like opening the store), not per
-    selection: load them before timing."""
-    service = server.app.server.config["GSD_SERVICE"]
-    service.navigate_counts(service.filter({}), [])
+SYNC_ATTRIBUTE = attribute("gender", 3)
+ONE_ATTRIBUTE = attribute("CountryOfExploitation", 0)
+SMALL_AXES = attribute("gender", 3), attribute("ageBroad", 2)
+LARGE_AXES = attribute("CountryOfExploitation", 0), attribute("yearOfRegistration", 1)
 
 
 def _explore_cases() -> list[Case]:
@@ -282,20 +332,22 @@ def _explore_cases() -> list[Case]:
     selection = [(ids.EXPLORE_CHIPS, "children"), (ids.EXPLORE_NOTICE, "children"), (ids.EXPLORE_PANEL, "children")]
     return [
         Case("explore: address -> controls (sync)", '"type":"explore-control"}.value', explore_sync_request,
-             explore_sync_queries, load_record_codes),
+             explore_sync_queries, load_in_memory_data),
         Case("explore: chips and comparability panel", ids.EXPLORE_CHIPS + ".children",
-             explore_render_request(selection), explore_panel_queries, load_record_codes),
+             explore_render_request(selection), explore_panel_queries, load_in_memory_data),
         Case("explore: every attribute (small multiples)", ids.EXPLORE_VIEW_CONTENT + ".children",
-             explore_render_request(view), explore_values_queries("*"), load_record_codes),
-        Case("explore: one attribute (country of exploitation)", ids.EXPLORE_VIEW_CONTENT + ".children",
-             explore_render_request(view, view="CountryOfExploitation", sort="difference"),
-             explore_values_queries("CountryOfExploitation"), load_record_codes),
-        Case("explore: cross-tab gender x age", ids.EXPLORE_CROSSTAB + ".children",
-             explore_render_request(crosstab, shown, rows="gender", cols="ageBroad"),
-             explore_crosstab_queries("gender", "ageBroad"), load_record_codes),
-        Case("explore: cross-tab country x year", ids.EXPLORE_CROSSTAB + ".children",
-             explore_render_request(crosstab, shown, rows="CountryOfExploitation", cols="yearOfRegistration"),
-             explore_crosstab_queries("CountryOfExploitation", "yearOfRegistration"), load_record_codes),
+             explore_render_request(view), explore_values_queries("*"), load_in_memory_data),
+        Case("explore: one attribute (the most values)", ids.EXPLORE_VIEW_CONTENT + ".children",
+             explore_render_request(view, view=ONE_ATTRIBUTE, sort="difference"),
+             explore_values_queries(ONE_ATTRIBUTE), load_in_memory_data),
+        Case("explore: small cross-tab (gender x age)", ids.EXPLORE_CROSSTAB + ".children",
+             explore_render_request(crosstab, shown, rows=SMALL_AXES[0], cols=SMALL_AXES[1]),
+             explore_crosstab_queries(*SMALL_AXES), load_in_memory_data),
+        Case("explore: flows", '"group":"explore-flows","type":"chart-graph"}.figure',
+             explore_flows_request, flow_queries, load_in_memory_data),
+        Case("explore: large cross-tab (country x year)", ids.EXPLORE_CROSSTAB + ".children",
+             explore_render_request(crosstab, shown, rows=LARGE_AXES[0], cols=LARGE_AXES[1]),
+             explore_crosstab_queries(*LARGE_AXES), load_in_memory_data),
     ]
 
 
@@ -331,16 +383,20 @@ class Server:
 
 
 SERVER_TIME = "X-Bench-Server-Ms"
+SERVER_CPU = "X-Bench-Server-Cpu-Ms"
 
 
 def _timed(wsgi_app):
-    """The app, telling in a response header how long the server took to produce it (from the
-    request reaching the app to the response's start: Dash answers are not streamed)."""
+    """The app, telling in response headers how long the server took to produce it (from the
+    request reaching the app to the response's start: Dash answers are not streamed) and the CPU
+    time the process spent meanwhile (requests come one at a time, so that is this request's;
+    unlike the elapsed time it does not grow with the machine's load)."""
     def app(environ, start_response):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
 
         def start(status, headers, exc_info=None):
             headers.append((SERVER_TIME, f"{(time.perf_counter() - started) * 1000:.3f}"))
+            headers.append((SERVER_CPU, f"{(time.process_time() - started_cpu) * 1000:.3f}"))
             return start_response(status, headers, exc_info)
 
         return wsgi_app(environ, start)
@@ -364,14 +420,14 @@ class Client:
             raise SystemExit(f"{case.name}: {len(found)} callbacks match {case.output!r}")
         return found[0]
 
-    def post(self, body: dict) -> tuple[float, float]:
-        """(server time, round trip seen by the client) of one callback request, in ms."""
+    def post(self, body: dict) -> tuple[float, float, float]:
+        """(server time, server CPU time, round trip seen by the client) of one callback request, in ms."""
         started = time.perf_counter()
         response = self.session.post(self.server.url + "/_dash-update-component", json=body, headers=self.headers)
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code not in (200, 204):
             raise SystemExit(f"callback answered {response.status_code}: {response.text[:200]}")
-        return float(response.headers[SERVER_TIME]), elapsed
+        return float(response.headers[SERVER_TIME]), float(response.headers[SERVER_CPU]), elapsed
 
 
 def as_sent(body: dict, key: str) -> dict:
@@ -421,7 +477,7 @@ def run(store_path: str, repeats: int, cases: list[Case] = None, rounds: int = 1
         results: dict[str, list] = {code: [] for code in languages}
         for case in cases:
             key = client.output_key(case)
-            samples = {code: ([], [], [], []) for code in languages}     # cold, warm, raw, round trips
+            samples = {code: ([], [], [], [], []) for code in languages}   # cold, cpu, warm, raw, round trips
             for _ in range(rounds):
                 server.clear_cache()
                 for mapping in mappings:
@@ -433,14 +489,15 @@ def run(store_path: str, repeats: int, cases: list[Case] = None, rounds: int = 1
                             case.prepare(server)
                         with i18n.language(code):
                             body = dict(as_sent(case.request(store, mapping), key), lang=code)
-                        cold, warm, raws, round_trips = samples[code]
-                        server_ms, http_ms = client.post(body)
+                        cold, cpu, warm, raws, round_trips = samples[code]
+                        server_ms, cpu_ms, http_ms = client.post(body)
                         cold.append(server_ms)
+                        cpu.append(cpu_ms)
                         round_trips.append(http_ms)
                         warm.extend(client.post(body)[0] for _ in range(repeats))
                         raws.append(raw)
-            for code, (cold, warm, raws, round_trips) in samples.items():
-                results[code].append(summarize(case.name, cold, warm, raws, round_trips))
+            for code, (cold, cpu, warm, raws, round_trips) in samples.items():
+                results[code].append(summarize(case.name, cold, cpu, warm, raws, round_trips))
         about = {"store": os.path.relpath(store_path, ROOT) if store_path.startswith(ROOT) else store_path,
                  "records": store.release["synthetic_record_count"], "filters": len(mappings), "rounds": rounds,
                  "cache": os.environ.get("GSD_CACHE", "simple"), "load_average": round(os.getloadavg()[0], 2)}
@@ -458,9 +515,11 @@ def _valid(store: Store, mapping: dict) -> bool:
         return False
 
 
-def summarize(name: str, cold: list[float], warm: list[float], raw: list[float], round_trips: list[float]) -> dict:
+def summarize(name: str, cold: list[float], cpu: list[float], warm: list[float], raw: list[float],
+              round_trips: list[float]) -> dict:
     out = {"callback": name, "n": len(cold),
            "cold_p50_ms": percentile(cold, .5), "cold_p95_ms": percentile(cold, .95),
+           "cpu_p50_ms": percentile(cpu, .5), "cpu_p95_ms": percentile(cpu, .95),
            "http_p50_ms": percentile(round_trips, .5), "http_p95_ms": percentile(round_trips, .95),
            "warm_p50_ms": percentile(warm, .5), "warm_p95_ms": percentile(warm, .95),
            "raw_p50_ms": percentile(raw, .5), "raw_p95_ms": percentile(raw, .95)}
@@ -489,13 +548,14 @@ def print_text(report: dict) -> None:
           f"{report['filters']} filters × "
           f"{report['rounds']} rounds; load average {report['load_average']:.1f}; "
           f"cache {report['cache']}; server times in ms (cold = empty cache, warm = cached; "
-          f"http = cold round trip seen by the client)")
-    header = f"{'callback':46} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} {'http p95':>9} {'raw p50':>8} " \
-             f"{'raw p95':>8} {'×raw p50':>8} {'×raw p95':>8}  target"
+          f"cpu = the server's CPU time of a cold answer; http = cold round trip seen by the client)")
+    header = f"{'callback':46} {'cold p50':>9} {'cold p95':>9} {'cpu p50':>8} {'cpu p95':>8} {'warm p50':>9} " \
+             f"{'http p95':>9} {'raw p50':>8} {'raw p95':>8} {'×raw p50':>8} {'×raw p95':>8}  target"
     print(header)
     for r in report["callbacks"]:
         ratio = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
-        print(f"{r['callback']:46} {r['cold_p50_ms']:9.1f} {r['cold_p95_ms']:9.1f} {r['warm_p50_ms']:9.1f} "
+        print(f"{r['callback']:46} {r['cold_p50_ms']:9.1f} {r['cold_p95_ms']:9.1f} {r['cpu_p50_ms']:8.1f} "
+              f"{r['cpu_p95_ms']:8.1f} {r['warm_p50_ms']:9.1f} "
               f"{r['http_p95_ms']:9.1f} {r['raw_p50_ms']:8.1f} {r['raw_p95_ms']:8.1f} {ratio(r['ratio_p50']):>8} "
               f"{ratio(r['ratio_p95']):>8}  {'met' if r['meets_target'] else 'MISSED'}")
 

@@ -27,7 +27,7 @@ from analysis.explore_state import (
     from_search,
 )
 from analysis.filter_controls import chosen_values
-from components import explore, explore_views, ids, shell
+from components import charts, explore, explore_views, flow_chart, ids, shell
 from components.common import notice
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW
 from data.store import StoreError
@@ -128,6 +128,19 @@ def render_crosstab(service, data, shown):
     return explore_views.crosstab(ctx, state), key
 
 
+def render_flows(service, data, shown, names: list[str]) -> tuple:
+    """The flow cards' (figures, summaries, tables), in the order of `names`, and the filter they
+    show; nothing when the filter did not change (a new view or sort leaves the flows alone)."""
+    try:
+        ctx = context(service)
+    except StoreError:
+        raise PreventUpdate from None
+    flt = from_data(ctx.codebook, data).filter
+    if flt.cache_key() == shown:
+        raise PreventUpdate
+    return (*charts.card_parts(flow_chart.flow_views(ctx, flt), names), flt.cache_key())
+
+
 def register(app, service) -> None:
     app.callback(
         Output(ids.URL, "search", allow_duplicate=True),
@@ -152,3 +165,7 @@ def register(app, service) -> None:
     app.callback(Output(ids.EXPLORE_CROSSTAB, "children"), Output(ids.EXPLORE_CROSSTAB_SHOWN, "data"),
                  state, State(ids.EXPLORE_CROSSTAB_SHOWN, "data"), prevent_initial_call=True)(
         lambda data, shown: render_crosstab(service, data, shown))
+    app.callback(*charts.card_outputs(ALL, flow_chart.EXPLORE_GROUP), Output(ids.EXPLORE_FLOWS_SHOWN, "data"),
+                 state, State(ids.EXPLORE_FLOWS_SHOWN, "data"), prevent_initial_call=True)(
+        lambda data, shown: render_flows(service, data, shown,
+                                         [o["id"]["chart"] for o in callback_context.outputs_list[0]]))

@@ -13,8 +13,7 @@ def refresh(service, mapping: dict | None, names: list[str]) -> tuple:
     order of `names` (the cards on the page)."""
     flt = current_filter(service, mapping)
     data = overview.compute(service, flt)
-    views = [data.views.get(name) or charts.empty_view(name) for name in names]
-    return (data.headlines, [v.figure for v in views], [v.summary for v in views], [v.table for v in views])
+    return (data.headlines, *charts.card_parts(data.views, names))
 
 
 def register(app, service) -> None:

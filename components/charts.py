@@ -27,6 +27,7 @@ from dash import Output, dcc, get_asset_url, html
 
 import i18n
 from components import ids
+from data.codebook import NOT_RECORDED
 from i18n import N_, _, ngettext
 from i18n.numbers import format_count, format_number, format_percent, plotly_separators
 
@@ -63,6 +64,13 @@ def card_outputs(name, group: str = "") -> tuple[Output, Output, Output]:
     return (Output(part_id(ids.CHART_GRAPH, name, group), "figure"),
             Output(part_id(ids.CHART_SUMMARY, name, group), "children"),
             Output(part_id(ids.CHART_TABLE, name, group), "children"))
+
+
+def card_parts(views: dict, names: Sequence[str]) -> tuple[list, list, list]:
+    """(figures, summaries, tables) of the cards `names`, in that order: what a callback declaring
+    `card_outputs(ALL, group)` returns (a card without a view shows as empty)."""
+    shown = [views.get(name) or empty_view(name) for name in names]
+    return [v.figure for v in shown], [v.summary for v in shown], [v.table for v in shown]
 
 
 def graph_config(filename: str, geo: bool = False) -> dict:
@@ -106,15 +114,16 @@ class ChartView:
 
 
 def card(name: str, title: str, view: ChartView | None = None, *, group: str = "",
-         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True):
+         notes: Sequence[str] = (), height: int = 380, wide: bool = False, counts: bool = True, level: int = 2):
     """A chart card. `name` and `group` derive the ids, `name` the PNG's file name; `notes` are
     caveats shown under the chart, before the standing note on synthetic counts (left out when
-    the chart shows measurements rather than `counts`)."""
+    the chart shows measurements rather than `counts`); `level` is its heading's rank (3 inside
+    a section that has its own heading)."""
     view = view or empty_view(title)
     heading = f"chart-{group}-{name}-title" if group else f"chart-{name}-title"
     return html.Section(className="chart-card" + (" chart-card-wide" if wide else ""),
                         **{"aria-labelledby": heading}, children=[
-        html.H2(title, id=heading, className="chart-title"),
+        (html.H3 if level == 3 else html.H2)(title, id=heading, className="chart-title"),
         html.P(view.summary, id=part_id(ids.CHART_SUMMARY, name, group), className="chart-summary",
                **{"aria-live": "polite"}),
         dcc.Graph(id=part_id(ids.CHART_GRAPH, name, group), figure=view.figure,
@@ -279,7 +288,9 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             "type": "bar", "name": s.name, cat_axis: shown,
             value_axis: [_percent(c, denominator) for c in raw] if counts and denominator else raw,
             "orientation": "h" if horizontal else "v", "customdata": raw,
-            "marker": {"color": colour,
+            # a lone series' "not recorded" bar is grey, as in the stacked charts
+            "marker": {"color": colour if len(series) > 1 else
+                       [NOT_RECORDED_COLOUR if c == _(NOT_RECORDED) else colour for c in categories],
                        "line": {"color": "#1b1f24", "width": [1 if x else 0 for x in low]},
                        "pattern": {"shape": ["/" if x else "" for x in low], "fgcolor": "#1b1f24", "solidity": 0.3}},
             "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",

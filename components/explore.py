@@ -20,7 +20,7 @@ from analysis.explore_counts import (
     value_counts,
 )
 from analysis.explore_state import ALL_ATTRIBUTES, SORTS, ExploreState, from_search
-from components import charts, ids
+from components import charts, flow_chart, ids
 from components.common import headline, notice
 from components.explore_views import attribute_view, crosstab, signed
 from data.codebook import Codebook
@@ -321,4 +321,5 @@ def layout(service, search: Query):
             html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
             dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
         ]),
+        flow_chart.explore_section(ctx, state.filter),
     ])

@@ -31,3 +31,4 @@ EXPLORE_PANEL = "explore-panel"               # the comparability panel
 EXPLORE_VIEW_CONTENT = "explore-view-content"
 EXPLORE_CROSSTAB = "explore-crosstab"
 EXPLORE_CROSSTAB_SHOWN = "explore-crosstab-shown"  # what the cross-tab shows (skips needless redraws)
+EXPLORE_FLOWS_SHOWN = "explore-flows-shown"        # the filter the flow cards show (the same)

@@ -1,5 +1,6 @@
 """Overview page: headline figures and the overview charts, all under one filter. Which cards
-a store gets and the counts behind them: analysis/overview_plan.py."""
+a store gets and the counts behind them: analysis/overview_plan.py; each kind of card has its
+view here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,12 +8,26 @@ from dataclasses import dataclass
 from dash import html
 
 from analysis.address import Query
+from analysis.explore_counts import context
 from analysis.filter_controls import controls, from_query
-from analysis.overview_plan import Plan, fetch_counts, group_title, plan, slug
-from components import charts, filters, ids
+from analysis.overview_plan import (
+    FLAGS,
+    GROUP,
+    MAP,
+    PERSON,
+    YEARS,
+    CardSpec,
+    Plan,
+    fetch_counts,
+    group_noun,
+    group_title,
+    plan,
+    slug,
+)
+from components import charts, filters, flow_chart, ids
 from components.common import headline
 from data.codebook import NOT_RECORDED, Attribute
-from i18n import _, ngettext
+from i18n import N_, _, ngettext
 from i18n.numbers import format_percent
 
 PAGE = "overview"
@@ -34,9 +49,9 @@ def _share(part: int, whole: int) -> str:
     return charts.fmt_percent(100.0 * part / whole) if whole else "–"
 
 
-def years_view(p: Plan, frame, title: str) -> charts.ChartView:
-    year = p.year
-    flag_names = [a.name for a in p.exploitation]
+def years_view(year: Attribute, exploitation: tuple[Attribute, ...], frame, title: str) -> charts.ChartView:
+    """Records per year (or year band), stacked by type of exploitation when the release has one."""
+    flag_names = [a.name for a in exploitation]
     rows = list(zip(frame[year.name], zip(*(frame[n] for n in flag_names)) if flag_names else
                     [()] * len(frame), frame["count"]))
     per_year: dict = {}
@@ -52,14 +67,14 @@ def years_view(p: Plan, frame, title: str) -> charts.ChartView:
         keys.append(None)
     categories = [year.label_of(v) for v in keys]
     index = {k: i for i, k in enumerate(keys)}
-    if p.exploitation:
+    if exploitation:
         parts = {n: [0] * len(keys) for n in flag_names + ["several", "none"]}
         for y, flags, count in rows:
             set_flags = [n for n, v in zip(flag_names, flags) if v is not None]
             part = set_flags[0] if len(set_flags) == 1 else ("several" if set_flags else "none")
             parts[part][index[y]] += int(count)
         series = [charts.Series(_("%(type)s only", type=a.label), parts[a.name], charts.OKABE_ITO[i])
-                  for i, a in enumerate(p.exploitation)]
+                  for i, a in enumerate(exploitation)]
         series += [charts.Series(_("More than one type"), parts["several"], charts.OKABE_ITO[4]),
                    charts.Series(_("Type not recorded"), parts["none"], charts.NOT_RECORDED_COLOUR)]
     else:
@@ -70,27 +85,27 @@ def years_view(p: Plan, frame, title: str) -> charts.ChartView:
 
 def years_summary(year: Attribute, per_year: dict, span: list) -> str:
     total = sum(per_year.values())
+    noun = _("year") if year.kind == "year" else year.label.lower()
     summary = ngettext("%(num)s record", "%(num)s records", total)
     if span:
         busiest = max(span, key=lambda v: per_year.get(v, 0))
-        summary = ngettext("%(num)s record, registered from %(first)s to %(last)s; the busiest year is %(busiest)s "
-                           "with %(most)s", "%(num)s records, registered from %(first)s to %(last)s; the busiest "
-                           "year is %(busiest)s with %(most)s", total, first=year.label_of(span[0]),
-                           last=year.label_of(span[-1]), busiest=year.label_of(busiest),
+        summary = ngettext("%(num)s record, registered from %(first)s to %(last)s; the busiest %(period)s is "
+                           "%(busiest)s with %(most)s", "%(num)s records, registered from %(first)s to %(last)s; "
+                           "the busiest %(period)s is %(busiest)s with %(most)s", total, first=year.label_of(span[0]),
+                           last=year.label_of(span[-1]), period=noun, busiest=year.label_of(busiest),
                            most=charts.fmt_count(per_year.get(busiest, 0)))
     if not per_year.get(None):
         return summary + "."
     # "have": of the records; English uses one form, other languages their own.
-    return summary + ngettext("; %(num)s have no year recorded.", "; %(num)s have no year recorded.", per_year[None])
+    return summary + ngettext("; %(num)s have no %(period)s recorded.", "; %(num)s have no %(period)s recorded.",
+                              per_year[None], period=noun)
 
 
-def person_view(p: Plan, frame, title: str) -> charts.ChartView:
-    if len(p.person) == 1:
-        rows = _labelled(p.person[0], frame)
-        return charts.bar_chart(title, [r[1] for r in rows], [charts.Series(_("records"), [r[2] for r in rows])],
-                                category_title=p.person[0].label)
+def person_view(person: tuple[Attribute, ...], frame, title: str) -> charts.ChartView:
+    if len(person) == 1:
+        return bars_view(person[0], frame, title)
     # the first attribute across (few values, e.g. gender), the second down (e.g. age bands)
-    across, down = p.person
+    across, down = person
     lookup = {(d, a): int(c) for a, d, c in zip(frame[across.name], frame[down.name], frame["count"])}
     row_keys = [r for r in list(down.values) + [None] if any(v for (d, _), v in lookup.items() if d == r)]
     col_keys = [c for c in list(across.values) + [None] if any(v for (_, a), v in lookup.items() if a == c)]
@@ -131,19 +146,38 @@ def map_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
     return charts.ChartView(view.figure, summary, view.table)
 
 
-def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, dict[str, int]],
-               title: str) -> charts.ChartView:
+def bars_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
+    """Records per value in codebook order: ordered values stand up, categories lie across."""
+    rows = _labelled(attribute, frame)
+    recorded = [r for r in rows if r[0] is not None]
+    total = sum(r[2] for r in rows)
+    summary = None
+    if recorded:
+        top = max(recorded, key=lambda r: r[2])
+        known = sum(r[2] for r in recorded)
+        summary = ngettext("The most frequent %(attribute)s: %(value)s, with %(count)s records (%(share)s of those "
+                           "with one recorded); not recorded for %(missing)s of %(num)s record.",
+                           "The most frequent %(attribute)s: %(value)s, with %(count)s records (%(share)s of those "
+                           "with one recorded); not recorded for %(missing)s of %(num)s records.", total,
+                           attribute=attribute.label.lower(), value=top[1], count=charts.fmt_count(top[2]),
+                           share=_share(top[2], known), missing=charts.fmt_count(total - known))
+    return charts.bar_chart(title, [r[1] for r in rows], [charts.Series(_("records"), [r[2] for r in rows])],
+                            category_title=attribute.label, horizontal=not attribute.ordered, summary=summary)
+
+
+def group_view(members: tuple[Attribute, ...], counts: tuple[int, dict[str, int]], title: str) -> charts.ChartView:
+    group = group_noun(members)
     denominator, per_flag = counts
     if not denominator:
         return charts.empty_view(title, _("No record under the current filter has a %(group)s recorded.",
-                                          group=group_title(members).lower()))
+                                          group=group))
     order = sorted(members, key=lambda a: -per_flag.get(a.name, 0))
     labels = [a.label for a in order]
     values = [per_flag.get(a.name, 0) for a in order]
     total_share = 100.0 * sum(values) / denominator
     summary = ngettext("Of %(num)s record with at least one %(group)s recorded, %(label)s is the most frequent "
                        "(%(share)s)", "Of %(num)s records with at least one %(group)s recorded, %(label)s is the "
-                       "most frequent (%(share)s)", denominator, group=group_title(members).lower(), label=labels[0],
+                       "most frequent (%(share)s)", denominator, group=group, label=labels[0],
                        share=_share(values[0], denominator))
     summary += (_("; the shares add up to %(total)s because categories overlap.",
                   total=format_percent(total_share, 0)) if total_share >= 100.5 else ".")
@@ -152,10 +186,47 @@ def group_view(group: str, members: tuple[Attribute, ...], counts: tuple[int, di
                             summary=summary)
 
 
+def flags_view(flags: tuple[Attribute, ...], frames: dict, total: int, title: str) -> charts.ChartView:
+    """Flags in no group: how many records have each set, as a share of all records."""
+    if not total:
+        return charts.empty_view(title)
+    per_flag = {a.name: sum(int(c) for v, c in zip(frames[(a.name,)][a.name], frames[(a.name,)]["count"])
+                            if v is not None) for a in flags}
+    order = sorted(flags, key=lambda a: -per_flag[a.name])
+    top = order[0]
+    count, share = charts.fmt_count(per_flag[top.name]), _share(per_flag[top.name], total)
+    summary = (ngettext("Of %(num)s record, %(flag)s is set for the most (%(count)s, %(share)s).",
+                        "Of %(num)s records, %(flag)s is set for the most (%(count)s, %(share)s).", total,
+                        flag=top.label, count=count, share=share) if len(flags) > 1 else
+               ngettext("Of %(num)s record, %(count)s (%(share)s) has %(flag)s set.",
+                        "Of %(num)s records, %(count)s (%(share)s) have %(flag)s set.", total,
+                        flag=top.label, count=count, share=share))
+    shares = charts.Series(_("records"), [per_flag[a.name] for a in order])
+    return charts.bar_chart(title, [a.label for a in order], [shares], category_title=_("Flag"), horizontal=True,
+                            denominator=total, summary=summary)
+
+
 @dataclass(frozen=True)
 class OverviewData:
     headlines: list
     views: dict[str, charts.ChartView]
+
+
+def card_view(card: CardSpec, counts) -> charts.ChartView:
+    """The view of one card of the plan, from the counts `fetch_counts` gave."""
+    attributes, frames = card.attributes, counts.frames
+    if card.kind == GROUP:
+        return group_view(attributes, counts.flag_groups[attributes[0].group], card.title)
+    if card.kind == FLAGS:
+        return flags_view(attributes, frames, counts.total, card.title)
+    frame = frames[card.counted_sets()[0]]
+    if card.kind == YEARS:
+        return years_view(attributes[0], attributes[1:], frame, card.title)
+    if card.kind == PERSON:
+        return person_view(attributes, frame, card.title)
+    if card.kind == MAP:
+        return map_view(attributes[0], frame, card.title)
+    return bars_view(attributes[0], frame, card.title)
 
 
 def compute(service, flt) -> OverviewData:
@@ -163,19 +234,9 @@ def compute(service, flt) -> OverviewData:
     store = service.store()
     p = plan(store.codebook)
     counts = fetch_counts(service, p, flt)
-    frames, sets = counts.frames, p.sets()
-    titles = {c.name: c.title for c in p.cards()}
-    views = {}
-    if p.year:
-        views["years"] = years_view(p, frames[sets[0]], titles["years"])
-    if p.person:
-        views["person"] = person_view(p, frames[tuple(a.name for a in p.person)], titles["person"])
-    for c in p.countries:
-        views[f"map-{c.name}"] = map_view(c, frames[(c.name,)], titles[f"map-{c.name}"])
-    for group, members in p.flag_groups:
-        name = f"group-{slug(group)}"
-        views[name] = group_view(group, members, counts.flag_groups[group], titles[name])
-    return OverviewData(headline_figures(store.release, p, frames, counts.total, bool(flt)), views)
+    views = {card.name: card_view(card, counts) for card in p.cards()}
+    views.update(flow_chart.flow_views(context(service), flt))
+    return OverviewData(headline_figures(store.release, p, counts.frames, counts.total, bool(flt)), views)
 
 
 def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered: bool) -> list:
@@ -190,16 +251,49 @@ def headline_figures(release: dict, p: Plan, frames: dict, total: int, filtered:
         n = sum(1 for v, count in zip(frames[(c.name,)][c.name], frames[(c.name,)]["count"]) if v is not None and count)
         out.append(headline(_("countries (%(attribute)s)", attribute=c.label.lower()), charts.fmt_count(n)))
     if p.year:
-        frame = frames[p.sets()[0]]
+        frame = frames[tuple(a.name for a in (p.year, *p.exploitation))]
         seen = {v for v, count in zip(frame[p.year.name], frame["count"]) if count}
-        present = [v for v in p.year.values if v in seen]
-        out.append(headline(_("%(attribute)s covered", attribute=p.year.label.lower()),
-                            f"{present[0]}–{present[-1]}" if len(present) > 1 else (present[0] if present else "–"),
-                            ngettext("%(num)s year with records", "%(num)s years with records", len(present))))
+        present = [p.year.label_of(v) for v in p.year.values if v in seen]
+        span = (f"{present[0]}–{present[-1]}" if p.year.kind == "year" else
+                _("%(first)s to %(last)s", first=present[0], last=present[-1])) if len(present) > 1 else \
+            (present or ["–"])[0]
+        out.append(headline(_("%(attribute)s covered", attribute=p.year.label.lower()), span,
+                            ngettext("%(num)s year with records", "%(num)s years with records", len(present))
+                            if p.year.kind == "year" else
+                            ngettext("%(num)s period with records", "%(num)s periods with records", len(present))))
     return out
 
 
 # --- the page -------------------------------------------------------------------------------
+
+PARTY_TITLES = {"victim": N_("Victims"), "perpetrator": N_("Perpetrators")}
+
+
+def party_title(party: str) -> str:
+    """'perpetrator' → 'Perpetrators' (a party the catalogue does not know: its name, capitalised)."""
+    if party in PARTY_TITLES:
+        return _(PARTY_TITLES[party])
+    title = party[:1].upper() + party[1:]
+    return title if title.endswith("s") else title + "s"
+
+
+def section_grid(section: Plan, views: dict, extra=()):
+    """The section's cards, then `extra` cards (the subject's section ends with the flows)."""
+    return html.Div(className="chart-grid", children=[
+        charts.card(c.name, c.title, views.get(c.name), group=PAGE, notes=c.notes, wide=c.wide, height=c.height,
+                    level=3 if section.party else 2) for c in section.section_cards()] + list(extra))
+
+
+def party_section(section: Plan, views: dict):
+    """The cards of another party's attributes (e.g. the perpetrators'), under their own heading."""
+    heading = f"{PAGE}-party-{slug(section.party)}"
+    return html.Section(className="party-section", **{"aria-labelledby": heading}, children=[
+        html.H2(party_title(section.party), id=heading, className="party-title"),
+        html.P(_("Attributes the codebook gives to the %(party)s, under the same filters.",
+                 party=party_title(section.party).lower()), className="lead"),
+        section_grid(section, views),
+    ])
+
 
 def layout(service, search: Query):
     store = service.store()
@@ -209,11 +303,10 @@ def layout(service, search: Query):
     p = plan(codebook)
     return html.Div(className="overview", children=[
         html.H1(_("Overview")),
-        html.P(_("Who was identified, where and when, and how they were exploited, in the release's synthetic "
-                 "records. Every chart follows the filters."), className="lead"),
+        html.P(_("Every attribute of the release's synthetic records, in a chart that suits it. "
+                 "Every chart follows the filters."), className="lead"),
         filters.panel(PAGE, PATH, codebook, values, mapping),
         html.Div(data.headlines, id=ids.OVERVIEW_HEADLINES, className="headlines", **{"aria-live": "polite"}),
-        html.Div(className="chart-grid", children=[
-            charts.card(c.name, c.title, data.views.get(c.name), group=PAGE, notes=c.notes, wide=c.wide,
-                        height=c.height) for c in p.cards()]),
+        section_grid(p, data.views, flow_chart.cards(codebook, data.views, PAGE)),  # flows close the subject's
+        *[party_section(other, data.views) for other in p.others],
     ])

@@ -1,4 +1,6 @@
-"""The frame around every page: header with navigation and the release's identity, footer."""
+"""The frame around every page: header with navigation and the release's identity, footer.
+What they say about the release (title, publisher, credit, licence) is only what the release
+itself states (`release_texts`): no publisher is named unless the release names it."""
 from __future__ import annotations
 
 from dash import dcc, html
@@ -6,15 +8,20 @@ from dash import dcc, html
 import i18n
 from analysis.address import with_language
 from components import ids
+from data.release_meta import release_texts
 from i18n import _, ngettext
 from i18n.numbers import format_count, format_number
 
 
 def release_identity(release: dict | None):
-    """Name, ε, δ and record counts of the release; a badge when it is demonstration data."""
+    """Title (or name), publisher, version and date, ε, δ and record counts of the release; a
+    badge when it is demonstration data."""
     if not release:
         return html.Span(_("No store loaded"), className="release-name")
-    parts = [html.Span(release["name"], className="release-name")]
+    texts = release_texts(release)
+    parts = [html.Span(texts["heading"], className="release-name")]
+    if texts["subtitle"]:
+        parts.append(html.Span(texts["subtitle"], className="release-subtitle"))
     if release.get("is_demonstration"):
         parts.append(html.Span(_("Demonstration data"), className="badge badge-demo",
                                title=_("Stand-in records made by a generator, not real people")))
@@ -58,15 +65,28 @@ def language_switcher():
     ])
 
 
+def source_line(release: dict | None) -> list:
+    """The footer's credit: how to cite the release or who publishes it, its address and licence
+    (each only when the release states it), then the links to About and Downloads."""
+    texts = release_texts(release) if release else {}
+    parts: list = [texts.get("credit"),
+                   html.A(_("Published release"), href=texts["source_url"], rel="noopener noreferrer")
+                   if texts.get("source_url") else None,
+                   _("Licence: %(licence)s", licence=texts["licence"]) if texts.get("licence") else None,
+                   dcc.Link(_("About the data"), href="/about"), dcc.Link(_("Downloads"), href="/downloads")]
+    out: list = []
+    for part in (p for p in parts if p is not None):
+        out += [" · ", part] if out else [part]
+    return out
+
+
 def footer(release: dict | None):
     demo = bool(release and release.get("is_demonstration"))
     return html.Footer(className="site-footer", children=[
         html.P(_("Counts on these pages come from synthetic records, which are statistical stand-ins, "
                  "not people; protected counts are the release's differentially private aggregates.")
                + (" " + _("This is demonstration data, generated to resemble the published release.") if demo else "")),
-        html.P([_("Source of the published release: Counter Trafficking Data Collaborative (CTDC), Global "
-                  "Synthetic Dataset."), " ", dcc.Link(_("About the data"), href="/about"), " · ",
-                dcc.Link(_("Downloads"), href="/downloads")]),
+        html.P(source_line(release), className="release-credit"),
     ])
 
 

@@ -7,7 +7,6 @@ no file describes is inferred here from the values: kind, order, labels, role an
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -223,13 +222,3 @@ def multi_value_flag(column: str, value: str, group_label: str, party: str = "")
 
 BUILTIN_CODEBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codebooks", "ctdc.datapackage.json")
 FLAG_DENOMINATOR = "any-flag-set"   # the only rule: records with at least one flag of the group set
-
-
-def _builtin_flag_groups() -> tuple[str, ...]:
-    with open(BUILTIN_CODEBOOK, encoding="utf-8") as fh:
-        groups = json.load(fh).get("gsd:groups", [])
-    return tuple(g["name"] for g in groups if g.get("denominator") == FLAG_DENOMINATOR)
-
-
-# CTDC's groups of co-occurring flags; the pages read them until they ask Codebook.flag_groups().
-FLAG_GROUPS = _builtin_flag_groups()

@@ -6,18 +6,24 @@ every attribute under the selection's *other* attributes. In SQL that is one agg
 attribute (about 100 ms for 27 attributes over 258k records, even as GROUPING SETS); on the codes
 in memory it is one vectorized pass per attribute (about 10 ms). The codes come from one query,
 `Store.record_codes`, when a store is first counted; 258k records × 27 attributes take 7 MB.
+The Overview's grouped and flag-group counts come from the same codes (a few milliseconds where
+their SQL took about 100), giving exactly the frames `Store.grouping_counts` gives.
 
 Selections mean exactly what `Filter.where` means: values of one attribute OR, attributes AND,
 None = not recorded. tests/test_counting.py checks the two agree.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from data.codebook import Codebook
-from data.store import Filter
+from data.store import Filter, checked_sets, flag_group_members
+
+BINCOUNT_LIMIT = 1 << 22          # combinations counted with one array slot each; more are sorted
 
 
 class RecordCodes:
@@ -51,6 +57,12 @@ class RecordCodes:
             return None
         return np.flatnonzero(np.logical_and.reduce(masks) if len(masks) > 1 else masks[0])
 
+    def _selected(self, flt: Filter) -> np.ndarray | None:
+        return self._rows([self._matches(n, v) for n, v in flt.selections])
+
+    def _column(self, name: str, rows: np.ndarray | None) -> np.ndarray:
+        return self.codes[name] if rows is None else self.codes[name].take(rows)
+
     def _counts(self, name: str, rows: np.ndarray | None) -> np.ndarray:
         return self._totals[name] if rows is None else self._bincount(name, self.codes[name].take(rows))
 
@@ -78,4 +90,47 @@ class RecordCodes:
             counts = self._counts(name, rows)
             values = list(self.codebook[name].values)
             out[name] = {v: int(n) for v, n in zip(values + [None], list(counts[1:]) + [counts[0]])}
+        return out
+
+    def grouping_counts(self, flt: Filter, sets: Sequence[Sequence[str]]) -> list[pd.DataFrame]:
+        """What `Store.grouping_counts` gives, the same frames in the same order, counted here."""
+        rows = self._selected(flt)
+        return [self._grouped(names, rows) for names in checked_sets(self.codebook, sets)]
+
+    def _grouped(self, names: tuple[str, ...], rows: np.ndarray | None) -> pd.DataFrame:
+        """Records per combination of `names`' values that occurs, sorted as the SQL sorts them: by
+        the attributes in codebook order, values in codebook order, not recorded last."""
+        ordered = [n for n in self.codebook.names if n in names]
+        sizes = [len(self.codebook[n].values) + 1 for n in ordered]
+        width = np.int32 if math.prod(sizes) < 1 << 31 else np.int64
+        combined = np.zeros(self.n_records if rows is None else len(rows), dtype=width)
+        for name, size in zip(ordered, sizes):
+            # code 0 (not recorded) becomes the last digit, so it sorts after every value
+            digits = ((np.arange(size) + size - 1) % size).astype(width)
+            combined = combined * size + digits.take(self._column(name, rows))
+        if math.prod(sizes) <= BINCOUNT_LIMIT:
+            counts = np.bincount(combined, minlength=math.prod(sizes))
+            present = np.flatnonzero(counts)
+            counts = counts[present]
+        else:
+            present, counts = np.unique(combined, return_counts=True)
+        columns = {}
+        for name, size in reversed(list(zip(ordered, sizes))):
+            digit = present % size
+            present = present // size
+            decode = np.array(list(self.codebook[name].values) + [None], dtype=object)
+            columns[name] = decode[digit]
+        frame = pd.DataFrame({name: columns[name] for name in names}, dtype=object)
+        frame["count"] = counts.astype("int64")
+        return frame
+
+    def flag_groups_counts(self, flt: Filter, groups: Sequence[str]) -> dict[str, tuple[int, dict[str, int]]]:
+        """What `Store.flag_groups_counts` gives: per group, the records with any of its flags set
+        and each flag's records, under `flt`."""
+        rows = self._selected(flt)
+        out = {}
+        for group, flags in flag_group_members(self.codebook, groups).items():
+            set_flags = [self._column(f, rows) != 0 for f in flags]
+            out[group] = (int(np.logical_or.reduce(set_flags).sum()),
+                          {f: int(column.sum()) for f, column in zip(flags, set_flags)})
         return out

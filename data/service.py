@@ -28,8 +28,8 @@ class DataService:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._last_error: str | None = None
-        self._codes = None                      # (store, RecordCodes) for in-memory counting
-        self._codes_lock = threading.Lock()
+        self._held: dict[str, tuple[Store, object]] = {}    # name -> (store, what was loaded from it)
+        self._held_lock = threading.Lock()
 
     # --- the store, reopened when the file changes ------------------------------------------
 
@@ -77,19 +77,23 @@ class DataService:
 
     def grouping_counts(self, flt: Filter, sets):
         sets = tuple(tuple(s) for s in sets)
-        return self._cached("grouping_counts", (flt.cache_key(), sets), lambda s: s.grouping_counts(flt, sets))
+        return self._cached("grouping_counts", (flt.cache_key(), sets),
+                            lambda s: self._record_codes(s).grouping_counts(flt, sets))
 
     def flag_groups_counts(self, flt: Filter, groups):
         groups = tuple(groups)
         return self._cached("flag_groups_counts", (flt.cache_key(), groups),
-                            lambda s: s.flag_groups_counts(flt, groups))
+                            lambda s: self._record_codes(s).flag_groups_counts(flt, groups))
 
     def quality(self):
         return self._cached("quality", (), lambda s: s.quality())
 
     def protected_counts(self, keys: Iterable[str]) -> dict[str, int]:
-        keys = tuple(sorted(set(keys)))
-        return self._cached("protected_counts", keys, lambda s: s.protected_counts(keys))
+        """The released counts of the combinations `keys` (canonical keys) that the release lists,
+        from every protected count held in memory: a view asks for thousands at once, which the
+        dictionary answers in about a millisecond and SQL in tens."""
+        released = self._protected_index(self.store())
+        return {key: released[key] for key in keys if key in released}
 
     def navigate_counts(self, flt: Filter, attributes: Iterable[str]) -> dict[str, dict[str | None, int]]:
         """Per attribute, value -> records under the selection's other attributes (data/counting.py)."""
@@ -102,10 +106,18 @@ class DataService:
         return self._cached("pair_counts", (flt.cache_key(), rows, cols),
                             lambda s: self._record_codes(s).pair_counts(flt, rows, cols))
 
-    def _record_codes(self, store: Store):
-        """The records' codes in memory, loaded once per store (about 0.1 s and 7 MB for 258k records)."""
-        with self._codes_lock:
-            if self._codes is None or self._codes[0] is not store:
-                self._codes = (store, RecordCodes.load(store))
-            return self._codes[1]
+    def _held_for(self, name: str, store: Store, load: Callable[[Store], object]):
+        """What `load` reads from `store`, read once per store and kept until the store is replaced."""
+        with self._held_lock:
+            held = self._held.get(name)
+            if held is None or held[0] is not store:
+                held = self._held[name] = (store, load(store))
+            return held[1]
 
+    def _record_codes(self, store: Store) -> RecordCodes:
+        """The records' codes in memory (about 0.1 s and 7 MB for 258k records)."""
+        return self._held_for("record_codes", store, RecordCodes.load)
+
+    def _protected_index(self, store: Store) -> dict[str, int]:
+        """Every protected count by key (under a second and about 30 MB for the default store's 186k)."""
+        return self._held_for("protected_counts", store, Store.all_protected_counts)

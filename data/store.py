@@ -108,6 +108,29 @@ class Filter:
         return (" AND ".join(clauses) or "TRUE"), params
 
 
+def checked_sets(codebook: Codebook, sets: Iterable[Sequence[str]]) -> list[tuple[str, ...]]:
+    """Sets of attributes to group by, each of one or more different known attributes."""
+    sets = [tuple(s) for s in sets]
+    for names in sets:
+        if not names or len(set(names)) != len(names):
+            raise FilterError("each set names one or more different attributes")
+        for name in names:
+            if name not in codebook:
+                raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+    return sets
+
+
+def flag_group_members(codebook: Codebook, groups: Iterable[str]) -> dict[str, list[str]]:
+    """Each group's flags, in codebook order; a group without flags is an error."""
+    members = {}
+    for group in dict.fromkeys(groups):
+        flags = [a.name for a in codebook if a.group == group and a.kind == "flag"]
+        if not flags:
+            raise FilterError(f"no flags in group {str(group)[:80]!r}")
+        members[group] = flags
+    return members
+
+
 def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
     if not os.path.isfile(path):
         raise StoreError(f"no store at {path}")
@@ -153,6 +176,7 @@ class Store:
             self.release = self._read_release()
             self.release_codebook = self._read_codebook()     # as the release wrote it
             self._localized: dict = {}
+            self._known_values = {a.name: frozenset(a.values) for a in self.release_codebook}
             self.release_lengths = self._query_frame("SELECT * FROM release_lengths ORDER BY length")
         except duckdb.Error as err:
             self._connection.close()
@@ -317,9 +341,7 @@ class Store:
     def flag_group_counts(self, flt: Filter, group: str) -> tuple[int, dict[str, int]]:
         """For a group of flags: the records with at least one flag of the group set (the
         denominator of the codebook's percentages), and each flag's count, under `flt`."""
-        flags = [a.name for a in self.codebook if a.group == group and a.kind == "flag"]
-        if not flags:
-            raise FilterError(f"no flags in group {group[:80]!r}")
+        flags = flag_group_members(self.codebook, [group])[group]
         where, params = flt.where()
         any_set = " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags)
         per_flag = ", ".join(f"count({quote_ident(f)})" for f in flags)
@@ -331,13 +353,7 @@ class Store:
         """For each set of attributes, what `group_counts` gives for it: the counts of records
         under `flt` per combination of the set's values that occurs (missing values as None),
         in codebook order. All sets come from one scan of the records (GROUPING SETS)."""
-        sets = [tuple(s) for s in sets]
-        for names in sets:
-            if not names or len(set(names)) != len(names):
-                raise FilterError("each set names one or more different attributes")
-            for name in names:
-                if name not in self.codebook:
-                    raise FilterError(f"unknown attribute {str(name)[:80]!r}")
+        sets = checked_sets(self.codebook, sets)
         if not sets:
             return []
         columns = [n for n in self.codebook.names if any(n in s for s in sets)]
@@ -361,12 +377,7 @@ class Store:
 
     def flag_groups_counts(self, flt: Filter, groups: Sequence[str]) -> dict[str, tuple[int, dict[str, int]]]:
         """`flag_group_counts` for several groups, from one scan of the records."""
-        members = {}
-        for group in dict.fromkeys(groups):
-            flags = [a.name for a in self.codebook if a.group == group and a.kind == "flag"]
-            if not flags:
-                raise FilterError(f"no flags in group {str(group)[:80]!r}")
-            members[group] = flags
+        members = flag_group_members(self.codebook, groups)
         if not members:
             return {}
         where, params = flt.where()
@@ -433,9 +444,10 @@ class Store:
         """The canonical key of an exact combination, each item checked against the codebook."""
         texts = []
         for name, value in items.items():
-            if name not in self.codebook:
+            known = self._known_values.get(name)       # a set: views make thousands of keys at once
+            if known is None:
                 raise FilterError(f"unknown attribute {str(name)[:80]!r}")
-            if value not in self.codebook[name].values:
+            if not isinstance(value, str) or value not in known:
                 raise FilterError(f"unknown value {str(value)[:80]!r} for {name}")
             texts.append(f"{name}:{value}")
         return ";".join(sorted(texts))
@@ -455,6 +467,11 @@ class Store:
             "SELECT key, protected_count FROM aggregates WHERE length BETWEEN ? AND ? "
             "AND key IN (SELECT unnest(?::VARCHAR[]))", [min(lengths), max(lengths), keys]).fetchall()
         return {k: int(c) for k, c in rows}
+
+    def all_protected_counts(self) -> dict[str, int]:
+        """Every released combination's key -> protected count (to look many up in memory)."""
+        rows = self._cursor().execute("SELECT key, protected_count FROM aggregates").fetchnumpy()
+        return dict(zip(rows["key"].tolist(), rows["protected_count"].tolist()))
 
     def aggregate_rows(self, batch_rows: int = 100_000) -> Iterator[list[tuple[str, int]]]:
         """Every protected combination, by length then count descending (SDS's file order)."""

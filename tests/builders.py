@@ -126,3 +126,14 @@ def unlisted_counts(codes, aggregates, length: int) -> np.ndarray:
     synthetic = count_combinations(codes, aggregates.items, length)
     listed = np.isin(synthetic.keys[length], protected.keys.get(length, np.zeros(0, np.int64)))
     return synthetic.counts[length][~listed]
+
+
+def text(component) -> str:
+    """Every string in a component tree, space-separated."""
+    if component is None or isinstance(component, bool):
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(text(c) for c in component)
+    return text(getattr(component, "children", None))

@@ -50,6 +50,17 @@ def serve():
         server.stop()
 
 
+def watch_page(page, base: str, problems: list[str]):
+    """`page`, with every console error, page error and request to a host other than `base`
+    noted in `problems` (the browser tests assert it stays empty)."""
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: None if r.url.startswith((base + "/", "data:", "blob:"))
+            else problems.append(f"request to another host: {r.url}"))
+    page.set_default_timeout(15_000)
+    return page
+
+
 @pytest.fixture(scope="module")
 def app(store_path, tmp_path_factory):
     """The app on the module's `store_path`, its whole-release downloads kept in a folder of its own."""

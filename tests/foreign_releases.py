@@ -1,5 +1,5 @@
-"""Releases of schemas other than CTDC's, made here for tests (import tests now, browser tests of
-the pages composed from the codebook later). Each is a seeded, deterministic microdata CSV and,
+"""Releases of schemas other than CTDC's, made here for tests (import tests, and the tests of the
+pages composed from the codebook). Each is a seeded, deterministic microdata CSV and,
 on request, a protected aggregates file in Synthetic Data Showcase's format.
 
 - `victim_perpetrator`: a victim's `gender` as Female/Male and `ageBroad` in bands 0-29/30+ (CTDC
@@ -8,6 +8,9 @@ on request, a protected aggregates file in Synthetic Data Showcase's format.
   `registrationPeriod` in year bands and `isForcedLabour` (fits CTDC's flag).
 - `regions`: no CTDC name at all: `year`, `originRegion` → `destinationRegion`, `sector`, a flag
   `hasChildren` written 1, and `survivorAge` in numbered bands.
+- `perpetrators`: decades as year bands, `typeOfExploitation` holding ';'-separated values, a flag
+  `isAbduction` in no group, and the perpetrators' own country (`perpetratorNationality`),
+  relation to the survivor and gender (';'-separated): a second party with a map, bars and a group.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 REGIONS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
-SCHEMAS = ("victim_perpetrator", "regions")
+SCHEMAS = ("victim_perpetrator", "regions", "perpetrators")
 
 
 def _pick(rng, values, n, missing=0.1, weights=None):
@@ -48,6 +51,20 @@ def regions(rows: int, rng: np.random.Generator) -> pd.DataFrame:
         "sector": _pick(rng, ["Agriculture", "Domestic work", "Fishing", "Manufacturing"], rows),
         "hasChildren": _pick(rng, ["1"], rows, 0.7),
         "survivorAge": _pick(rng, ["18-24", "25-34", "35-49", "50+", "0-17"], rows),
+    })
+
+
+def perpetrators(rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    return pd.DataFrame({
+        "yearBand": _pick(rng, ["2000-2009", "2010-2019", "2020-2024"], rows, 0.15),
+        "gender": _pick(rng, ["Female", "Male"], rows),
+        "citizenship": _pick(rng, ["UKR", "PHL", "NGA", "MEX"], rows, 0.2),
+        "typeOfExploitation": _pick(rng, ["Forced labour", "Sexual exploitation", "Forced labour;Sexual exploitation"],
+                                    rows, 0.2),
+        "isAbduction": _pick(rng, ["1"], rows, 0.8),
+        "perpetratorGender": _pick(rng, ["Female", "Male", "Female;Male"], rows, 0.2),
+        "perpetratorNationality": _pick(rng, ["RUS", "THA", "USA"], rows, 0.2),
+        "perpetratorRelation": _pick(rng, ["Family", "Partner", "Stranger"], rows),
     })
 
 

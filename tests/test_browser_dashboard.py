@@ -12,6 +12,7 @@ import pytest
 
 from app import create_app
 from builders import store_from_rows
+from conftest import watch_page
 from data.store import Store
 
 pytestmark = pytest.mark.browser
@@ -59,12 +60,7 @@ def site(serve, store_path, page):
     """The app served on loopback, and the page watched for console errors and other hosts."""
     base = serve(create_app(store_path))
     problems = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: None if r.url.startswith((base + "/", "data:", "blob:"))
-            else problems.append(f"request to another host: {r.url}"))
-    page.set_default_timeout(15_000)
-    yield base, page, problems
+    yield base, watch_page(page, base, problems), problems
     assert problems == []
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from app import create_app
 from builders import store_from_rows
+from conftest import watch_page
 from data.aggregates import LengthParameters
 from data.store import Store
 
@@ -55,12 +56,7 @@ def site(serve, store_path, page):
     problems: list[str] = []
 
     def watch(p):
-        p.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
-        p.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        p.on("request", lambda r: None if r.url.startswith((base + "/", "data:", "blob:"))
-             else problems.append(f"request to another host: {r.url}"))
-        p.set_default_timeout(15_000)
-        return p
+        return watch_page(p, base, problems)
 
     yield base, watch(page), watch, problems
     assert problems == []

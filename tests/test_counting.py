@@ -1,13 +1,16 @@
 """In-memory counting (data/counting.py) agrees with the store's SQL for every selection."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from builders import random_rows, store_from_rows
 from data.counting import RecordCodes
 from data.service import DataService
-from data.store import Store
+from data.store import FilterError, Store
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +75,44 @@ def test_pair_counts_match_sql_group_counts(store):
         frame = store.group_counts(base, rows, cols)
         expected = {(a, b): int(n) for a, b, n in zip(frame[rows], frame[cols], frame["count"])}
         assert codes.pair_counts(flt, rows, cols) == expected, (flt, rows, cols)
+
+
+def test_service_looks_protected_counts_up_in_memory_and_rereads_a_replaced_store(tmp_path):
+    path = tmp_path / "p.duckdb"
+    store_from_rows(path, random_rows(50, seed=2), aggregates={"gender:Woman": 30, "gender:Man": 15})
+    service = DataService(str(path))
+    keys = ["gender:Woman", "gender:Man", "gender:Woman;isForcedLabour:1"]
+    assert service.protected_counts(keys) == {"gender:Woman": 30, "gender:Man": 15}
+    assert service._protected_index(service.store()) is service._protected_index(service.store())
+    replacement = tmp_path / "new.duckdb"
+    store_from_rows(replacement, random_rows(50, seed=2), aggregates={"gender:Woman": 31})
+    os.replace(replacement, path)
+    service._checked_at = float("-inf")                       # look at the file again now
+    assert service.protected_counts(keys) == {"gender:Woman": 31}
+
+
+GROUPING_SETS = [("yearOfRegistration", "isForcedLabour", "isSexualExploit"), ("ageBroad", "gender"),
+                 ("CountryOfExploitation",), ("gender",), ("CountryOfExploitation", "isSexualExploit", "ageBroad")]
+
+
+def test_grouping_and_flag_group_counts_match_sql(store):
+    codes = RecordCodes.load(store)
+    groups = sorted({a.group for a in store.codebook if a.kind == "flag"})
+    rng = np.random.default_rng(8)
+    selections = [{}, {"gender": ["Woman"], "ageBroad": ["48+"]}]
+    selections += [random_selection(store, rng) for _ in range(15)]
+    for selection in selections:
+        flt = store.filter(selection)
+        for ours, theirs in zip(codes.grouping_counts(flt, GROUPING_SETS), store.grouping_counts(flt, GROUPING_SETS)):
+            pd.testing.assert_frame_equal(ours, theirs, check_dtype=len(theirs) > 0)
+        assert codes.flag_groups_counts(flt, groups) == store.flag_groups_counts(flt, groups), flt
+
+
+def test_grouping_counts_refuse_what_sql_refuses(store):
+    codes = RecordCodes.load(store)
+    with pytest.raises(FilterError, match="unknown attribute"):
+        codes.grouping_counts(store.filter({}), [("nope",)])
+    with pytest.raises(FilterError, match="different attributes"):
+        codes.grouping_counts(store.filter({}), [("gender", "gender")])
+    with pytest.raises(FilterError, match="no flags"):
+        codes.flag_groups_counts(store.filter({}), ["demographics"])

@@ -10,7 +10,7 @@ from dash.exceptions import PreventUpdate
 from analysis import explore_counts
 from analysis.explore_state import from_search
 from builders import repeated_rows as rows
-from builders import store_from_rows
+from builders import store_from_rows, text
 from callbacks import explore as callbacks
 from components import explore, explore_views, ids
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, VALUES, VIEW
@@ -42,17 +42,6 @@ def service(tmp_path_factory):
                            record_count=716, parameters={"epsilon_n": 0.06},
                            lengths=[LengthParameters(1, 2.0, 4, 4.0, 30.0), LengthParameters(2, 1.0, 9, 3.0, 0.0)])
     return DataService(path)
-
-
-def text(component) -> str:
-    """Every string in a component tree, space-separated."""
-    if component is None or isinstance(component, bool):
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(text(c) for c in component)
-    return text(getattr(component, "children", None))
 
 
 def hrefs(component) -> list[str]:

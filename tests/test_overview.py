@@ -140,7 +140,9 @@ def test_a_store_without_groups_or_countries(tmp_path):
     assert bars(data.views["years"]) == {"records": [1, 1, 1]}
     assert data.views["person"].figure["data"][0]["customdata"] == [1, 2]
     other = DataService(store_from_rows(tmp_path / "other.duckdb", [{"region": "north", "size": "big"}]))
-    assert overview_plan.plan(other.store().codebook).cards() == []
+    # every attribute is drawn (#13): two one-valued columns are flags, shown as shares of all records
+    assert [(c.name, [a.name for a in c.attributes]) for c in overview_plan.plan(other.store().codebook).cards()] \
+        == [("flags", ["region", "size"])]
     assert overview.compute(other, other.filter({})).headlines[0].children[0].children == "1"
 
 
@@ -148,14 +150,16 @@ def test_page_queries_go_through_the_cache(tmp_path, monkeypatch):
     from flask import Flask
     from flask_caching import Cache
 
+    from data.counting import RecordCodes
     from data.store import Store
 
     path = store_from_rows(tmp_path / "cached.duckdb", ROWS, columns=COLUMNS)
     service = DataService(path, Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
     calls = []
-    for name in ("grouping_counts", "flag_groups_counts", "count"):
-        original = getattr(Store, name)
-        monkeypatch.setattr(Store, name,
+    # the overview's counts come from the records' codes in memory; the SQL count is never needed
+    for owner, name in ((RecordCodes, "grouping_counts"), (RecordCodes, "flag_groups_counts"), (Store, "count")):
+        original = getattr(owner, name)
+        monkeypatch.setattr(owner, name,
                             lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
     first = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
     assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]       # two queries serve every chart

@@ -84,6 +84,11 @@ def test_protected_counts(store):
         "CountryOfExploitation:USA;gender:Woman"
     assert store.release["protected_record_count"] == 404
     assert store.protected_counts(["gender:Woman", "nope"]) == {"gender:Woman": 120}
+    every = store.all_protected_counts()
+    assert every["gender:Woman"] == 120 and every["ageBroad:09--17;gender:Woman"] == 17
+    assert len(every) == store.table_sizes()["aggregates"]
+    with pytest.raises(FilterError, match="unknown value"):
+        store.combination_key({"gender": ["Woman"]})
 
 
 @pytest.mark.parametrize("mapping, message", [
