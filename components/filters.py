@@ -45,7 +45,10 @@ def _control(page: str, c: Control, value):
         widget = dcc.Dropdown(id=control_id(page, c.name), value=value, multi=False, placeholder=_("Any type"),
                               options=[{"label": a.label, "value": a.name} for a in c.attributes]
                               + [{"label": _("Type not recorded"), "value": NOT_RECORDED_TOKEN}])
-    return html.Div(className=f"filter filter-{c.kind}", role="group", **{"aria-labelledby": label_id}, children=[
+    # the range's two boxes are named "<filter>, from" and "<filter>, to" (assets/control_names.js)
+    words = {"data-from": _("from"), "data-to": _("to")} if c.kind == "years" else {}
+    return html.Div(className=f"filter filter-{c.kind}", role="group", **{"aria-labelledby": label_id}, **words,
+                    children=[
         html.Span(_(c.label), id=label_id, className="filter-label"), widget])
 
 
