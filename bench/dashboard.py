@@ -15,8 +15,8 @@ cold p95 at most 100 ms and at most 3 × the raw p95.
 
 With `--lang` (repeatable) the pages are asked for in each language, as a page in that language
 asks (its addresses and the `lang` key the renderer adds to each callback body): the languages
-take turns on each filter, each on an emptied cache, and each callback's cold p50 and p95 are
-compared with the first language's (the target: within 10 %).
+take turns on each filter, each on an emptied cache, and each callback's cold p50 and p95 and its
+CPU time per answer are compared with the first language's (the target: within 10 %).
 
 A callback is described by a `Case` (its output, how to build its request for a filter, and the
 queries it runs); add a page's cases to CASES.
@@ -531,15 +531,16 @@ def summarize(name: str, cold: list[float], cpu: list[float], warm: list[float],
 
 
 def compare_languages(reports: list[dict]) -> dict[str, dict[str, list[float]]]:
-    """Per callback, each further language's cold [p50, p95] as ratios of the first report's."""
+    """Per callback, each further language's cold [p50, p95, CPU p50] as ratios of the first report's
+    (the CPU time per answer is the steadiest on a loaded machine)."""
+    figures = ("cold_p50_ms", "cold_p95_ms", "cpu_p50_ms")
     base = {r["callback"]: r for r in reports[0]["callbacks"]}
     ratios: dict[str, dict[str, list[float]]] = {name: {} for name in base}
     for report in reports[1:]:
         for r in report["callbacks"]:
             first = base[r["callback"]]
-            if first["cold_p50_ms"] > 0 and first["cold_p95_ms"] > 0:
-                ratios[r["callback"]][report["language"]] = [round(r["cold_p50_ms"] / first["cold_p50_ms"], 3),
-                                                             round(r["cold_p95_ms"] / first["cold_p95_ms"], 3)]
+            if all(first[f] > 0 for f in figures):
+                ratios[r["callback"]][report["language"]] = [round(r[f] / first[f], 3) for f in figures]
     return ratios
 
 
@@ -575,7 +576,7 @@ def main(argv=None) -> int:
     reports = run(args.store, args.repeats, rounds=args.rounds, languages=tuple(args.lang or ["en"]))
     if args.json:
         print(json.dumps(reports[0] if len(reports) == 1 else
-                         {"reports": reports, "cold_p50_p95_ratio": compare_languages(reports)}, indent=2))
+                         {"reports": reports, "cold_p50_p95_cpu_p50_ratio": compare_languages(reports)}, indent=2))
     else:
         for report in reports:
             print_text(report)
@@ -586,10 +587,11 @@ def main(argv=None) -> int:
 
 def print_comparison(ratios: dict[str, dict[str, list[float]]]) -> None:
     languages = sorted({code for by_language in ratios.values() for code in by_language})
-    print("cold p50 / p95 against the first language: " + "  ".join(f"{code:>11}" for code in languages))
+    print("cold p50 / cold p95 / cpu p50 against the first language: "
+          + "  ".join(f"{code:>17}" for code in languages))
     for callback, by_language in ratios.items():
         cells = [by_language.get(code) for code in languages]
-        print(f"{callback:46} " + "  ".join(f"{c[0]:5.2f}/{c[1]:5.2f}" if c else f"{'–':>11}" for c in cells))
+        print(f"{callback:46} " + "  ".join("/".join(f"{v:5.2f}" for v in c) if c else f"{'–':>17}" for c in cells))
 
 
 if __name__ == "__main__":
