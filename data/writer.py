@@ -73,9 +73,9 @@ def write_store(path: str | os.PathLike, records: Dataset, release: Release,
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    os.unlink(tmp)  # DuckDB must create the file itself
-    try:
+    try:  # from here on, an interruption (SIGTERM unwinds as KeyboardInterrupt) removes the file
+        os.close(fd)
+        os.unlink(tmp)  # DuckDB must create the file itself
         con = duckdb.connect(tmp)
         try:
             _write_all(con, records, release, aggregates, quality, deviations)
