@@ -8,6 +8,7 @@ by the serving layer; `encode` repeats it, so a shared link keeps it). Pages dec
 does not fit the store's codebook is dropped and named in a notice. The download route decodes
 strictly: the first problem raises `AddressError` with a one-line reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -20,9 +21,9 @@ from data.store import Filter
 from i18n import _
 
 NOT_RECORDED_TOKEN = "~"
-LANGUAGE_KEY = "lang"             # the reader's language (i18n.LANGUAGES), kept by every link
+LANGUAGE_KEY = "lang"  # the reader's language (i18n.LANGUAGES), kept by every link
 MAX_VALUES_PER_KEY = 500
-MAX_PARAMETERS = 2000             # strict mode: keys and values in one request
+MAX_PARAMETERS = 2000  # strict mode: keys and values in one request
 
 Query = str | Mapping[str, Sequence[str]] | None
 
@@ -34,7 +35,7 @@ class AddressError(ValueError):
 @dataclass(frozen=True)
 class Address:
     filter: Filter = field(default_factory=Filter)
-    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # the page's own keys
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the page's own keys
     notices: tuple[str, ...] = ()
 
     def option(self, key: str) -> str | None:
@@ -71,8 +72,14 @@ class _Problems:
         self.notices.append(notice)
 
 
-def decode(query: Query, codebook: Codebook, *, option_keys: Sequence[str] = (),
-           attributes: Sequence[str] | None = None, strict: bool = False) -> Address:
+def decode(
+    query: Query,
+    codebook: Codebook,
+    *,
+    option_keys: Sequence[str] = (),
+    attributes: Sequence[str] | None = None,
+    strict: bool = False,
+) -> Address:
     """The address a query stands for. `option_keys` are the page's own parameters (kept as
     given, at most MAX_VALUES_PER_KEY each); `attributes`, when set, limits the filter to the
     attributes the page offers (the others are named as belonging elsewhere)."""
@@ -93,8 +100,9 @@ def decode(query: Query, codebook: Codebook, *, option_keys: Sequence[str] = (),
             problems.add(_("Ignored the unknown filter “%(key)s”.", key=clip(key)), f"Unknown filter: {clip(key, 60)}.")
             continue
         if attributes is not None and key not in attributes:
-            elsewhere.append(_("%(attribute)s is not a filter on this page and was left out.",
-                               attribute=codebook[key].label))
+            elsewhere.append(
+                _("%(attribute)s is not a filter on this page and was left out.", attribute=codebook[key].label)
+            )
             continue
         if len(values) > MAX_VALUES_PER_KEY and strict:
             raise AddressError("Too many values for one filter.")
@@ -103,9 +111,14 @@ def decode(query: Query, codebook: Codebook, *, option_keys: Sequence[str] = (),
             if value == NOT_RECORDED_TOKEN or value in known:
                 selection.setdefault(key, []).append(None if value == NOT_RECORDED_TOKEN else value)
             else:
-                problems.add(_("Ignored “%(value)s”, which is not a value of %(attribute)s.", value=clip(value),
-                               attribute=codebook[key].label),
-                             f"Unknown value of {clip(key, 60)}: {clip(value, 60)}.")
+                problems.add(
+                    _(
+                        "Ignored “%(value)s”, which is not a value of %(attribute)s.",
+                        value=clip(value),
+                        attribute=codebook[key].label,
+                    ),
+                    f"Unknown value of {clip(key, 60)}: {clip(value, 60)}.",
+                )
     return Address(Filter.build(codebook, selection), options, tuple(elsewhere + problems.notices))
 
 

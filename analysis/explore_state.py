@@ -6,6 +6,7 @@ be mistaken for an attribute: `_view` (the attribute of the per-attribute view, 
 them), `_sort`, and `_rows` / `_cols` (the cross-tab's attributes). Defaults are left out of
 the address. Anything not understood is dropped and named in `notices`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ VIEW_KEY, SORT_KEY, ROWS_KEY, COLS_KEY = "_view", "_sort", "_rows", "_cols"
 PAGE_KEYS = (VIEW_KEY, SORT_KEY, ROWS_KEY, COLS_KEY)
 
 # How the per-attribute view orders its values: key -> label.
-SORTS = {                           # English; the page shows them through gettext
+SORTS = {  # English; the page shows them through gettext
     "order": N_("Codebook order"),
     "synthetic": N_("Synthetic count, largest first"),
     "protected": N_("Protected count, largest first"),
@@ -97,12 +98,13 @@ def from_search(codebook: Codebook, search: Query) -> ExploreState:
         return value
 
     attributes = set(codebook.names)
-    view = one(VIEW_KEY, attributes | {ALL_ATTRIBUTES},
-               N_("Ignored “%(value)s”, which is not an attribute to view.")) or ALL_ATTRIBUTES
+    view = (
+        one(VIEW_KEY, attributes | {ALL_ATTRIBUTES}, N_("Ignored “%(value)s”, which is not an attribute to view."))
+        or ALL_ATTRIBUTES
+    )
     sort = one(SORT_KEY, SORTS, N_("Ignored “%(value)s”, which is not a way of sorting.")) or DEFAULT_SORT
     rows = one(ROWS_KEY, attributes, N_("Ignored “%(value)s”, which is not an attribute for the cross-tab's rows."))
-    cols = one(COLS_KEY, attributes,
-               N_("Ignored “%(value)s”, which is not an attribute for the cross-tab's columns."))
+    cols = one(COLS_KEY, attributes, N_("Ignored “%(value)s”, which is not an attribute for the cross-tab's columns."))
     if rows and rows == cols:
         notices.append(_("The cross-tab needs two different attributes; its columns were left unset."))
         cols = None

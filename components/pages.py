@@ -1,6 +1,7 @@
 """The pages, registered explicitly: path, name in the navigation, and layout factory. Their
 callbacks are wired by callbacks/ (`callbacks.register`), which imports this module, never the
 other way round."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,8 +16,8 @@ from i18n import N_
 @dataclass(frozen=True)
 class Page:
     path: str
-    name: str                           # English; shown through gettext
-    layout: Callable                    # (service, search: the address's query string) -> component
+    name: str  # English; shown through gettext
+    layout: Callable  # (service, search: the address's query string) -> component
 
 
 def all_pages() -> list[Page]:

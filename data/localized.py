@@ -5,6 +5,7 @@ data/codebooks/*.json), country names from CLDR (Babel) by their ISO code. A tex
 stays as the release wrote it. Values and names never change, so
 filters, addresses and downloads are the same in every language.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,10 +27,11 @@ def _attribute(a: Attribute, language: str) -> Attribute:
     """The release's own texts in `language` first, then the catalogue's, then the release's."""
     own = {value: (label, description) for code, value, label, description in a.translations if code == language}
     label, description = own.get(None) or (gettext(a.label), gettext(a.description) if a.description else "")
-    labels = tuple(own[v][0] if v in own else country_label(v, lab) if a.kind == "country" else gettext(lab)
-                   for v, lab in zip(a.values, a.value_labels))
-    return replace(a, label=label, description=description, group_label=gettext(a.group_label),
-                   value_labels=labels)
+    labels = tuple(
+        own[v][0] if v in own else country_label(v, lab) if a.kind == "country" else gettext(lab)
+        for v, lab in zip(a.values, a.value_labels)
+    )
+    return replace(a, label=label, description=description, group_label=gettext(a.group_label), value_labels=labels)
 
 
 def localized(codebook: Codebook, kept: dict) -> Codebook:

@@ -9,6 +9,7 @@ code outside a request (the engine, tests) reads English, the default.
 Texts defined at import time are marked with `N_` (extracted, left as is) and translated with
 `gettext` where they are shown.
 """
+
 from __future__ import annotations
 
 import contextlib

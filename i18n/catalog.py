@@ -6,6 +6,7 @@ obsolete entry, nothing extracted that a catalogue lacks).
     python -m i18n update       # merge it into every .po (new entries come untranslated)
     python -m i18n compile      # the .mo files the app reads
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ ROOT = os.path.dirname(TRANSLATIONS_DIR)
 SOURCES = ("analysis", "callbacks", "components", "data", "i18n", "serving")
 SOURCE_FILES = ("app.py",)
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
-CODEBOOKS = os.path.join(ROOT, "data", "codebooks")     # the built-in codebooks' texts are shown too
+CODEBOOKS = os.path.join(ROOT, "data", "codebooks")  # the built-in codebooks' texts are shown too
 TEMPLATE = os.path.join(TRANSLATIONS_DIR, DOMAIN + ".pot")
 
 
@@ -35,8 +36,10 @@ def extract() -> Catalog:
     catalog = Catalog(project="GSD Explorer", charset="utf-8")
     found = []
     for folder in SOURCES:
-        found += [(f"{folder}/{name}", *rest) for name, *rest in
-                  extract_from_dir(os.path.join(ROOT, folder), method_map, options_map, keywords=KEYWORDS)]
+        found += [
+            (f"{folder}/{name}", *rest)
+            for name, *rest in extract_from_dir(os.path.join(ROOT, folder), method_map, options_map, keywords=KEYWORDS)
+        ]
     for name in SOURCE_FILES:
         with open(os.path.join(ROOT, name), "rb") as fp:
             found += [(name, *entry) for entry in extract_stream("python", fp, keywords=KEYWORDS)]
@@ -89,7 +92,7 @@ def update() -> None:
         catalog.update(template, no_fuzzy_matching=True)
         _percent_as_text(catalog)
         catalog.obsolete.clear()
-        catalog.fuzzy = False           # the header: the translations are reviewed ones
+        catalog.fuzzy = False  # the header: the translations are reviewed ones
         os.makedirs(os.path.dirname(po), exist_ok=True)
         with open(po, "wb") as fp:
             write_po(fp, catalog, width=100, sort_by_file=True)

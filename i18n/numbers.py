@@ -1,6 +1,7 @@
 """Numbers and dates in the reader's language: thousands separators, decimal marks, percentages,
 and plotly's `separators` for charts' axes and hover labels. Digits stay Latin (Babel's default
 numbering system) in every language, Arabic included: the release's codes and years use them."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -7,6 +7,7 @@ Callbacks: the renderer adds the page's language to every callback body (a `requ
 so a callback answers in the language of the page that asked, and the callback-answer cache
 (serving/answers.py), keyed by the body, keeps languages apart.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,12 @@ def request_language() -> str:
         chosen = i18n.supported(found.group(1).decode("ascii")) if found else None
     else:
         chosen = i18n.supported(request.args.get(LANGUAGE_KEY))
-    return (chosen or i18n.supported(request.cookies.get(COOKIE))
-            or request.accept_languages.best_match(i18n.LANGUAGES) or i18n.DEFAULT)
+    return (
+        chosen
+        or i18n.supported(request.cookies.get(COOKIE))
+        or request.accept_languages.best_match(i18n.LANGUAGES)
+        or i18n.DEFAULT
+    )
 
 
 def html_attributes(language: str) -> str:
@@ -63,8 +68,9 @@ def install(app) -> None:
         # Only an explicit choice (the address's lang key) is remembered; the browser's
         # Accept-Language is asked again on each visit until then.
         if request.method == "GET" and i18n.supported(request.args.get(LANGUAGE_KEY)):
-            response.set_cookie(COOKIE, i18n.current(), max_age=COOKIE_MAX_AGE, path="/", samesite="Lax",
-                                secure=secure, httponly=True)
+            response.set_cookie(
+                COOKIE, i18n.current(), max_age=COOKIE_MAX_AGE, path="/", samesite="Lax", secure=secure, httponly=True
+            )
         return response
 
     # Dash shows a title while callbacks run; in the page's language (a data block, not a script:

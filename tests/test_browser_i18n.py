@@ -2,6 +2,7 @@
 rendered text, charts included, against the English catalogue), Arabic right to left and
 mirrored, numbers in the locale's marks; the switcher and the address's `lang` key round-trip
 through a shared link; the browser's language chosen on a first visit."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/explore", "/explore?_view=gender", "/explore?_rows=gender&_cols=ageBroad", "/downloads", "/about"]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|%%")
-MIN_FRAGMENT = 14          # shorter pieces of a longer text may be words of any language
+MIN_FRAGMENT = 14  # shorter pieces of a longer text may be words of any language
 # Every piece of text the reader sees: the page's, and the charts' (titles, axes, legends).
 TEXT_JS = """() => [document.body.innerText,
   ...Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)].join('\\n')"""
@@ -27,9 +28,14 @@ SETTLED_JS = "() => !document.querySelector('[data-dash-is-loading]')"
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    return store_from_rows(tmp_path_factory.mktemp("browser-i18n") / "b.duckdb", rows(),
-                           aggregates={"gender:Woman": 240, "gender:Man": 118}, record_count=401,
-                           name="Browser test release", is_demonstration=True)
+    return store_from_rows(
+        tmp_path_factory.mktemp("browser-i18n") / "b.duckdb",
+        rows(),
+        aggregates={"gender:Woman": 240, "gender:Man": 118},
+        record_count=401,
+        name="Browser test release",
+        is_demonstration=True,
+    )
 
 
 @pytest.fixture
@@ -64,7 +70,7 @@ def open_settled(page, url: str) -> str:
     page.goto(url)
     page.wait_for_selector("#page-content > *")
     page.wait_for_function(SETTLED_JS)
-    page.wait_for_timeout(300)                  # the last figures drawn
+    page.wait_for_timeout(300)  # the last figures drawn
     page.wait_for_function(SETTLED_JS)
     return page.evaluate(TEXT_JS)
 
@@ -105,20 +111,25 @@ def test_arabic_reads_right_to_left_and_charts_are_mirrored(site):
     open_settled(page, base + "/?lang=ar")
     assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
     brand, switcher = page.locator(".brand").bounding_box(), page.locator(".language-switcher").bounding_box()
-    assert brand["x"] > switcher["x"]                          # the header starts on the right
+    assert brand["x"] > switcher["x"]  # the header starts on the right
     layouts = figure_layouts(page)
     bars = [f for f in layouts if f["horizontal"]]
     assert bars and all(f["reversed"] and f["yside"] == "right" for f in bars)
-    assert {f["legend"] for f in layouts if f["legend"]} == {"right"}          # legends drawn start right
+    assert {f["legend"] for f in layouts if f["legend"]} == {"right"}  # legends drawn start right
     open_settled(page, base + "/?lang=fr")
     assert page.evaluate("document.documentElement.dir") == "ltr"
     assert not any(f["reversed"] or f["yside"] == "right" for f in figure_layouts(page) if f["horizontal"])
 
 
-@pytest.mark.parametrize("language, percent, separators", [
-    ("en", r"\d\.\d %", ".,"), ("fr", "\\d,\\d\u00a0%", ",\u202f"), ("es", "\\d,\\d\u00a0%", ",."),
-    ("ar", r"\d\.\d%", ".,"),
-])
+@pytest.mark.parametrize(
+    "language, percent, separators",
+    [
+        ("en", r"\d\.\d %", ".,"),
+        ("fr", "\\d,\\d\u00a0%", ",\u202f"),
+        ("es", "\\d,\\d\u00a0%", ",."),
+        ("ar", r"\d\.\d%", ".,"),
+    ],
+)
 def test_numbers_are_formatted_for_the_language(site, language, percent, separators):
     base, page = site
     text = open_settled(page, base + "/?lang=" + language)
@@ -137,7 +148,7 @@ def test_the_switcher_and_the_lang_key_round_trip_through_a_shared_address(site,
     page.wait_for_url(base + "/?gender=Woman&lang=fr")
     page.wait_for_function(SETTLED_JS)
     assert page.locator("h1").inner_text() == "Vue d’ensemble"
-    page.locator('.filter .dash-dropdown-value', has_text="Femme").wait_for()
+    page.locator(".filter .dash-dropdown-value", has_text="Femme").wait_for()
     page.locator(".main-nav").get_by_role("link", name="Explorer").click()
     page.wait_for_url(re.compile(r"/explore\?gender=Woman&lang=fr$"))
     page.locator("h1", has_text="Explorer").wait_for()
@@ -151,7 +162,7 @@ def test_the_switcher_and_the_lang_key_round_trip_through_a_shared_address(site,
         visitor.goto(shared)
         visitor.locator("h1", has_text="Explorer").wait_for()
         assert visitor.evaluate("document.documentElement.lang") == "fr"
-        visitor.goto(base + "/about")                       # the choice is remembered
+        visitor.goto(base + "/about")  # the choice is remembered
         visitor.locator("h1", has_text="À propos des données").wait_for()
         visitor.locator(".language-switcher").get_by_role("link", name="العربية").click()
         visitor.wait_for_url(base + "/about?lang=ar")

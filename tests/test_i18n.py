@@ -1,6 +1,7 @@
 """The dashboard in English, French, Spanish and Arabic: the catalogues are complete and compile,
 plural forms, numbers by locale, the language chosen per request (address, cookie,
 Accept-Language, the callback body), the codebook in the reader's language, downloads unchanged."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,22 @@ from i18n.numbers import format_count, format_percent, plotly_separators
 from ops_support import DashClient, routing_body
 
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
-ROWS = [{"gender": "Woman", "citizenship": "UKR", "isForcedLabour": "1"},
-        {"gender": "Man", "citizenship": "PHL"},
-        {"gender": "Woman", "citizenship": "UKR"}] * 4
+ROWS = [
+    {"gender": "Woman", "citizenship": "UKR", "isForcedLabour": "1"},
+    {"gender": "Man", "citizenship": "PHL"},
+    {"gender": "Woman", "citizenship": "UKR"},
+] * 4
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    return store_from_rows(tmp_path_factory.mktemp("i18n") / "s.duckdb", ROWS, aggregates={"gender:Woman": 7},
-                           record_count=12, name="Language test release")
+    return store_from_rows(
+        tmp_path_factory.mktemp("i18n") / "s.duckdb",
+        ROWS,
+        aggregates={"gender:Woman": 7},
+        record_count=12,
+        name="Language test release",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +44,7 @@ def app(store_path):
 
 
 # --- the catalogues ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def extracted():
@@ -51,7 +60,7 @@ def test_every_catalogue_is_complete_with_no_fuzzy_or_missing_entry(language, ex
 def test_extraction_finds_the_page_texts_and_the_built_in_codebook(extracted):
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in extracted}
     assert {"Overview", "Data comparability", "Show as table", "Gender", "Woman", "Forced labour"} <= ids
-    assert "%(num)s record" in ids                      # a plural entry
+    assert "%(num)s record" in ids  # a plural entry
 
 
 def test_a_catalogue_missing_an_entry_is_reported(monkeypatch, extracted):
@@ -83,6 +92,7 @@ def test_catalogues_compile_to_what_the_app_reads(tmp_path, monkeypatch):
 
 # --- plural forms and numbers -------------------------------------------------------------------
 
+
 def test_arabic_has_six_plural_forms_and_french_counts_zero_as_one():
     with i18n.language("ar"):
         forms = {n: i18n.ngettext("%(num)s record", "%(num)s records", n) for n in (0, 1, 2, 5, 11, 100)}
@@ -94,12 +104,15 @@ def test_arabic_has_six_plural_forms_and_french_counts_zero_as_one():
     assert i18n.ngettext("%(num)s record", "%(num)s records", 1) == "1 record"
 
 
-@pytest.mark.parametrize("language, count, percent, separators", [
-    ("en", "1,234,567", "12.5 %", ".,"),
-    ("fr", "1\u202f234\u202f567", "12,5\u00a0%", ",\u202f"),
-    ("es", "1.234.567", "12,5\u00a0%", ",."),
-    ("ar", "1,234,567", "12.5%", ".,"),
-])
+@pytest.mark.parametrize(
+    "language, count, percent, separators",
+    [
+        ("en", "1,234,567", "12.5 %", ".,"),
+        ("fr", "1\u202f234\u202f567", "12,5\u00a0%", ",\u202f"),
+        ("es", "1.234.567", "12,5\u00a0%", ",."),
+        ("ar", "1,234,567", "12.5%", ".,"),
+    ],
+)
 def test_numbers_follow_the_locale(language, count, percent, separators):
     with i18n.language(language):
         assert format_count(1234567) == count
@@ -122,16 +135,17 @@ def test_the_language_is_per_context_and_unknown_codes_fall_back_to_english():
 
 # --- the address ------------------------------------------------------------------------------
 
+
 def test_the_lang_key_round_trips_through_the_address(store_path):
     store = Store(store_path)
     try:
         flt = store.filter({"gender": ["Woman"]})
-        assert encode(flt) == "?gender=Woman"                  # English: the default, left out
+        assert encode(flt) == "?gender=Woman"  # English: the default, left out
         with i18n.language("fr"):
             query = encode(flt)
         assert query == "?gender=Woman&lang=fr"
         address = decode(query, store.release_codebook)
-        assert address.filter == flt and address.notices == ()   # lang is no filter
+        assert address.filter == flt and address.notices == ()  # lang is no filter
         assert with_language(query, "ar") == "?gender=Woman&lang=ar"
         assert with_language("", "en") == f"?{LANGUAGE_KEY}=en"  # English named, to override a cookie
     finally:
@@ -139,6 +153,7 @@ def test_the_lang_key_round_trips_through_the_address(store_path):
 
 
 # --- the codebook in the reader's language ----------------------------------------------------
+
 
 def test_the_codebook_reads_in_the_language_and_keeps_its_values(store_path):
     store = Store(store_path)
@@ -160,6 +175,7 @@ def test_the_codebook_reads_in_the_language_and_keeps_its_values(store_path):
 
 # --- the language of a request ----------------------------------------------------------------
 
+
 def html_tag(response) -> str:
     return re.search(r"<html[^>]*>", response.get_data(as_text=True)).group(0)
 
@@ -167,8 +183,10 @@ def html_tag(response) -> str:
 def test_the_page_language_comes_from_the_address_then_the_cookie_then_the_browser(app):
     client = app.server.test_client()
     assert html_tag(client.get("/")) == '<html lang="en" dir="ltr">'
-    assert html_tag(client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})) == \
-        '<html lang="es" dir="ltr">'
+    assert (
+        html_tag(client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}))
+        == '<html lang="es" dir="ltr">'
+    )
     spanish = client.get("/explore?lang=es")
     assert html_tag(spanish) == '<html lang="es" dir="ltr">' and "Actualizando" in spanish.get_data(as_text=True)
     assert html_tag(client.get("/explore?lang=ar")) == '<html lang="ar" dir="rtl">'
