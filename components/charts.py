@@ -450,6 +450,19 @@ def _mirror(cat_layout: dict, value_layout: dict, horizontal: bool) -> None:
         value_layout["side"] = "right"
 
 
+def heatmap_colorbar(title: str) -> dict:
+    """A heatmap's colour scale, laid flat under the plot."""
+    return {
+        "title": {"text": title},
+        "thickness": 10,
+        "orientation": "h",
+        "y": -0.02,
+        "yanchor": "top",
+        "len": 0.6,
+        "tickangle": 0,
+    }
+
+
 def heatmap_chart(
     title: str,
     x_labels: Sequence[str],
@@ -477,15 +490,7 @@ def heatmap_chart(
         "colorscale": [list(stop) for stop in SEQUENTIAL],
         "xgap": 2,
         "ygap": 2,
-        "colorbar": {
-            "title": {"text": _("records")},
-            "thickness": 10,
-            "orientation": "h",
-            "y": -0.02,
-            "yanchor": "top",
-            "len": 0.6,
-            "tickangle": 0,
-        },
+        "colorbar": heatmap_colorbar(_("records")),
         "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: "
         + _("%(count)s records", count="%{z:,}")
         + "<extra></extra>",

@@ -410,15 +410,7 @@ def _grid_view(
         "ygap": 2,
         "textfont": {"size": 11},
         "colorscale": [list(stop) for stop in scale],
-        "colorbar": {
-            "title": {"text": colour_title},
-            "thickness": 10,
-            "orientation": "h",
-            "y": -0.02,
-            "yanchor": "top",
-            "len": 0.6,
-            "tickangle": 0,
-        },
+        "colorbar": charts.heatmap_colorbar(colour_title),
         "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: %{{customdata}}<extra></extra>",
     }
     if diverging:

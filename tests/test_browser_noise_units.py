@@ -13,6 +13,7 @@ import pytest
 from analysis import comparability as cmp
 from app import create_app
 from builders import store_from_rows
+from conftest import watch_page
 from data.aggregates import LengthParameters
 from data.schema import PUBLIC_COMPARISON
 from data.store import Store
@@ -113,18 +114,7 @@ def store_path(tmp_path_factory):
 def site(serve, store_path, page):
     base = serve(create_app(store_path))
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "request",
-        lambda r: (
-            None
-            if r.url.startswith((base + "/", "data:", "blob:"))
-            else problems.append(f"request to another host: {r.url}")
-        ),
-    )
-    page.set_default_timeout(15_000)
-    yield base, page
+    yield base, watch_page(page, base, problems)
     assert problems == []
 
 
