@@ -28,7 +28,7 @@ from analysis.explore_state import (
     from_search,
 )
 from analysis.filter_controls import chosen_values
-from components import charts, explore, explore_views, flow_chart, ids, shell
+from components import charts, explore, explore_crosstab, explore_views, flow_chart, ids, shell
 from components.common import notice
 from components.explore import ATTRIBUTE, COLS, ROWS, SORT, STATE_ID, VALUES, VIEW
 from data.store import StoreError
@@ -137,7 +137,7 @@ def render_crosstab(service, data, shown):
     key = crosstab_key(state)
     if key == shown:
         raise PreventUpdate
-    return explore_views.crosstab(ctx, state), key
+    return explore_crosstab.crosstab(ctx, state), key
 
 
 def render_flows(service, data, shown, names: list[str]) -> tuple:

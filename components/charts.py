@@ -13,7 +13,8 @@ page's own `group` (which keeps its wildcard from reaching other pages' cards):
 
 Figures are plain dicts (no plotly.graph_objects validation on the request path). Every count
 under `LOW_COUNT` is marked as unreliable: hatched bars, starred heatmap cells, a separate colour
-on maps, a star and a footnote in tables.
+on maps, a star and a footnote in tables. The heatmap (heatmap_chart.py) and the world map
+(map_chart.py) build on these helpers.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 # Line charts also differ by marker, so their series tell apart without colour.
 MARKERS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 NOT_RECORDED_COLOUR = "#9A9A9A"  # neutral grey, outside the palette: never mistaken for a category
-LOW_COUNT_COLOUR = "#E69F00"  # maps: countries with fewer than LOW_COUNT records
 # One hue, light to dark: readable whatever the colour vision, and in greyscale print.
 SEQUENTIAL = ((0.0, "#E3EEF9"), (0.35, "#8FB8DE"), (0.7, "#3A7DBF"), (1.0, "#08306B"))
 
@@ -339,14 +339,84 @@ def bar_chart(
         return empty_view(title)
     shown = [wrap_label(c) for c in categories] if horizontal else categories
     cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
+    traces = _bar_traces(
+        series,
+        shown,
+        categories,
+        _bar_value_format(value_axis, counts=counts, denominator=denominator, unit=unit),
+        counts=counts,
+        denominator=denominator,
+        horizontal=horizontal,
+        lines=lines,
+    )
+    value_axis_title = (
+        _("%% of %(what)s", what=value_title)
+        if counts and denominator
+        else value_title + (f" ({unit})" if unit else "")
+    )
+    cat_layout = {"title": {"text": "" if horizontal else category_title}, "type": "category", "automargin": True}
+    value_layout = {
+        "title": {"text": value_axis_title},
+        "rangemode": "tozero",
+        "automargin": True,
+        "gridcolor": "#e3e7ec",
+        "separatethousands": True,
+    }
+    if horizontal:
+        cat_layout["autorange"] = "reversed"
+    if i18n.is_rtl():
+        _mirror(cat_layout, value_layout, horizontal)
+    layout = base_layout(
+        title,
+        barmode="stack" if stacked else "group",
+        showlegend=len(series) > 1,
+        xaxis=value_layout if horizontal else cat_layout,
+        yaxis=cat_layout if horizontal else value_layout,
+    )
+    table = _bar_table(
+        categories, series, category_title, value_title, counts=counts, denominator=denominator, unit=unit
+    )
+    if summary is None:
+        summary = _bar_summary(categories, series, counts=counts, denominator=denominator, unit=unit)
+    return ChartView({"data": traces, "layout": layout}, summary, table)
+
+
+def _bar_value_format(value_axis: str, *, counts: bool, denominator: int | None, unit: str) -> str:
+    """The hover text's value: a measurement with its unit, a share with its count, or a count."""
     if not counts:
-        value_format = "%{" + value_axis + ":,.3~g}" + (f" {unit}" if unit else "")
-    elif denominator:
-        value_format = _(
-            "%(percent)s %% (%(count)s records)", percent="%{" + value_axis + ":.1f}", count="%{customdata:,}"
-        )
-    else:
-        value_format = _("%(count)s records", count="%{" + value_axis + ":,}")
+        return "%{" + value_axis + ":,.3~g}" + (f" {unit}" if unit else "")
+    if denominator:
+        return _("%(percent)s %% (%(count)s records)", percent="%{" + value_axis + ":.1f}", count="%{customdata:,}")
+    return _("%(count)s records", count="%{" + value_axis + ":,}")
+
+
+def _bar_summary(
+    categories: Sequence[str], series: Sequence[Series], *, counts: bool, denominator: int | None, unit: str
+) -> str:
+    """The largest category summed over the series, told as counts or as the highest measurement."""
+    totals = [sum(s.counts[j] or 0 for s in series) for j in range(len(categories))]
+    if counts:
+        return top_summary(categories, totals, denominator=denominator)
+    return _(
+        "Highest: %(label)s (%(value)s).",
+        label=categories[max(range(len(totals)), key=totals.__getitem__)],
+        value=fmt_measure(max(totals), unit),
+    )
+
+
+def _bar_traces(
+    series: Sequence[Series],
+    shown: Sequence[str],
+    categories: Sequence[str],
+    value_format: str,
+    *,
+    counts: bool,
+    denominator: int | None,
+    horizontal: bool,
+    lines: bool,
+) -> list[dict]:
+    """One trace per series: bars with low counts hatched, or lines for measurements."""
+    cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")
     traces = []
     for i, s in enumerate(series):
         raw = [int(c) if counts else c for c in s.counts]
@@ -385,30 +455,20 @@ def bar_chart(
                 "hovertemplate": f"%{{{cat_axis}}}<br>{s.name}: {value_format}<extra></extra>",
             }
         )
-    value_axis_title = (
-        _("%% of %(what)s", what=value_title)
-        if counts and denominator
-        else value_title + (f" ({unit})" if unit else "")
-    )
-    cat_layout = {"title": {"text": "" if horizontal else category_title}, "type": "category", "automargin": True}
-    value_layout = {
-        "title": {"text": value_axis_title},
-        "rangemode": "tozero",
-        "automargin": True,
-        "gridcolor": "#e3e7ec",
-        "separatethousands": True,
-    }
-    if horizontal:
-        cat_layout["autorange"] = "reversed"
-    if i18n.is_rtl():
-        _mirror(cat_layout, value_layout, horizontal)
-    layout = base_layout(
-        title,
-        barmode="stack" if stacked else "group",
-        showlegend=len(series) > 1,
-        xaxis=value_layout if horizontal else cat_layout,
-        yaxis=cat_layout if horizontal else value_layout,
-    )
+    return traces
+
+
+def _bar_table(
+    categories: Sequence[str],
+    series: Sequence[Series],
+    category_title: str,
+    value_title: str,
+    *,
+    counts: bool,
+    denominator: int | None,
+    unit: str,
+):
+    """The accessible table behind a bar chart: counts (and shares) or measurements per category."""
     header = [category_title or _("category")]
     for s in series:
         header.append(s.name if len(series) > 1 else value_title)
@@ -425,18 +485,7 @@ def bar_chart(
             if denominator:
                 row.append(fmt_percent(_percent(int(s.counts[j]), denominator)))
         rows.append(row)
-    if summary is None:
-        totals = [sum(s.counts[j] or 0 for s in series) for j in range(len(categories))]
-        summary = (
-            top_summary(categories, totals, denominator=denominator)
-            if counts
-            else _(
-                "Highest: %(label)s (%(value)s).",
-                label=categories[max(range(len(totals)), key=totals.__getitem__)],
-                value=fmt_measure(max(totals), unit),
-            )
-        )
-    return ChartView({"data": traces, "layout": layout}, summary, data_table(header, rows))
+    return data_table(header, rows)
 
 
 def _mirror(cat_layout: dict, value_layout: dict, horizontal: bool) -> None:
@@ -448,164 +497,6 @@ def _mirror(cat_layout: dict, value_layout: dict, horizontal: bool) -> None:
     else:
         cat_layout["autorange"] = "reversed"
         value_layout["side"] = "right"
-
-
-def heatmap_colorbar(title: str) -> dict:
-    """A heatmap's colour scale, laid flat under the plot."""
-    return {
-        "title": {"text": title},
-        "thickness": 10,
-        "orientation": "h",
-        "y": -0.02,
-        "yanchor": "top",
-        "len": 0.6,
-        "tickangle": 0,
-    }
-
-
-def heatmap_chart(
-    title: str,
-    x_labels: Sequence[str],
-    y_labels: Sequence[str],
-    counts: Sequence[Sequence[int]],
-    *,
-    x_title: str = "",
-    y_title: str = "",
-    summary: str | None = None,
-) -> ChartView:
-    """A grid of counts, `counts[row][column]` for y_labels × x_labels; cells under LOW_COUNT
-    carry a star."""
-    matrix = [[int(c) for c in row] for row in counts]
-    if not matrix or not any(any(row) for row in matrix):
-        return empty_view(title)
-    text = [[(fmt_compact(c) + ("*" if 0 < c < LOW_COUNT else "")) if c else "" for c in row] for row in matrix]
-    trace = {
-        "type": "heatmap",
-        "x": [wrap_label(x, 12) for x in x_labels],
-        "y": list(y_labels),
-        "z": [[c if c else None for c in row] for row in matrix],
-        "text": text,
-        "texttemplate": "%{text}",
-        "textfont": {"size": 11},
-        "colorscale": [list(stop) for stop in SEQUENTIAL],
-        "xgap": 2,
-        "ygap": 2,
-        "colorbar": heatmap_colorbar(_("records")),
-        "hovertemplate": f"{y_title} %{{y}}, {x_title} %{{x}}: "
-        + _("%(count)s records", count="%{z:,}")
-        + "<extra></extra>",
-    }
-    layout = base_layout(
-        title,
-        xaxis={"title": {"text": x_title}, "type": "category", "automargin": True, "side": "top", "tickangle": 0},
-        yaxis={
-            "title": {"text": y_title},
-            "type": "category",
-            "automargin": True,
-            "autorange": "reversed",
-            "side": "right" if i18n.is_rtl() else "left",
-        },
-    )
-    if i18n.is_rtl():
-        layout["xaxis"]["autorange"] = "reversed"
-    rows = [[y] + row for y, row in zip(y_labels, matrix)]
-    flat = [(f"{y} · {x}", c) for y, row in zip(y_labels, matrix) for x, c in zip(x_labels, row)]
-    return ChartView(
-        {"data": [trace], "layout": layout},
-        summary or top_summary([f for f, _ in flat], [c for _, c in flat]),
-        data_table([f"{y_title} \\ {x_title}"] + list(x_labels), rows),
-    )
-
-
-def choropleth_chart(
-    title: str,
-    codes: Sequence[str],
-    names: Sequence[str],
-    counts: Sequence[int],
-    *,
-    place_title: str | None = None,
-    summary: str | None = None,
-) -> ChartView:
-    """A world map of counts by ISO-3 code on a logarithmic colour scale; countries under
-    LOW_COUNT drawn in a colour of their own."""
-    rows = sorted(
-        ((int(c), code, name) for code, name, c in zip(codes, names, counts) if c), key=lambda r: (-r[0], r[2])
-    )
-    if not rows:
-        return empty_view(title)
-    solid = [r for r in rows if r[0] >= LOW_COUNT]
-    low = [r for r in rows if r[0] < LOW_COUNT]
-    hover = "%{customdata[0]}: " + _("%(count)s records", count="%{customdata[1]:,}") + "<extra></extra>"
-    traces = []
-    if solid:
-        top = max(r[0] for r in solid)
-        ticks = [10**k for k in range(1, int(math.log10(top)) + 2)]
-        traces.append(
-            {
-                "type": "choropleth",
-                "locationmode": "ISO-3",
-                "name": _("%(low)s records or more", low=LOW_COUNT),
-                "locations": [r[1] for r in solid],
-                "z": [math.log10(r[0]) for r in solid],
-                "customdata": [[r[2], r[0]] for r in solid],
-                "hovertemplate": hover,
-                "colorscale": [list(stop) for stop in SEQUENTIAL],
-                "zmin": 1,
-                "zmax": max(math.log10(top), 1.5),
-                "marker": {"line": {"color": "#ffffff", "width": 0.5}},
-                "colorbar": {
-                    "title": {"text": _("records"), "side": "top"},
-                    "thickness": 10,
-                    "orientation": "h",
-                    "x": 0.5,
-                    "xanchor": "center",
-                    "y": 0,
-                    "yanchor": "top",
-                    "len": 0.7,
-                    "tickvals": [math.log10(t) for t in ticks],
-                    "ticktext": [fmt_compact(t) for t in ticks],
-                },
-            }
-        )
-    if low:
-        traces.append(
-            {
-                "type": "choropleth",
-                "locationmode": "ISO-3",
-                "name": _("fewer than %(low)s records (unreliable)", low=LOW_COUNT),
-                "locations": [r[1] for r in low],
-                "z": [1] * len(low),
-                "customdata": [[r[2], r[0]] for r in low],
-                "hovertemplate": hover,
-                "colorscale": [[0, LOW_COUNT_COLOUR], [1, LOW_COUNT_COLOUR]],
-                "showscale": False,
-                "showlegend": True,
-                "marker": {"line": {"color": "#1b1f24", "width": 0.8}},
-            }
-        )
-    layout = base_layout(
-        title,
-        margin={"l": 0, "r": 0, "t": 48, "b": 40},
-        geo={
-            "scope": "world",
-            "resolution": 110,
-            "projection": {"type": "natural earth"},
-            "showframe": False,
-            "showcoastlines": False,
-            "showcountries": True,
-            "countrycolor": "#ffffff",
-            "showland": True,
-            "landcolor": "#EDEFF2",
-            "bgcolor": "#ffffff",
-            "lataxis": {"range": [-58, 85]},
-        },
-    )
-    table = data_table(
-        [place_title or _("country"), _("code"), _("records")], [[name, code, count] for count, code, name in rows]
-    )
-    return ChartView(
-        {"data": traces, "layout": layout}, summary or top_summary([r[2] for r in rows], [r[0] for r in rows]), table
-    )
 
 
 # --- summaries --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Explore page: filter on any attributes and set the synthetic counts beside the protected ones —
 for the whole selection (the comparability panel), for each value of one attribute or of all of
 them (Synthetic Data Showcase's navigate view, components/explore_views.py), and for a cross-tab
-of two attributes.
+of two attributes (components/explore_crosstab.py).
 
 The numbers come from analysis/explore_counts.py; callbacks/explore.py calls these factories
 again when the address changes.
@@ -23,7 +23,8 @@ from analysis.explore_counts import (
 from analysis.explore_state import ALL_ATTRIBUTES, SORTS, ExploreState, from_search
 from components import charts, flow_chart, ids
 from components.common import headline, notice
-from components.explore_views import attribute_view, crosstab, signed
+from components.explore_crosstab import crosstab
+from components.explore_views import attribute_view, signed
 from data.codebook import Codebook
 from i18n import N_, _, ngettext
 from i18n.numbers import format_count, format_fixed

@@ -25,7 +25,7 @@ from analysis.overview_plan import (
     plan,
     slug,
 )
-from components import charts, filters, flow_chart, ids
+from components import charts, filters, flow_chart, heatmap_chart, ids, map_chart
 from components.common import headline
 from data.codebook import NOT_RECORDED, Attribute
 from i18n import N_, _, ngettext
@@ -151,7 +151,7 @@ def person_view(person: tuple[Attribute, ...], frame, title: str) -> charts.Char
         attribute=down.label,
         share=_share(missing_down, total),
     )
-    return charts.heatmap_chart(
+    return heatmap_chart.heatmap_chart(
         title,
         [across.label_of(c) for c in col_keys],
         [down.label_of(r) for r in row_keys],
@@ -166,7 +166,7 @@ def map_view(attribute: Attribute, frame, title: str) -> charts.ChartView:
     rows = [r for r in _labelled(attribute, frame) if r[0] is not None]
     total = int(frame["count"].sum())
     missing = total - sum(r[2] for r in rows)
-    view = charts.choropleth_chart(
+    view = map_chart.choropleth_chart(
         title, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], place_title=attribute.label
     )
     if not rows:

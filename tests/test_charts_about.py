@@ -8,7 +8,7 @@ import pytest
 from dash import Dash, html
 
 from builders import categorical_attribute
-from components import about, about_agreement, charts, ids
+from components import about, about_agreement, charts, heatmap_chart, ids, map_chart
 from data.codebook import Attribute, Codebook
 
 
@@ -49,9 +49,9 @@ def test_low_counts_are_marked_in_chart_and_table():
     caption, markdown, note = view.table.children
     assert markdown.children.splitlines() == ["| category | records |", "|:---|---:|", "| x | 3\\* |", "| y | 300 |"]
     assert caption is None and "fewer than 10" in note.children
-    heat = charts.heatmap_chart("H", ["m", "w"], ["a"], [[5, 50]])
+    heat = heatmap_chart.heatmap_chart("H", ["m", "w"], ["a"], [[5, 50]])
     assert heat.figure["data"][0]["text"] == [["5*", "50"]]
-    world = charts.choropleth_chart("M", ["USA", "UKR"], ["United States", "Ukraine"], [120, 4])
+    world = map_chart.choropleth_chart("M", ["USA", "UKR"], ["United States", "Ukraine"], [120, 4])
     assert [t["locations"] for t in world.figure["data"]] == [["USA"], ["UKR"]]
     assert world.figure["data"][1]["name"].startswith("fewer than 10")
 
