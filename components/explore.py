@@ -403,6 +403,129 @@ def view_options(codebook: Codebook) -> list[dict]:
     return [{"label": _("All attributes (small multiples)"), "value": ALL_ATTRIBUTES}] + attribute_options(codebook)
 
 
+def _selection_section(ctx, state):
+    """The attribute and value pickers that add a filter, with the chips of the filters set."""
+    return html.Section(
+        className="explore-filters",
+        **{"aria-labelledby": "explore-filters-title"},
+        children=[
+            html.H2(_("Selection"), id="explore-filters-title"),
+            html.Div(
+                className="explore-pickers",
+                children=[
+                    _labelled(
+                        _("Attribute"),
+                        ATTRIBUTE,
+                        dcc.Dropdown(
+                            id=control_id(ATTRIBUTE),
+                            options=attribute_options(ctx.codebook),
+                            placeholder=_("Find an attribute…"),
+                            clearable=True,
+                        ),
+                    ),
+                    _labelled(
+                        _("Its values (any of them)"),
+                        VALUES,
+                        dcc.Dropdown(
+                            id=control_id(VALUES),
+                            options=[],
+                            value=[],
+                            multi=True,
+                            disabled=True,
+                            placeholder=_("Choose an attribute first"),
+                            search_order="original",
+                        ),
+                    ),
+                ],
+            ),
+            html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
+        ],
+    )
+
+
+def _values_section(ctx, state):
+    """Counts of each value of one attribute beside their protected counts."""
+    return html.Section(
+        className="explore-section",
+        **{"aria-labelledby": "explore-values-title"},
+        children=[
+            html.H2(_("Values of each attribute"), id="explore-values-title"),
+            html.P(
+                _(
+                    "Each value's synthetic count under the other filters, beside the protected count of the "
+                    "selection plus that value."
+                ),
+                className="section-intro",
+            ),
+            html.Div(
+                className="explore-pickers",
+                children=[
+                    _labelled(
+                        _("Attribute"),
+                        VIEW,
+                        dcc.Dropdown(
+                            id=control_id(VIEW),
+                            options=view_options(ctx.codebook),
+                            value=state.view,
+                            clearable=False,
+                        ),
+                    ),
+                    _labelled(
+                        _("Sort by"),
+                        SORT,
+                        dcc.Dropdown(
+                            id=control_id(SORT),
+                            value=state.sort,
+                            clearable=False,
+                            searchable=False,
+                            options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
+                        ),
+                    ),
+                ],
+            ),
+            html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
+        ],
+    )
+
+
+def _crosstab_section(ctx, state):
+    """Counts of two attributes crossed, with the pickers for rows and columns."""
+    return html.Section(
+        className="explore-section",
+        **{"aria-labelledby": "explore-crosstab-title"},
+        children=[
+            html.H2(_("Cross-tab of two attributes"), id="explore-crosstab-title"),
+            html.Div(
+                className="explore-pickers",
+                children=[
+                    _labelled(
+                        _("Rows"),
+                        ROWS,
+                        dcc.Dropdown(
+                            id=control_id(ROWS),
+                            options=attribute_options(ctx.codebook),
+                            value=state.rows,
+                            placeholder=_("Choose an attribute…"),
+                        ),
+                    ),
+                    _labelled(
+                        _("Columns"),
+                        COLS,
+                        dcc.Dropdown(
+                            id=control_id(COLS),
+                            options=attribute_options(ctx.codebook),
+                            value=state.cols,
+                            placeholder=_("Choose an attribute…"),
+                        ),
+                    ),
+                ],
+            ),
+            html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
+            dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
+        ],
+    )
+
+
 def layout(service, search: Query):
     ctx = context(service)
     state = from_search(ctx.codebook, search)
@@ -420,118 +543,10 @@ def layout(service, search: Query):
                 className="page-intro",
             ),
             html.Div(notice(state.notices, NOTICE_CLASS), id=ids.EXPLORE_NOTICE, role="status"),
-            html.Section(
-                className="explore-filters",
-                **{"aria-labelledby": "explore-filters-title"},
-                children=[
-                    html.H2(_("Selection"), id="explore-filters-title"),
-                    html.Div(
-                        className="explore-pickers",
-                        children=[
-                            _labelled(
-                                _("Attribute"),
-                                ATTRIBUTE,
-                                dcc.Dropdown(
-                                    id=control_id(ATTRIBUTE),
-                                    options=attribute_options(ctx.codebook),
-                                    placeholder=_("Find an attribute…"),
-                                    clearable=True,
-                                ),
-                            ),
-                            _labelled(
-                                _("Its values (any of them)"),
-                                VALUES,
-                                dcc.Dropdown(
-                                    id=control_id(VALUES),
-                                    options=[],
-                                    value=[],
-                                    multi=True,
-                                    disabled=True,
-                                    placeholder=_("Choose an attribute first"),
-                                    search_order="original",
-                                ),
-                            ),
-                        ],
-                    ),
-                    html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
-                ],
-            ),
+            _selection_section(ctx, state),
             html.Div(panel(ctx, state), id=ids.EXPLORE_PANEL, **{"aria-live": "polite"}),
-            html.Section(
-                className="explore-section",
-                **{"aria-labelledby": "explore-values-title"},
-                children=[
-                    html.H2(_("Values of each attribute"), id="explore-values-title"),
-                    html.P(
-                        _(
-                            "Each value's synthetic count under the other filters, beside the protected count of the "
-                            "selection plus that value."
-                        ),
-                        className="section-intro",
-                    ),
-                    html.Div(
-                        className="explore-pickers",
-                        children=[
-                            _labelled(
-                                _("Attribute"),
-                                VIEW,
-                                dcc.Dropdown(
-                                    id=control_id(VIEW),
-                                    options=view_options(ctx.codebook),
-                                    value=state.view,
-                                    clearable=False,
-                                ),
-                            ),
-                            _labelled(
-                                _("Sort by"),
-                                SORT,
-                                dcc.Dropdown(
-                                    id=control_id(SORT),
-                                    value=state.sort,
-                                    clearable=False,
-                                    searchable=False,
-                                    options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
-                                ),
-                            ),
-                        ],
-                    ),
-                    html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
-                ],
-            ),
-            html.Section(
-                className="explore-section",
-                **{"aria-labelledby": "explore-crosstab-title"},
-                children=[
-                    html.H2(_("Cross-tab of two attributes"), id="explore-crosstab-title"),
-                    html.Div(
-                        className="explore-pickers",
-                        children=[
-                            _labelled(
-                                _("Rows"),
-                                ROWS,
-                                dcc.Dropdown(
-                                    id=control_id(ROWS),
-                                    options=attribute_options(ctx.codebook),
-                                    value=state.rows,
-                                    placeholder=_("Choose an attribute…"),
-                                ),
-                            ),
-                            _labelled(
-                                _("Columns"),
-                                COLS,
-                                dcc.Dropdown(
-                                    id=control_id(COLS),
-                                    options=attribute_options(ctx.codebook),
-                                    value=state.cols,
-                                    placeholder=_("Choose an attribute…"),
-                                ),
-                            ),
-                        ],
-                    ),
-                    html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
-                    dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
-                ],
-            ),
+            _values_section(ctx, state),
+            _crosstab_section(ctx, state),
             flow_chart.explore_section(ctx, state.filter),
         ],
     )
