@@ -6,22 +6,30 @@ SOURCE := var/demo-source.csv
 STORE  := var/gsd-demo.duckdb
 ENGINE := $(wildcard synth_engine/*.py) $(addprefix data/,codebook.py codebook_file.py release_meta.py errors.py countries.py aggregates.py dataset.py schema.py writer.py) data/codebooks/ctdc.datapackage.json
 
-.PHONY: run serve test lint setup setup-dev system-deps store clean
+# The catalogues of the reader's languages (i18n/catalog.py), compiled before the app runs.
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
 
-run: setup $(STORE)
+.PHONY: run serve test lint setup setup-dev system-deps store clean translations
+
+run: setup translations $(STORE)
 	$(BIN)/python app.py
 
 # Production: gunicorn on 127.0.0.1:8050 (GSD_BIND, GSD_WORKERS, ...: see gunicorn.conf.py).
-serve: setup $(STORE)
+serve: setup translations $(STORE)
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
-test: setup-dev system-deps lint
+test: setup-dev system-deps lint translations
 	$(BIN)/python -m pytest
 
 # The lint and the formatting check (settings in pyproject.toml) run before the tests.
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+translations: $(COMPILED)
+%.mo: %.po | $(VENV)/.runtime
+	$(BIN)/python -m i18n compile
 
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev

@@ -2,6 +2,7 @@
 
 Run `python app.py` to serve on http://127.0.0.1:8050 (see README.md for the store it reads).
 """
+
 from __future__ import annotations
 
 import os
@@ -25,14 +26,20 @@ def cache_config() -> dict:
     kind = os.environ.get("GSD_CACHE", "simple")
     timeout = int(os.environ.get("GSD_CACHE_TIMEOUT", "600"))
     if kind == "filesystem":
-        return {"CACHE_TYPE": "FileSystemCache", "CACHE_DEFAULT_TIMEOUT": timeout,
-                "CACHE_DIR": os.environ.get("GSD_CACHE_DIR", os.path.join(HERE, "var", "cache"))}
+        return {
+            "CACHE_TYPE": "FileSystemCache",
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+            "CACHE_DIR": os.environ.get("GSD_CACHE_DIR", os.path.join(HERE, "var", "cache")),
+        }
     if kind == "redis":
         # Shared by workers and hosts; an unreachable Redis is a cache miss (serving/cache.py).
         # GSD_CACHE_PREFIX separates deployments (e.g. code versions during a rolling upgrade).
-        return {"CACHE_TYPE": "serving.cache.ResilientRedisCache", "CACHE_DEFAULT_TIMEOUT": timeout,
-                "CACHE_REDIS_URL": os.environ.get("GSD_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                "CACHE_KEY_PREFIX": os.environ.get("GSD_CACHE_PREFIX", "gsd-explorer:")}
+        return {
+            "CACHE_TYPE": "serving.cache.ResilientRedisCache",
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+            "CACHE_REDIS_URL": os.environ.get("GSD_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "CACHE_KEY_PREFIX": os.environ.get("GSD_CACHE_PREFIX", "gsd-explorer:"),
+        }
     if kind == "null":
         return {"CACHE_TYPE": "NullCache"}
     return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_THRESHOLD": 5000}
@@ -40,9 +47,14 @@ def cache_config() -> dict:
 
 def create_app(store_path: str | None = None) -> Dash:
     store_path = store_path or os.environ.get("GSD_STORE") or DEFAULT_STORE
-    app = Dash(__name__, title="GSD Explorer", assets_folder=os.path.join(HERE, "assets"),
-               serve_locally=True, suppress_callback_exceptions=True,
-               enable_mcp=os.environ.get("GSD_ENABLE_MCP") == "1")  # off unless asked for
+    app = Dash(
+        __name__,
+        title="GSD Explorer",
+        assets_folder=os.path.join(HERE, "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        enable_mcp=os.environ.get("GSD_ENABLE_MCP") == "1",
+    )  # off unless asked for
     cache = Cache(app.server, config=cache_config())
     service = DataService(store_path, cache)
     pages = all_pages()

@@ -19,6 +19,7 @@ Every setting can be changed from the environment:
 Debug mode, Dash's dev tools and its MCP endpoint stay off unless GSD_DEBUG=1 /
 GSD_ENABLE_MCP=1 is set explicitly.
 """
+
 import gc
 import os
 import secrets
@@ -53,10 +54,18 @@ loglevel = os.environ.get("GSD_LOG_LEVEL", "info")
 logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["error_console"]},
     "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False,
-                           "qualname": "gunicorn.error"},
-        "gunicorn.access": {"level": "INFO" if accesslog else "WARNING", "handlers": ["console"],
-                            "propagate": False, "qualname": "gunicorn.access"},
+        "gunicorn.error": {
+            "level": "INFO",
+            "handlers": ["error_console"],
+            "propagate": False,
+            "qualname": "gunicorn.error",
+        },
+        "gunicorn.access": {
+            "level": "INFO" if accesslog else "WARNING",
+            "handlers": ["console"],
+            "propagate": False,
+            "qualname": "gunicorn.access",
+        },
     },
 }
 proc_name = "gsd-explorer"
@@ -68,8 +77,10 @@ def on_starting(server):
     # In the master, before any worker is forked: one key for all workers, one warning.
     if not os.environ.get("GSD_SECRET_KEY"):
         os.environ["GSD_SECRET_KEY"] = secrets.token_urlsafe(32)
-        server.log.warning("GSD_SECRET_KEY is not set; this server's workers share a random key "
-                           "(set it, the same on every host, behind a load balancer)")
+        server.log.warning(
+            "GSD_SECRET_KEY is not set; this server's workers share a random key "
+            "(set it, the same on every host, behind a load balancer)"
+        )
     if os.environ.get("GSD_DEBUG") == "1":
         server.log.warning("GSD_DEBUG=1: debug mode and Dash dev tools are on")
 

@@ -3,22 +3,27 @@ page's own options, and notices for what was left out.
 
 Each attribute's name is a query key and each chosen value one occurrence of it, e.g.
 `?gender=Woman&ageBroad=09--17&ageBroad=18--20`; `~` stands for "not recorded". A page's own
-parameters (its options) are further keys the page names. Pages decode leniently: anything that
+parameters (its options) are further keys the page names, and `lang` the page's language (read
+by the serving layer; `encode` repeats it, so a shared link keeps it). Pages decode leniently: anything that
 does not fit the store's codebook is dropped and named in a notice. The download route decodes
 strictly: the first problem raises `AddressError` with a one-line reason.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
+import i18n
 from data.codebook import Codebook
 from data.store import Filter
+from i18n import _
 
 NOT_RECORDED_TOKEN = "~"
+LANGUAGE_KEY = "lang"  # the reader's language (i18n.LANGUAGES), kept by every link
 MAX_VALUES_PER_KEY = 500
-MAX_PARAMETERS = 2000             # strict mode: keys and values in one request
+MAX_PARAMETERS = 2000  # strict mode: keys and values in one request
 
 Query = str | Mapping[str, Sequence[str]] | None
 
@@ -30,7 +35,7 @@ class AddressError(ValueError):
 @dataclass(frozen=True)
 class Address:
     filter: Filter = field(default_factory=Filter)
-    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # the page's own keys
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the page's own keys
     notices: tuple[str, ...] = ()
 
     def option(self, key: str) -> str | None:
@@ -67,8 +72,14 @@ class _Problems:
         self.notices.append(notice)
 
 
-def decode(query: Query, codebook: Codebook, *, option_keys: Sequence[str] = (),
-           attributes: Sequence[str] | None = None, strict: bool = False) -> Address:
+def decode(
+    query: Query,
+    codebook: Codebook,
+    *,
+    option_keys: Sequence[str] = (),
+    attributes: Sequence[str] | None = None,
+    strict: bool = False,
+) -> Address:
     """The address a query stands for. `option_keys` are the page's own parameters (kept as
     given, at most MAX_VALUES_PER_KEY each); `attributes`, when set, limits the filter to the
     attributes the page offers (the others are named as belonging elsewhere)."""
@@ -80,14 +91,18 @@ def decode(query: Query, codebook: Codebook, *, option_keys: Sequence[str] = (),
     selection: dict[str, list[str | None]] = {}
     options: dict[str, tuple[str, ...]] = {}
     for key, values in pairs.items():
+        if key == LANGUAGE_KEY:
+            continue
         if key in option_keys:
             options[key] = tuple(values[:MAX_VALUES_PER_KEY])
             continue
         if key not in codebook:
-            problems.add(f"Ignored the unknown filter “{clip(key)}”.", f"Unknown filter: {clip(key, 60)}.")
+            problems.add(_("Ignored the unknown filter “%(key)s”.", key=clip(key)), f"Unknown filter: {clip(key, 60)}.")
             continue
         if attributes is not None and key not in attributes:
-            elsewhere.append(f"{codebook[key].label} is not a filter on this page and was left out.")
+            elsewhere.append(
+                _("%(attribute)s is not a filter on this page and was left out.", attribute=codebook[key].label)
+            )
             continue
         if len(values) > MAX_VALUES_PER_KEY and strict:
             raise AddressError("Too many values for one filter.")
@@ -96,17 +111,33 @@ def decode(query: Query, codebook: Codebook, *, option_keys: Sequence[str] = (),
             if value == NOT_RECORDED_TOKEN or value in known:
                 selection.setdefault(key, []).append(None if value == NOT_RECORDED_TOKEN else value)
             else:
-                problems.add(f"Ignored “{clip(value)}”, which is not a value of {codebook[key].label}.",
-                             f"Unknown value of {clip(key, 60)}: {clip(value, 60)}.")
+                problems.add(
+                    _(
+                        "Ignored “%(value)s”, which is not a value of %(attribute)s.",
+                        value=clip(value),
+                        attribute=codebook[key].label,
+                    ),
+                    f"Unknown value of {clip(key, 60)}: {clip(value, 60)}.",
+                )
     return Address(Filter.build(codebook, selection), options, tuple(elsewhere + problems.notices))
 
 
 def encode(flt: Filter, options: Mapping[str, str | Sequence[str]] | None = None) -> str:
-    """The query string ("?..." or "") for a filter and page options, in a stable order."""
+    """The query string ("?..." or "") for a filter and page options, in a stable order, ending
+    with the current language unless it is the default."""
     pairs = [(name, NOT_RECORDED_TOKEN if v is None else v) for name, values in flt.selections for v in values]
     for key, values in (options or {}).items():
         pairs += [(key, v) for v in ([values] if isinstance(values, str) else values)]
+    if i18n.current() != i18n.DEFAULT:
+        pairs.append((LANGUAGE_KEY, i18n.current()))
     return ("?" + urlencode(pairs)) if pairs else ""
+
+
+def with_language(query: str | None, language: str) -> str:
+    """`query` ("?..." or "") with its language set to `language`, every other key kept as it was:
+    the language switcher's links (English too is named, to override an earlier choice)."""
+    pairs = [(k, v) for k, v in parse_qsl((query or "").lstrip("?"), keep_blank_values=True) if k != LANGUAGE_KEY]
+    return "?" + urlencode(pairs + [(LANGUAGE_KEY, language)])
 
 
 def clip(text: str, limit: int = 40) -> str:

@@ -30,6 +30,7 @@ and turns the sum into a lower bound. Noise: each released count carries Gaussia
 standard deviation σ_k·√Δ_k at its length k (the protected record count: Laplace, √2/ε_N); sums
 and differences add the variances.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,22 +40,24 @@ from itertools import combinations, product
 from typing import NamedTuple
 
 from data.codebook import Codebook
+from i18n import N_, gettext, ngettext
+from i18n.numbers import format_count, format_fixed, format_percent
 
-Z95 = 1.959963984540054          # two-sided 95 % quantile of the normal distribution
-MAX_PARTS = 2000                  # exact combinations summed for one selection
-MAX_TERMS = 4000                  # released counts combined to derive one "not recorded" part
-VIEW_MAX_TERMS = 64               # the same in views of many values: no country's "not recorded"
-                                  # (such a subtraction nearly always lacks a suppressed term anyway)
+Z95 = 1.959963984540054  # two-sided 95 % quantile of the normal distribution
+MAX_PARTS = 2000  # exact combinations summed for one selection
+MAX_TERMS = 4000  # released counts combined to derive one "not recorded" part
+VIEW_MAX_TERMS = 64  # the same in views of many values: no country's "not recorded"
+# (such a subtraction nearly always lacks a suppressed term anyway)
 
 # How a part's or a selection's protected count was obtained.
-EXACT = "exact"                   # released as such (or the sum of released parts)
-DERIVED = "derived"               # by subtraction, for "not recorded" items
-SUPPRESSED = "suppressed"         # within R but not released
-UNDERIVABLE = "underivable"       # "not recorded" part whose subtraction lacks a term
-BEYOND = "beyond"                 # longer than the reporting length: bounds at most
-LOWER_BOUND = "lower_bound"       # a sum with some parts missing
-UNAVAILABLE = "unavailable"       # no part has a count
-NO_AGGREGATES = "no_aggregates"   # the release published no protected counts
+EXACT = "exact"  # released as such (or the sum of released parts)
+DERIVED = "derived"  # by subtraction, for "not recorded" items
+SUPPRESSED = "suppressed"  # within R but not released
+UNDERIVABLE = "underivable"  # "not recorded" part whose subtraction lacks a term
+BEYOND = "beyond"  # longer than the reporting length: bounds at most
+LOWER_BOUND = "lower_bound"  # a sum with some parts missing
+UNAVAILABLE = "unavailable"  # no part has a count
+NO_AGGREGATES = "no_aggregates"  # the release published no protected counts
 
 # Comparability grades: (lowest score, name). The score is smaller count / larger count.
 GRADES = ((0.9, "close"), (0.75, "fair"), (0.5, "loose"), (0.0, "poor"))
@@ -65,11 +68,12 @@ Items = tuple[tuple[str, "str | None"], ...]
 @dataclass(frozen=True)
 class ReleaseFacts:
     """What the arithmetic needs to know about the release."""
+
     has_aggregates: bool
     reporting_length: int
-    record_count: int | None = None          # the protected record count
-    record_count_sd: float | None = None     # noise of the record count (√2/ε_N)
-    noise_sd: Mapping[int, float] = field(default_factory=dict)    # length -> σ_k·√Δ_k
+    record_count: int | None = None  # the protected record count
+    record_count_sd: float | None = None  # noise of the record count (√2/ε_N)
+    noise_sd: Mapping[int, float] = field(default_factory=dict)  # length -> σ_k·√Δ_k
     thresholds: Mapping[int, float] = field(default_factory=dict)  # length -> threshold
 
     @classmethod
@@ -83,18 +87,21 @@ class ReleaseFacts:
                 if _is_number(row.threshold):
                     thresholds[int(row.length)] = float(row.threshold)
         epsilon_n = (release.get("parameters") or {}).get("epsilon_n")
-        return cls(has_aggregates=bool(release.get("has_aggregates")),
-                   reporting_length=int(release.get("reporting_length") or 0),
-                   record_count=release.get("protected_record_count"),
-                   record_count_sd=math.sqrt(2) / epsilon_n if _is_number(epsilon_n) and epsilon_n > 0 else None,
-                   noise_sd=noise, thresholds=thresholds)
+        return cls(
+            has_aggregates=bool(release.get("has_aggregates")),
+            reporting_length=int(release.get("reporting_length") or 0),
+            record_count=release.get("protected_record_count"),
+            record_count_sd=math.sqrt(2) / epsilon_n if _is_number(epsilon_n) and epsilon_n > 0 else None,
+            noise_sd=noise,
+            thresholds=thresholds,
+        )
 
     def sd(self, length: int) -> float | None:
         return self.record_count_sd if length == 0 else self.noise_sd.get(length)
 
 
 class Term(NamedTuple):
-    key: str | None      # None: the protected record count
+    key: str | None  # None: the protected record count
     sign: int
     items: Items
 
@@ -108,13 +115,14 @@ class Term(NamedTuple):
 @dataclass(slots=True)
 class Part:
     """One exact combination of the selection and its protected count."""
+
     items: Items
-    status: str                    # EXACT, DERIVED, SUPPRESSED, UNDERIVABLE or BEYOND
-    count: int | None = None       # protected count (released or derived)
+    status: str  # EXACT, DERIVED, SUPPRESSED, UNDERIVABLE or BEYOND
+    count: int | None = None  # protected count (released or derived)
     noise_sd: float | None = None  # of its count (BEYOND: of the upper bound)
-    bound: int | None = None       # BEYOND: the smallest count of a sub-combination of length R
-    lower: int = 0                 # BEYOND: the lower bound (see the module's docstring)
-    unreleased: int = 0            # UNDERIVABLE: how many counts the subtraction needs were suppressed
+    bound: int | None = None  # BEYOND: the smallest count of a sub-combination of length R
+    lower: int = 0  # BEYOND: the lower bound (see the module's docstring)
+    unreleased: int = 0  # UNDERIVABLE: how many counts the subtraction needs were suppressed
     # Why there is no count, in plain language; written only when asked for (views ask rarely).
     explain: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
@@ -125,20 +133,20 @@ class Part:
 
 @dataclass(frozen=True)
 class Verdict:
-    grade: str     # close, fair, loose, poor — or "" when there is nothing to grade
+    grade: str  # close, fair, loose, poor — or "" when there is nothing to grade
     text: str
 
 
 @dataclass(slots=True)
 class Comparison:
     synthetic: int
-    status: str                      # EXACT, DERIVED, LOWER_BOUND, BEYOND, UNAVAILABLE, NO_AGGREGATES
-    protected: int | None = None     # the sum of the parts that have a count
-    noise_sd: float | None = None    # of the protected count (BEYOND: of the upper bound)
-    bound: int | None = None         # BEYOND: upper bound on the protected count
-    lower: int = 0                   # BEYOND: lower bound on it
+    status: str  # EXACT, DERIVED, LOWER_BOUND, BEYOND, UNAVAILABLE, NO_AGGREGATES
+    protected: int | None = None  # the sum of the parts that have a count
+    noise_sd: float | None = None  # of the protected count (BEYOND: of the upper bound)
+    bound: int | None = None  # BEYOND: upper bound on the protected count
+    lower: int = 0  # BEYOND: lower bound on it
     parts: tuple[Part, ...] = ()
-    message: str = ""                # why there is no protected count, when no part says it
+    message: str = ""  # why there is no protected count, when no part says it
 
     @property
     def reason(self) -> str:
@@ -147,7 +155,11 @@ class Comparison:
             return self.message
         if self.status == BEYOND or len(self.parts) == 1:
             return self.parts[0].reason
-        return f"None of the {len(self.parts)} exact combinations of this selection has a protected count."
+        return ngettext(
+            "None of the %(num)s exact combination of this selection has a protected count.",
+            "None of the %(num)s exact combinations of this selection has a protected count.",
+            len(self.parts),
+        )
 
     @property
     def missing_parts(self) -> list[Part]:
@@ -197,24 +209,40 @@ def grade(score: float) -> str:
     return next(name for lowest, name in GRADES if score >= lowest)
 
 
+GRADE_NAMES = {"close": N_("close"), "fair": N_("fair"), "loose": N_("loose"), "poor": N_("poor")}
+
+
+def grade_name(name: str) -> str:
+    """A grade as the reader reads it ("" stays "")."""
+    return gettext(GRADE_NAMES[name]) if name in GRADE_NAMES else name
+
+
 def describe_difference(c: Comparison) -> str:
     """E.g. "271 fewer synthetic records: a 34 % shortfall"."""
     d = c.difference
     if d is None:
         return ""
     if d == 0:
-        return "no difference"
-    n = f"{abs(d):,} {'fewer' if d < 0 else 'more'} synthetic records"
+        return gettext("no difference")
+    n = (
+        ngettext("%(num)s fewer synthetic record", "%(num)s fewer synthetic records", abs(d))
+        if d < 0
+        else ngettext("%(num)s more synthetic record", "%(num)s more synthetic records", abs(d))
+    )
     if c.relative_difference is None:
         return n
-    return f"{n}: a {percent(abs(c.relative_difference))} {'shortfall' if d < 0 else 'excess'}"
+    share = percent(abs(c.relative_difference))
+    return (
+        gettext("%(difference)s: a %(share)s shortfall", difference=n, share=share)
+        if d < 0
+        else gettext("%(difference)s: a %(share)s excess", difference=n, share=share)
+    )
 
 
 def percent(share: float) -> str:
     """A share as a whole percentage; under 1 %, with two significant digits (never a bare 0 %)."""
-    if 0 < share < 0.01:
-        return f"{share * 100:.2g} %"
-    return f"{share * 100:.0f} %"
+    text = f"{share * 100:.2g}" if 0 < share < 0.01 else f"{share * 100:.0f}"
+    return format_percent(float(text), len(text.partition(".")[2]))
 
 
 def note(c: Comparison, facts: ReleaseFacts) -> str:
@@ -222,114 +250,189 @@ def note(c: Comparison, facts: ReleaseFacts) -> str:
     if c.status == EXACT:
         return ""
     if c.status == DERIVED:
-        return "derived by subtraction"
+        return gettext("derived by subtraction")
     if c.status == LOWER_BOUND:
-        return f"at least: {len(c.missing_parts)} of {len(c.parts)} parts suppressed"
+        return ngettext(
+            "at least: %(missing)s of %(num)s part suppressed",
+            "at least: %(missing)s of %(num)s parts suppressed",
+            len(c.parts),
+            missing=format_count(len(c.missing_parts)),
+        )
     if c.status == BEYOND:
         bounds = describe_bounds(c)
-        return f"longer than the reporting length {facts.reporting_length}" + (f"; {bounds}" if bounds else "")
+        longer = gettext("longer than the reporting length %(length)s", length=facts.reporting_length)
+        return longer + (f"; {bounds}" if bounds else "")
     if c.status == NO_AGGREGATES:
-        return "no protected counts published"
+        return gettext("no protected counts published")
     if len(c.parts) == 1 and c.parts[0].status == SUPPRESSED:
         threshold = facts.thresholds.get(len(c.parts[0].items))
-        at = f" ({threshold:,.1f} at length {len(c.parts[0].items)})" if threshold is not None else ""
-        return f"suppressed: at or below the threshold{at}, or absent"
+        if threshold is None:
+            return gettext("suppressed: at or below the threshold, or absent")
+        return gettext(
+            "suppressed: at or below the threshold (%(threshold)s at length %(length)s), or absent",
+            threshold=format_fixed(threshold, 1),
+            length=len(c.parts[0].items),
+        )
     if len(c.parts) == 1 and c.parts[0].status == UNDERIVABLE:
-        return ("not derivable: a count it needs is suppressed" if c.parts[0].unreleased
-                else "not derived here: it needs too many counts")
-    return "unavailable: every part suppressed" if c.parts else "unavailable: too many combinations"
+        return (
+            gettext("not derivable: a count it needs is suppressed")
+            if c.parts[0].unreleased
+            else gettext("not derived here: it needs too many counts")
+        )
+    return gettext("unavailable: every part suppressed") if c.parts else gettext("unavailable: too many combinations")
 
 
 def describe_bounds(c: Comparison | Part) -> str:
     """What the protected counts say of a selection beyond the reporting length: "between L and
     U", "at most U", "at least L", or "" when they say nothing."""
     if c.lower and c.bound is not None:
-        return f"between {c.lower:,} and {c.bound:,}"
+        return gettext("between %(low)s and %(high)s", low=format_count(c.lower), high=format_count(c.bound))
     if c.bound is not None:
-        return f"at most {c.bound:,}"
-    return f"at least {c.lower:,}" if c.lower else ""
+        return gettext("at most %(count)s", count=format_count(c.bound))
+    return gettext("at least %(count)s", count=format_count(c.lower)) if c.lower else ""
 
 
 def signed_z(z: float) -> str:
-    """z with its sign and a true minus sign, e.g. "−2.4"."""
-    return f"{z:+.1f}".replace("-", "−")
+    """z with its sign and a true minus sign, e.g. "−2.4" (the decimal mark the reader's)."""
+    return ("+" if z >= 0 else "−") + format_fixed(abs(z), 1)
 
 
 def _records(n: float) -> str:
-    amount = f"{n:,.0f}" if n >= 10 or n == int(n) else f"{n:.1f}"
-    return f"{amount} record{'' if amount == '1' else 's'}"
+    whole = n >= 10 or n == int(n)
+    amount = format_count(round(n)) if whole else format_fixed(n, 1)
+    # A fraction of a record takes the plural form languages give to decimals ("other").
+    return ngettext("%(amount)s record", "%(amount)s records", round(n) if whole else 100, amount=amount)
 
 
 def noise_reading(c: Comparison) -> tuple[str, str]:
     """(lead, detail): the difference read against the protected count's noise."""
     z = c.z
     if z is None:
-        return "", ("The release does not say how much noise this protected count carries, so only the "
-                    "relative grade reads the difference.")
+        return "", gettext(
+            "The release does not say how much noise this protected count carries, so only the "
+            "relative grade reads the difference."
+        )
     half = Z95 * c.noise_sd
     gap = abs(c.difference)
-    size = f"A difference of {_records(gap)} is {abs(z):.1f} standard deviations of the noise"
+    values = {"difference": _records(gap), "z": format_fixed(abs(z), 1), "signed_z": signed_z(z)}
     if c.within_noise:
-        return f"Within the noise (z = {signed_z(z)}).", f"{size}: within the noise added to the protected count."
-    return (f"Beyond the noise by {_records(gap - half)} (z = {signed_z(z)}).",
-            f"{size}, which stays within ± {half:,.1f} records 95 % of the time.")
+        return (
+            gettext("Within the noise (z = %(signed_z)s).", **values),
+            gettext(
+                "A difference of %(difference)s is %(z)s standard deviations of the noise: within the "
+                "noise added to the protected count.",
+                **values,
+            ),
+        )
+    return (
+        gettext("Beyond the noise by %(excess)s (z = %(signed_z)s).", excess=_records(gap - half), **values),
+        gettext(
+            "A difference of %(difference)s is %(z)s standard deviations of the noise, which stays within "
+            "± %(half)s records 95 %% of the time.",
+            half=format_fixed(half, 1),
+            **values,
+        ),
+    )
 
 
-GRADE_TEXTS = {"close": "Close: the synthetic count is within 10 % of the protected count.",
-               "fair": "Fair: the counts differ by between 10 % and 25 % of the larger one.",
-               "loose": "Loose: the counts differ by between 25 % and 50 % of the larger one; "
-                        "read the synthetic count as a rough indication only.",
-               "poor": "Poor: the counts differ by more than half; do not rely on the synthetic count here."}
+GRADE_TEXTS = {
+    "close": N_("Close: the synthetic count is within 10 % of the protected count."),
+    "fair": N_("Fair: the counts differ by between 10 % and 25 % of the larger one."),
+    "loose": N_(
+        "Loose: the counts differ by between 25 % and 50 % of the larger one; "
+        "read the synthetic count as a rough indication only."
+    ),
+    "poor": N_("Poor: the counts differ by more than half; do not rely on the synthetic count here."),
+}
 
 
 def verdict(c: Comparison) -> Verdict:
     """A plain-language reading of the comparison."""
     if c.status == NO_AGGREGATES:
-        return Verdict("", "This release published no protected counts, so the synthetic count cannot be "
-                           "checked against one: it is the only estimate.")
+        return Verdict(
+            "",
+            gettext(
+                "This release published no protected counts, so the synthetic count cannot be "
+                "checked against one: it is the only estimate."
+            ),
+        )
     if c.status == BEYOND:
         return _beyond_verdict(c)
     if c.status == UNAVAILABLE:
-        return Verdict("", "No protected count is available for this selection, so the synthetic count is "
-                           "the only estimate.")
+        return Verdict(
+            "",
+            gettext("No protected count is available for this selection, so the synthetic count is the only estimate."),
+        )
     name = grade(c.score)
     lower = ""
     if c.status == LOWER_BOUND:
         if c.synthetic >= c.protected:
-            return Verdict("", "Some parts of this selection were suppressed, so the protected count is only "
-                               f"known to be at least {c.protected:,}; the synthetic count is above that, which "
-                               "is consistent, but the two cannot be graded.")
-        lower = "Measured against a lower bound (some parts were suppressed)."
+            return Verdict(
+                "",
+                gettext(
+                    "Some parts of this selection were suppressed, so the protected count is only "
+                    "known to be at least %(count)s; the synthetic count is above that, which is "
+                    "consistent, but the two cannot be graded.",
+                    count=format_count(c.protected),
+                ),
+            )
+        lower = gettext("Measured against a lower bound (some parts were suppressed).")
     lead, detail = noise_reading(c)
-    return Verdict(name, " ".join(t for t in (lower, lead, GRADE_TEXTS[name], detail) if t))
+    return Verdict(name, " ".join(t for t in (lower, lead, gettext(GRADE_TEXTS[name]), detail) if t))
 
 
 def _beyond_verdict(c: Comparison) -> Verdict:
-    only = "The synthetic count is the only estimate for a selection this long"
     if c.bound is not None and c.synthetic > c.bound + Z95 * (c.noise_sd or 0.0):
-        return Verdict("", f"{only}, and it is above {c.bound:,}, the most the protected counts allow, by more "
-                           "than their noise: treat it with caution.")
+        return Verdict(
+            "",
+            gettext(
+                "The synthetic count is the only estimate for a selection this long, and it is "
+                "above %(bound)s, the most the protected counts allow, by more than their noise: "
+                "treat it with caution.",
+                bound=format_count(c.bound),
+            ),
+        )
     if c.synthetic < c.lower:
-        return Verdict("", f"{only}, and it is below {c.lower:,}, the least the protected counts allow: "
-                           "treat it with caution.")
+        return Verdict(
+            "",
+            gettext(
+                "The synthetic count is the only estimate for a selection this long, and it is "
+                "below %(bound)s, the least the protected counts allow: treat it with caution.",
+                bound=format_count(c.lower),
+            ),
+        )
     bounds = describe_bounds(c)
-    close = (" The synthetic count is above the upper bound by less than the bound's noise."
-             if c.bound is not None and c.synthetic > c.bound else "")
-    return Verdict("", only + (f"; the protected counts only say it is {bounds}." if bounds else ".") + close)
+    text = (
+        gettext(
+            "The synthetic count is the only estimate for a selection this long; the protected counts "
+            "only say it is %(bounds)s.",
+            bounds=bounds,
+        )
+        if bounds
+        else gettext("The synthetic count is the only estimate for a selection this long.")
+    )
+    if c.bound is not None and c.synthetic > c.bound:
+        text += " " + gettext("The synthetic count is above the upper bound by less than the bound's noise.")
+    return Verdict("", text)
 
 
 class Comparator:
     """Plans which protected counts a selection needs, fetches them in one lookup, and adds up."""
 
-    def __init__(self, codebook: Codebook, facts: ReleaseFacts,
-                 key_of: Callable[[Mapping[str, str]], str],
-                 lookup: Callable[[list[str]], Mapping[str, int]], max_terms: int = MAX_TERMS):
+    def __init__(
+        self,
+        codebook: Codebook,
+        facts: ReleaseFacts,
+        key_of: Callable[[Mapping[str, str]], str],
+        lookup: Callable[[list[str]], Mapping[str, int]],
+        max_terms: int = MAX_TERMS,
+    ):
         self.codebook = codebook
         self.facts = facts
         self.key_of = key_of
         self.lookup = lookup
         self.max_terms = max_terms
-        self._keys: dict[Items, str] = {}     # key_of's answers: parts of a view share many terms
+        self._keys: dict[Items, str] = {}  # key_of's answers: parts of a view share many terms
 
     def with_max_terms(self, max_terms: int) -> Comparator:
         """The same comparator deriving "not recorded" counts from at most `max_terms` counts."""
@@ -340,8 +443,12 @@ class Comparator:
     @classmethod
     def for_store(cls, store, lookup: Callable[[list[str]], Mapping[str, int]] | None = None) -> Comparator:
         """For a `data.store.Store`; `lookup` defaults to its uncached `protected_counts`."""
-        return cls(store.codebook, ReleaseFacts.from_release(store.release, store.release_lengths),
-                   store.combination_key, lookup or store.protected_counts)
+        return cls(
+            store.codebook,
+            ReleaseFacts.from_release(store.release, store.release_lengths),
+            store.combination_key,
+            lookup or store.protected_counts,
+        )
 
     def compare(self, selection: Mapping[str, Sequence[str | None]], synthetic: int) -> Comparison:
         return self.compare_many([(selection, synthetic)])[0]
@@ -349,11 +456,19 @@ class Comparator:
     def compare_many(self, requests: Iterable[tuple[Mapping[str, Sequence[str | None]], int]]) -> list[Comparison]:
         requests = list(requests)
         if not self.facts.has_aggregates:
-            return [Comparison(int(n), NO_AGGREGATES, message="No protected counts were published with this release.")
-                    for _, n in requests]
+            message = gettext("No protected counts were published with this release.")
+            return [Comparison(int(n), NO_AGGREGATES, message=message) for _, n in requests]
         plans = [self._plan(selection) for selection, _ in requests]
-        keys = sorted({t.key for parts in plans if parts is not None
-                       for _, _, terms, bound_terms in parts for t in terms + bound_terms if t.key is not None})
+        keys = sorted(
+            {
+                t.key
+                for parts in plans
+                if parts is not None
+                for _, _, terms, bound_terms in parts
+                for t in terms + bound_terms
+                if t.key is not None
+            }
+        )
         counts = dict(self.lookup(keys)) if keys else {}
         return [self._evaluate(parts, int(n), counts) for parts, (_, n) in zip(plans, requests)]
 
@@ -420,30 +535,52 @@ class Comparator:
             lost = len(bound_terms) - len(found)
             bound = min(found) if found else None
             lower = self._lower_bound(items, terms, released, counts)
-            return Part(items, BEYOND, bound=bound, lower=lower if bound is None else min(lower, bound),
-                        noise_sd=self.facts.sd(bound_terms[0].length) if found else None,
-                        explain=lambda: self._beyond_reason(items, lost, bound_terms[0].length if lost else 0))
+            return Part(
+                items,
+                BEYOND,
+                bound=bound,
+                lower=lower if bound is None else min(lower, bound),
+                noise_sd=self.facts.sd(bound_terms[0].length) if found else None,
+                explain=lambda: self._beyond_reason(items, lost, bound_terms[0].length if lost else 0),
+            )
         if kind == EXACT:
             count = self._count(terms[0], counts)
             if count is not None:
                 return Part(items, EXACT, count, self._noise(terms))
             return Part(items, SUPPRESSED, explain=lambda: self._suppressed_reason(items, terms[0].length))
         if kind == UNDERIVABLE:
-            return Part(items, UNDERIVABLE, explain=lambda: (
-                f"{self.describe(items)}: deriving a “not recorded” count here would take more than "
-                f"{self.max_terms:,} protected counts, so it is not attempted here."))
+            return Part(
+                items,
+                UNDERIVABLE,
+                explain=lambda: gettext(
+                    "%(combination)s: deriving a “not recorded” count here would take more than %(limit)s protected "
+                    "counts, so it is not attempted here.",
+                    combination=self.describe(items),
+                    limit=format_count(self.max_terms),
+                ),
+            )
         values = [self._count(t, counts) for t in terms]
         lost = [t for t, v in zip(terms, values) if v is None]
         if lost:
-            return Part(items, UNDERIVABLE, unreleased=len(lost), explain=lambda: (
-                f"{self.describe(items)}: a “not recorded” count is derived by subtracting released counts, "
-                f"and {len(lost)} of the {len(terms)} needed were suppressed (for example "
-                f"{self.describe(lost[0].items) if lost[0].items else 'the protected record count'})."))
+            return Part(
+                items,
+                UNDERIVABLE,
+                unreleased=len(lost),
+                explain=lambda: ngettext(
+                    "%(combination)s: a “not recorded” count is derived by subtracting released counts, and "
+                    "%(lost)s of the %(num)s needed was suppressed (for example %(example)s).",
+                    "%(combination)s: a “not recorded” count is derived by subtracting released counts, and "
+                    "%(lost)s of the %(num)s needed were suppressed (for example %(example)s).",
+                    len(terms),
+                    combination=self.describe(items),
+                    lost=format_count(len(lost)),
+                    example=self.describe(lost[0].items) if lost[0].items else gettext("the protected record count"),
+                ),
+            )
         total = sum(t.sign * v for t, v in zip(terms, values))
         return Part(items, DERIVED, max(0, total), self._noise(terms))
 
-    def _lower_bound(self, items: Items, bases: Sequence[Term], released: Mapping[Items, int | None],
-                     counts) -> int:
+    def _lower_bound(self, items: Items, bases: Sequence[Term], released: Mapping[Items, int | None], counts) -> int:
         """max(0, Σ_c n(T ∪ {c}) − (m − 1)·n(T) − Z95·its noise sd) over the T's in `bases` whose
         counts were all released (see the module's docstring); `released` holds the counts of
         the sub-combinations of length R. Without a published noise, no allowance is made."""
@@ -451,51 +588,83 @@ class Comparator:
         for base in bases:
             base_count = self._count(base, counts)
             inside = set(base.items)
-            extended = [released.get(tuple(i for i in items if i in inside or i == extra))
-                        for extra in items if extra not in inside]
+            extended = [
+                released.get(tuple(i for i in items if i in inside or i == extra))
+                for extra in items
+                if extra not in inside
+            ]
             if base_count is None or any(n is None for n in extended):
                 continue
             m = len(extended)
             sd_long, sd_base = self.facts.sd(base.length + 1), self.facts.sd(base.length)
-            allowance = 0.0 if sd_long is None or sd_base is None else \
-                Z95 * math.sqrt(m * sd_long ** 2 + (m - 1) ** 2 * sd_base ** 2)
+            allowance = (
+                0.0
+                if sd_long is None or sd_base is None
+                else Z95 * math.sqrt(m * sd_long**2 + (m - 1) ** 2 * sd_base**2)
+            )
             best = max(best, sum(extended) - (m - 1) * base_count - allowance)
         return math.floor(best)
 
     def _beyond_reason(self, items: Items, lost: int, length: int) -> str:
-        reason = (f"{self.describe(items)} combines {len(items)} attributes, more than the reporting length "
-                  f"of {self.facts.reporting_length}: the release has no protected count for it")
+        reason = gettext(
+            "%(combination)s combines %(count)s attributes, more than the reporting length of "
+            "%(length)s: the release has no protected count for it",
+            combination=self.describe(items),
+            count=len(items),
+            length=self.facts.reporting_length,
+        )
         if lost:
-            reason += f"; {lost} of its sub-combinations of length {length} were suppressed, so it is probably rare"
+            reason += ngettext(
+                "; %(num)s of its sub-combinations of length %(length)s was suppressed, so it is probably rare",
+                "; %(num)s of its sub-combinations of length %(length)s were suppressed, so it is probably rare",
+                lost,
+                length=length,
+            )
         return reason + "."
 
     def _suppressed_reason(self, items: Items, length: int) -> str:
         threshold = self.facts.thresholds.get(length)
-        rule = (f"its noisy count was at or below the release's threshold of {threshold:,.1f} for "
-                f"combinations of length {length}" if threshold is not None and math.isfinite(threshold)
-                else "its noisy count was too small to keep")
-        return f"{self.describe(items)} was suppressed: {rule}, or it does not occur at all."
+        if threshold is not None and math.isfinite(threshold):
+            return gettext(
+                "%(combination)s was suppressed: its noisy count was at or below the release's threshold "
+                "of %(threshold)s for combinations of length %(length)s, or it does not occur at all.",
+                combination=self.describe(items),
+                threshold=format_fixed(threshold, 1),
+                length=length,
+            )
+        return gettext(
+            "%(combination)s was suppressed: its noisy count was too small to keep, or it does not occur at all.",
+            combination=self.describe(items),
+        )
 
     def _evaluate(self, plan, synthetic: int, counts) -> Comparison:
         if plan is None:
-            return Comparison(synthetic, UNAVAILABLE, message=(
-                f"This selection has more than {MAX_PARTS:,} exact combinations; "
-                "choose fewer values to compare it with protected counts."))
+            return Comparison(
+                synthetic,
+                UNAVAILABLE,
+                message=gettext(
+                    "This selection has more than %(limit)s exact combinations; choose fewer values to compare it with "
+                    "protected counts.",
+                    limit=format_count(MAX_PARTS),
+                ),
+            )
         parts = [self._evaluate_part(*p, counts) for p in plan]
         if parts and parts[0].status == BEYOND:
             bounds = [p.bound for p in parts]
             bound = None if any(b is None for b in bounds) else sum(bounds)
             sds = [p.noise_sd for p in parts]
             noise = None if bound is None or None in sds else math.sqrt(sum(s * s for s in sds))
-            return Comparison(synthetic, BEYOND, bound=bound, lower=sum(p.lower for p in parts), noise_sd=noise,
-                              parts=tuple(parts))
+            return Comparison(
+                synthetic, BEYOND, bound=bound, lower=sum(p.lower for p in parts), noise_sd=noise, parts=tuple(parts)
+            )
         found = [p for p in parts if p.count is not None]
         if not found:
             return Comparison(synthetic, UNAVAILABLE, parts=tuple(parts))
         sds = [p.noise_sd for p in found]
         noise = None if any(s is None for s in sds) else math.sqrt(sum(s * s for s in sds))
-        status = LOWER_BOUND if len(found) < len(parts) else (
-            DERIVED if any(p.status == DERIVED for p in parts) else EXACT)
+        status = (
+            LOWER_BOUND if len(found) < len(parts) else (DERIVED if any(p.status == DERIVED for p in parts) else EXACT)
+        )
         return Comparison(synthetic, status, sum(p.count for p in found), noise, parts=tuple(parts))
 
     # --- labels ----------------------------------------------------------------------------------
@@ -503,8 +672,8 @@ class Comparator:
     def describe(self, items: Items) -> str:
         """“Age group 39–47 and Gender not recorded”, or “all records” for no items."""
         if not items:
-            return "All records"
-        return " and ".join(f"{self.codebook[a].label} {self.codebook[a].label_of(v)}" for a, v in items)
+            return gettext("All records")
+        return gettext(" and ").join(f"{self.codebook[a].label} {self.codebook[a].label_of(v)}" for a, v in items)
 
 
 def _is_number(value) -> bool:

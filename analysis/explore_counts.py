@@ -3,6 +3,7 @@ beside the protected counts by the comparability arithmetic — for the whole se
 value of one or every attribute, and for a cross-tab of two attributes. No Dash, no SQL: the
 service runs the queries, components/explore*.py draw the results.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from analysis import comparability as cmp
 from analysis.explore_state import ExploreState
 from data.codebook import Codebook
 
-MAX_AXIS = 20                     # values on each axis of the cross-tab
+MAX_AXIS = 20  # values on each axis of the cross-tab
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,17 @@ class ValueRow:
 
 @dataclass(frozen=True)
 class AttributeValues:
-    rows: list[ValueRow]      # in codebook order, "not recorded" last
-    with_records: int         # values with synthetic records, shown or not
+    rows: list[ValueRow]  # in codebook order, "not recorded" last
+    with_records: int  # values with synthetic records, shown or not
 
     @property
     def complete(self) -> bool:
         return len(self.rows) >= self.with_records
 
 
-def value_rows(ctx: Context, state: ExploreState, names: list[str],
-               limit: int | None = None) -> dict[str, AttributeValues]:
+def value_rows(
+    ctx: Context, state: ExploreState, names: list[str], limit: int | None = None
+) -> dict[str, AttributeValues]:
     """For each attribute, each value's synthetic count under the selection's other attributes and
     its comparison with the protected count of (those selections + the value); values with
     neither a record nor a protected count are left out. With `limit`, an attribute with more
@@ -98,12 +100,12 @@ def sort_rows(rows: list[ValueRow], sort: str) -> list[ValueRow]:
         "order": None,
         "synthetic": lambda r: -r.synthetic,
         "protected": lambda r: -r.protected if r.protected is not None else missing_last,
-        "difference": lambda r: -abs(r.comparison.difference) if r.comparison.difference is not None
-        else missing_last,
+        "difference": lambda r: -abs(r.comparison.difference) if r.comparison.difference is not None else missing_last,
         "comparability": lambda r: r.comparison.score if r.comparison.score is not None else missing_last,
     }
     key = keys.get(sort)
     return list(rows) if key is None else sorted(rows, key=key)
+
 
 def value_counts(ctx: Context, state: ExploreState, name: str) -> dict[str | None, int]:
     """Records of each value of `name` under the selection's other attributes."""
@@ -130,12 +132,13 @@ def crosstab_key(state: ExploreState) -> list:
 class CrossTab:
     """The cross-tab's numbers: row and column values, and each cell's comparison (with its
     synthetic count) under the other selections."""
+
     rows: str
     cols: str
     ys: list
     xs: list
-    cells: dict          # (row value, column value) -> cmp.Comparison
-    others: int          # attributes of the other selections
+    cells: dict  # (row value, column value) -> cmp.Comparison
+    others: int  # attributes of the other selections
 
     def grid(self, show) -> list[list]:
         return [[show(self.cells[va, vb]) for vb in self.xs] for va in self.ys]
@@ -157,5 +160,6 @@ def crosstab_data(ctx: Context, state: ExploreState) -> CrossTab | None:
     others = state.filter.without(a).without(b).as_dict()
     pairs = [(va, vb) for va in ys for vb in xs]
     comparisons = ctx.view_comparator.compare_many(
-        [({**others, a: [va], b: [vb]}, synthetic.get((va, vb), 0)) for va, vb in pairs])
+        [({**others, a: [va], b: [vb]}, synthetic.get((va, vb), 0)) for va, vb in pairs]
+    )
     return CrossTab(a, b, ys, xs, dict(zip(pairs, comparisons)), len(others))

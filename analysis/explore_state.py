@@ -6,6 +6,7 @@ be mistaken for an attribute: `_view` (the attribute of the per-attribute view, 
 them), `_sort`, and `_rows` / `_cols` (the cross-tab's attributes). Defaults are left out of
 the address. Anything not understood is dropped and named in `notices`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from analysis.address import Query, decode, encode
 from data.codebook import Codebook
 from data.store import Filter
+from i18n import N_, _
 
 PATH = "/explore"
 ALL_ATTRIBUTES = "*"
@@ -20,12 +22,12 @@ VIEW_KEY, SORT_KEY, ROWS_KEY, COLS_KEY = "_view", "_sort", "_rows", "_cols"
 PAGE_KEYS = (VIEW_KEY, SORT_KEY, ROWS_KEY, COLS_KEY)
 
 # How the per-attribute view orders its values: key -> label.
-SORTS = {
-    "order": "Codebook order",
-    "synthetic": "Synthetic count, largest first",
-    "protected": "Protected count, largest first",
-    "difference": "Size of the difference, largest first",
-    "comparability": "Comparability, lowest first",
+SORTS = {  # English; the page shows them through gettext
+    "order": N_("Codebook order"),
+    "synthetic": N_("Synthetic count, largest first"),
+    "protected": N_("Protected count, largest first"),
+    "difference": N_("Size of the difference, largest first"),
+    "comparability": N_("Comparability, lowest first"),
 }
 DEFAULT_SORT = "order"
 
@@ -88,19 +90,22 @@ def from_search(codebook: Codebook, search: Query) -> ExploreState:
     address = decode(search, codebook, option_keys=PAGE_KEYS)
     notices = list(address.notices)
 
-    def one(key: str, allowed, what: str):
+    def one(key: str, allowed, message: str):
         value = address.option(key)
         if value is not None and value not in allowed:
-            notices.append(f"Ignored “{value[:40]}”, which is not {what}.")
+            notices.append(_(message, value=value[:40]))
             return None
         return value
 
     attributes = set(codebook.names)
-    view = one(VIEW_KEY, attributes | {ALL_ATTRIBUTES}, "an attribute to view") or ALL_ATTRIBUTES
-    sort = one(SORT_KEY, SORTS, "a way of sorting") or DEFAULT_SORT
-    rows = one(ROWS_KEY, attributes, "an attribute for the cross-tab's rows")
-    cols = one(COLS_KEY, attributes, "an attribute for the cross-tab's columns")
+    view = (
+        one(VIEW_KEY, attributes | {ALL_ATTRIBUTES}, N_("Ignored “%(value)s”, which is not an attribute to view."))
+        or ALL_ATTRIBUTES
+    )
+    sort = one(SORT_KEY, SORTS, N_("Ignored “%(value)s”, which is not a way of sorting.")) or DEFAULT_SORT
+    rows = one(ROWS_KEY, attributes, N_("Ignored “%(value)s”, which is not an attribute for the cross-tab's rows."))
+    cols = one(COLS_KEY, attributes, N_("Ignored “%(value)s”, which is not an attribute for the cross-tab's columns."))
     if rows and rows == cols:
-        notices.append("The cross-tab needs two different attributes; its columns were left unset.")
+        notices.append(_("The cross-tab needs two different attributes; its columns were left unset."))
         cols = None
     return ExploreState(address.filter, view, sort, rows, cols, tuple(notices))

@@ -7,6 +7,7 @@ Which controls a store gets comes from its codebook: a year range for the year a
 multiple choice for each demographic attribute and each country attribute, and one choice among
 the flags of the exploitation-type group.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from analysis.address import NOT_RECORDED_TOKEN, Query, decode
 from data.codebook import Attribute, Codebook
 from data.store import FilterError
+from i18n import N_, _
 
 # Codebook groups (engine metadata, not column names) whose attributes become filters.
 PERSON_GROUP = "demographics"
@@ -23,8 +25,8 @@ FLAG_GROUP_PREFIX = "group:"
 
 @dataclass(frozen=True)
 class Control:
-    name: str                      # id key: the attribute's name, or "group:<group>" for a flag group
-    kind: str                      # "years" (range), "values" (several values), "flags" (one flag of a group)
+    name: str  # id key: the attribute's name, or "group:<group>" for a flag group
+    kind: str  # "years" (range), "values" (several values), "flags" (one flag of a group)
     label: str
     attributes: tuple[Attribute, ...]
 
@@ -34,16 +36,20 @@ def controls(codebook: Codebook) -> list[Control]:
     year = next((a for a in codebook if a.kind == "year" and a.values), None)
     if year is not None:
         out.append(Control(year.name, "years", year.label, (year,)))
-    out += [Control(a.name, "values", a.label, (a,)) for a in codebook
-            if a.group == PERSON_GROUP and a.kind in ("categorical", "ordinal")]
+    out += [
+        Control(a.name, "values", a.label, (a,))
+        for a in codebook
+        if a.group == PERSON_GROUP and a.kind in ("categorical", "ordinal")
+    ]
     flags = tuple(a for a in codebook if a.group == EXPLOITATION_GROUP and a.kind == "flag")
     if flags:
-        out.append(Control(FLAG_GROUP_PREFIX + EXPLOITATION_GROUP, "flags", "Type of exploitation", flags))
+        out.append(Control(FLAG_GROUP_PREFIX + EXPLOITATION_GROUP, "flags", N_("Type of exploitation"), flags))
     out += [Control(a.name, "values", a.label, (a,)) for a in codebook if a.kind == "country"]
     return out
 
 
 # --- values <-> filter mapping ------------------------------------------------------------------
+
 
 def years_of(attribute: Attribute) -> list[int]:
     return [int(v) for v in attribute.values]
@@ -62,8 +68,9 @@ def text_choices(value) -> list[str]:
 def chosen_values(value, known) -> list[str | None]:
     """The values among `known` a multi-choice control's value picks, "not recorded" as None
     (anything else it holds is ignored)."""
-    return [None if v == NOT_RECORDED_TOKEN else v for v in text_choices(value)
-            if v == NOT_RECORDED_TOKEN or v in known]
+    return [
+        None if v == NOT_RECORDED_TOKEN else v for v in text_choices(value) if v == NOT_RECORDED_TOKEN or v in known
+    ]
 
 
 def _year_range(value) -> tuple[int, int] | None:
@@ -85,7 +92,7 @@ def mapping_from_values(ctrls: list[Control], values: dict) -> dict[str, list[st
                 continue
             low, high = bounds
             if low <= years[0] and high >= years[-1]:
-                continue                       # the whole range: records without a year stay in
+                continue  # the whole range: records without a year stay in
             chosen = [v for v, y in zip(c.attributes[0].values, years) if low <= y <= high]
             mapping[c.name] = chosen
         elif c.kind == "values":
@@ -114,14 +121,25 @@ def values_from_mapping(ctrls: list[Control], mapping: dict[str, list[str | None
             chosen = [int(v) for v in mapping.get(c.name, []) if v is not None]
             if not chosen:
                 if c.name in mapping:
-                    notices.append(f"{attribute.label}: only a range of years can be chosen here; "
-                                   "the filter on records without a year was left out.")
+                    notices.append(
+                        _(
+                            "%(attribute)s: only a range of years can be chosen here; the filter on "
+                            "records without a year was left out.",
+                            attribute=attribute.label,
+                        )
+                    )
                 values[c.name] = [years[0], years[-1]]
                 continue
             low, high = min(chosen), max(chosen)
             if None in mapping[c.name] or len(chosen) != sum(low <= y <= high for y in years):
-                notices.append(f"{attribute.label}: only a range of years can be chosen here; "
-                               f"showing {low}–{high}.")
+                notices.append(
+                    _(
+                        "%(attribute)s: only a range of years can be chosen here; showing %(low)s–%(high)s.",
+                        attribute=attribute.label,
+                        low=low,
+                        high=high,
+                    )
+                )
             values[c.name] = [low, high]
         elif c.kind == "values":
             values[c.name] = [NOT_RECORDED_TOKEN if v is None else v for v in mapping.get(c.name, [])]
@@ -137,8 +155,11 @@ def values_from_mapping(ctrls: list[Control], mapping: dict[str, list[str | None
             else:
                 values[c.name] = set_flags[0] if set_flags else None
                 kept = next((a.label for a in c.attributes if a.name == values[c.name]), None)
-                notices.append(f"{c.label}: one type can be chosen here; "
-                               + (f"kept {kept}." if kept else "the filter was left out."))
+                notices.append(
+                    _("%(control)s: one type can be chosen here; kept %(kept)s.", control=_(c.label), kept=kept)
+                    if kept
+                    else _("%(control)s: one type can be chosen here; the filter was left out.", control=_(c.label))
+                )
     return values, notices
 
 

@@ -10,6 +10,7 @@ perpetrator's) form their own section, composed by the same rules. Two cached qu
 data service serve every card: one scan with several group-bys (`grouping_counts`) and one for
 the flag groups. No Dash, no SQL: components/overview.py draws the cards.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,14 +18,21 @@ from dataclasses import dataclass
 from analysis.filter_controls import EXPLOITATION_GROUP, PERSON_GROUP
 from data.codebook import Attribute, Codebook
 from data.store import Filter
+from i18n import N_, _
 
 TIME_GROUP = "time"
-GROUP_NOTE = ("Percentages are of the records with at least one {group} recorded, the codebook's rule; "
-              "a record can be in several categories, so the shares can add up to more than 100 %.")
-FLAGS_NOTE = ("Percentages are of all records under the filter; a record can have several of these set, "
-              "and a flag that is not set may just not have been recorded.")
-MAP_NOTE = ("A blank country has no record here, which can mean that its cases were suppressed to "
-            "protect people, not that it has none.")
+GROUP_NOTE = N_(
+    "Percentages are of the records with at least one %(group)s recorded, the codebook's rule; "
+    "a record can be in several categories, so the shares can add up to more than 100 %%."
+)
+FLAGS_NOTE = N_(
+    "Percentages are of all records under the filter; a record can have several of these set, "
+    "and a flag that is not set may just not have been recorded."
+)
+MAP_NOTE = N_(
+    "A blank country has no record here, which can mean that its cases were suppressed to "
+    "protect people, not that it has none."
+)
 # kinds of card, each drawn by its own view in components/overview.py
 YEARS, PERSON, MAP, BARS, GROUP, FLAGS = "years", "person", "map", "bars", "group", "flags"
 
@@ -37,7 +45,7 @@ class CardSpec:
     wide: bool = False
     height: int = 380
     kind: str = ""
-    attributes: tuple[Attribute, ...] = ()      # what the card draws, the time attribute first
+    attributes: tuple[Attribute, ...] = ()  # what the card draws, the time attribute first
 
     def counted_sets(self) -> list[tuple[str, ...]]:
         """The attribute sets whose grouped counts the card draws (a group's counts come apart)."""
@@ -51,15 +59,16 @@ class CardSpec:
 @dataclass(frozen=True)
 class Plan:
     """Which charts a codebook supports, for one party's attributes and then the others'."""
-    year: Attribute | None                      # the time axis: a year, else a band of the time group
-    exploitation: tuple[Attribute, ...]         # flags of the exploitation-type group
-    person: tuple[Attribute, ...]               # up to two demographic attributes, drawn together
+
+    year: Attribute | None  # the time axis: a year, else a band of the time group
+    exploitation: tuple[Attribute, ...]  # flags of the exploitation-type group
+    person: tuple[Attribute, ...]  # up to two demographic attributes, drawn together
     countries: tuple[Attribute, ...]
     flag_groups: tuple[tuple[str, tuple[Attribute, ...]], ...]
-    bars: tuple[Attribute, ...] = ()            # every other categorical, ordinal or year attribute
-    flags: tuple[Attribute, ...] = ()           # flags in no group of flags
-    party: str = ""                             # "" for the release's subject
-    others: tuple[Plan, ...] = ()               # one section per other party
+    bars: tuple[Attribute, ...] = ()  # every other categorical, ordinal or year attribute
+    flags: tuple[Attribute, ...] = ()  # flags in no group of flags
+    party: str = ""  # "" for the release's subject
+    others: tuple[Plan, ...] = ()  # one section per other party
 
     def sections(self) -> list[Plan]:
         return [self, *self.others]
@@ -69,27 +78,77 @@ class Plan:
         prefix = f"{slug(self.party)}-" if self.party else ""
         out = []
         if self.year:
-            title = f"Records by {self.year.label.lower()}" + (" and type of exploitation" if self.exploitation else "")
-            notes = ("Each record is counted once: under its one type, or under “more than one type”.",) \
-                if self.exploitation else ()
-            out.append(CardSpec(prefix + "years", title, notes, wide=True, kind=YEARS,
-                                attributes=(self.year, *self.exploitation)))
+            title = (
+                _("Records by %(attribute)s and type of exploitation", attribute=self.year.label.lower())
+                if self.exploitation
+                else _("Records by %(attribute)s", attribute=self.year.label.lower())
+            )
+            notes = (
+                (_("Each record is counted once: under its one type, or under “more than one type”."),)
+                if self.exploitation
+                else ()
+            )
+            out.append(
+                CardSpec(
+                    prefix + "years", title, notes, wide=True, kind=YEARS, attributes=(self.year, *self.exploitation)
+                )
+            )
         if self.person:
             rows = len(self.person[-1].values) + 1
-            out.append(CardSpec(prefix + "person", "Records by " + " and ".join(a.label.lower() for a in self.person),
-                                height=max(380, 140 + 28 * rows), kind=PERSON, attributes=self.person))
-        out += [CardSpec(f"{prefix}map-{c.name}", f"Records by {c.label.lower()}", (MAP_NOTE,), kind=MAP,
-                         attributes=(c,)) for c in self.countries]
-        out += [CardSpec(f"{prefix}bars-{a.name}", f"Records by {a.label.lower()}", kind=BARS, attributes=(a,),
-                         height=bars_height(a)) for a in self.bars]
+            names = [a.label.lower() for a in self.person]
+            title = (
+                _("Records by %(first)s and %(second)s", first=names[0], second=names[1])
+                if len(names) > 1
+                else _("Records by %(attribute)s", attribute=names[0])
+            )
+            out.append(
+                CardSpec(
+                    prefix + "person", title, height=max(380, 140 + 28 * rows), kind=PERSON, attributes=self.person
+                )
+            )
+        out += [
+            CardSpec(
+                f"{prefix}map-{c.name}",
+                _("Records by %(attribute)s", attribute=c.label.lower()),
+                (_(MAP_NOTE),),
+                kind=MAP,
+                attributes=(c,),
+            )
+            for c in self.countries
+        ]
+        out += [
+            CardSpec(
+                f"{prefix}bars-{a.name}",
+                _("Records by %(attribute)s", attribute=a.label.lower()),
+                kind=BARS,
+                attributes=(a,),
+                height=bars_height(a),
+            )
+            for a in self.bars
+        ]
         # a group of one flag has no denominator of its own to speak of: its share is of all records
-        out += [CardSpec(f"{prefix}group-{slug(group)}", group_title(members),
-                         (GROUP_NOTE.format(group=group_noun(members)) if len(members) > 1 else FLAGS_NOTE,),
-                         kind=GROUP if len(members) > 1 else FLAGS, attributes=members,
-                         height=max(300, 110 + 48 * len(members))) for group, members in self.flag_groups]
+        out += [
+            CardSpec(
+                f"{prefix}group-{slug(group)}",
+                group_title(members),
+                (_(GROUP_NOTE, group=group_noun(members)) if len(members) > 1 else _(FLAGS_NOTE),),
+                kind=GROUP if len(members) > 1 else FLAGS,
+                attributes=members,
+                height=max(300, 110 + 48 * len(members)),
+            )
+            for group, members in self.flag_groups
+        ]
         if self.flags:
-            out.append(CardSpec(prefix + "flags", "Records with each flag set", (FLAGS_NOTE,), kind=FLAGS,
-                                attributes=self.flags, height=max(300, 110 + 48 * len(self.flags))))
+            out.append(
+                CardSpec(
+                    prefix + "flags",
+                    _("Records with each flag set"),
+                    (_(FLAGS_NOTE),),
+                    kind=FLAGS,
+                    attributes=self.flags,
+                    height=max(300, 110 + 48 * len(self.flags)),
+                )
+            )
         return out
 
     def cards(self) -> list[CardSpec]:
@@ -112,8 +171,7 @@ class Plan:
 def plan(codebook: Codebook) -> Plan:
     parties = codebook.parties()
     subject = parties[0] if parties else ""
-    others = tuple(section_plan(codebook, [a for a in codebook if a.party == party], party)
-                   for party in parties[1:])
+    others = tuple(section_plan(codebook, [a for a in codebook if a.party == party], party) for party in parties[1:])
     own = [a for a in codebook if a.party in ("", subject)]
     return section_plan(codebook, own, "", others)
 
@@ -168,9 +226,9 @@ def group_noun(members: tuple[Attribute, ...]) -> str:
 
 @dataclass(frozen=True)
 class OverviewCounts:
-    frames: dict          # attribute set (Plan.sets) -> its grouped counts
-    flag_groups: dict     # group -> (records with any flag of it, flag -> records)
-    total: int            # records under the filter
+    frames: dict  # attribute set (Plan.sets) -> its grouped counts
+    flag_groups: dict  # group -> (records with any flag of it, flag -> records)
+    total: int  # records under the filter
 
 
 def fetch_counts(service, p: Plan, flt: Filter) -> OverviewCounts:

@@ -20,7 +20,8 @@
     ENDS.forEach(function (end) {
       var box = control.querySelector("input." + end[0]);
       if (box) {
-        setOnce(box, "aria-label", label.textContent.trim() + ", " + end[1]);
+        // the page gives the two words in its language (data-from, data-to on the control)
+        setOnce(box, "aria-label", label.textContent.trim() + ", " + (control.getAttribute("data-" + end[1]) || end[1]));
       }
     });
     var button = control.querySelector("button.dash-dropdown");

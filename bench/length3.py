@@ -23,6 +23,7 @@ For each it prints the mean |z| and the share inside the 95 % noise interval per
 build's evaluation, synth_engine.noise_units) and the number of length-3 combination instances
 (Σ counts) against the protected total. Several minutes on the full source.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,8 +90,9 @@ def length3_bound(counts, column_of: np.ndarray, n_records: int, noise_sd: dict[
         add(np.full(len(at), n_rows), error[at], np.full(len(at), 1.0 / noise_sd[k] / n_big[k]))
         bounds.append(np.array([goal]))
         n_rows += 1
-    matrix = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                               shape=(n_rows, n_counts + len(big)))
+    matrix = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_counts + len(big))
+    )
     objective = np.zeros(n_counts + len(big))
     at3 = np.flatnonzero(length[big] == 3)
     objective[error[at3]] = 1.0 / noise_sd[3] / n_big[3]
@@ -99,7 +101,7 @@ def length3_bound(counts, column_of: np.ndarray, n_records: int, noise_sd: dict[
         return None
     if result.status != 0:
         raise RuntimeError(f"the linear program did not solve: {result.message}")
-    return float(result.fun), float(result.x[first[3]:first[3] + len(counts.keys[3])].sum())
+    return float(result.fun), float(result.x[first[3] : first[3] + len(counts.keys[3])].sum())
 
 
 def figures(codes: np.ndarray, aggregates, counts) -> str:
@@ -119,10 +121,21 @@ def polish_rounds(codes: np.ndarray, aggregates, counts, rounds: int, seed: int,
     proposals = int(DefaultSettings().polish_proposals * len(codes))
     for round_ in range(1, rounds + 1):
         clock = time.perf_counter()
-        polish(state, items.offsets, counts, weights, rules, proposals, DefaultSettings().polish_swap_share,
-               np.random.default_rng([seed, round_]))
-        print(f"  {label} + {round_} polish round(s) ({time.perf_counter() - clock:.1f} s): "
-              f"{figures(items.item_codes(state), aggregates, counts)}", flush=True)
+        polish(
+            state,
+            items.offsets,
+            counts,
+            weights,
+            rules,
+            proposals,
+            DefaultSettings().polish_swap_share,
+            np.random.default_rng([seed, round_]),
+        )
+        print(
+            f"  {label} + {round_} polish round(s) ({time.perf_counter() - clock:.1f} s): "
+            f"{figures(items.item_codes(state), aggregates, counts)}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -132,14 +145,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-lp", action="store_true")
-    parser.add_argument("--goals", type=float, nargs=2, default=(0.8, 0.8), metavar=("Z1", "Z2"),
-                        help="the mean |z| the bound allows at lengths 1 and 2")
+    parser.add_argument(
+        "--goals",
+        type=float,
+        nargs=2,
+        default=(0.8, 0.8),
+        metavar=("Z1", "Z2"),
+        help="the mean |z| the bound allows at lengths 1 and 2",
+    )
     add_privacy_arguments(parser)
     args = parser.parse_args()
     # the whole source through the engine's load stage, or a sample as bench/engine.py takes it
     dataset = load_sample(args.rows, args.seed, args.source) if args.rows else pipeline.load(args.source)
     params = privacy_settings(args)
-    aggregates = privacy.aggregate(dataset, params, np.random.default_rng(args.seed))    # as the build seeds it
+    aggregates = privacy.aggregate(dataset, params, np.random.default_rng(args.seed))  # as the build seeds it
     counts = aggregate_counts(aggregates)
     n = aggregates.record_count
     print(f"protected release: {n:,} records; Σ protected length-3 counts {int(counts.counts[3].sum()):,}")
@@ -151,8 +170,10 @@ def main() -> None:
         if solved is None:
             print(f"lower bound ({took}): no consistent counts meet mean |z| {args.goals} at lengths 1 / 2")
         else:
-            print(f"lower bound ({took}): length-3 mean |z| >= {solved[0]:.3f} with lengths 1 / 2 at mean |z| "
-                  f"<= {args.goals[0]} / {args.goals[1]}; its Σ length-3 counts {solved[1]:,.0f}")
+            print(
+                f"lower bound ({took}): length-3 mean |z| >= {solved[0]:.3f} with lengths 1 / 2 at mean |z| "
+                f"<= {args.goals[0]} / {args.goals[1]}; its Σ length-3 counts {solved[1]:,.0f}"
+            )
     default = run_synthesis(aggregates, "default", args.seed)
     print(f"default synthesizer ({default['seconds']:.1f} s): {figures(default['codes'], aggregates, counts)}")
     polish_rounds(default["codes"], aggregates, counts, args.rounds, args.seed, "default")
@@ -160,7 +181,7 @@ def main() -> None:
     codes = sds["codes"]
     print(f"sds sampler ({sds['seconds']:.1f} s, {len(codes):,} records): {figures(codes, aggregates, counts)}")
     padded = np.zeros((max(n, len(codes)), codes.shape[1]), dtype=codes.dtype)
-    padded[:len(codes)] = codes
+    padded[: len(codes)] = codes
     polish_rounds(padded, aggregates, counts, 1 + args.rounds, args.seed, "sds padded")
 
 

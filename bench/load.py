@@ -13,6 +13,7 @@ second, latency percentiles and errors (any status >= 400, or no answer).
 loopback addresses are accepted as targets. Counts and time are bounded (MAX_CLIENTS,
 MAX_DURATION, --max-requests).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,8 @@ QUERIES = ["", "", "?gender=Woman", "?ageBroad=18--20&ageBroad=09--17", "?gender
 class Stats:
     def __init__(self):
         self.lock = threading.Lock()
-        self.latencies = defaultdict(list)   # kind -> seconds
-        self.errors = defaultdict(int)       # kind -> count
+        self.latencies = defaultdict(list)  # kind -> seconds
+        self.errors = defaultdict(int)  # kind -> count
         self.samples: list[str] = []
         self.sessions = 0
         self.bytes = 0
@@ -70,8 +71,13 @@ def percentiles(values: list[float]) -> dict:
     def at(q):
         return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
-    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": round(1000 * ordered[-1], 1),
-            "mean": round(1000 * statistics.fmean(ordered), 1)}
+    return {
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(1000 * ordered[-1], 1),
+        "mean": round(1000 * statistics.fmean(ordered), 1),
+    }
 
 
 class Client(threading.Thread):
@@ -91,8 +97,9 @@ class Client(threading.Thread):
             headers["X-CSRFToken"] = self.session.cookies.get("_csrf_token", "")
         started = time.perf_counter()
         try:
-            response = self.session.request(method, self.base + path, json=json, headers=headers,
-                                            timeout=60, stream=kind == "download")
+            response = self.session.request(
+                method, self.base + path, json=json, headers=headers, timeout=60, stream=kind == "download"
+            )
             size, head = 0, b""
             if kind == "download":  # streamed: read once, keeping the start for an error's detail
                 for chunk in response.iter_content(1 << 16):
@@ -104,8 +111,13 @@ class Client(threading.Thread):
         except requests.RequestException as err:
             self.stats.record(kind, time.perf_counter() - started, None, repr(err))
             return None
-        self.stats.record(kind, time.perf_counter() - started, response.status_code,
-                          head.decode("utf-8", "replace") if response.status_code >= 400 else "", size)
+        self.stats.record(
+            kind,
+            time.perf_counter() - started,
+            response.status_code,
+            head.decode("utf-8", "replace") if response.status_code >= 400 else "",
+            size,
+        )
         if response.status_code >= 400 or kind in ("page", "download"):
             return None
         return response.json() if response.content else None
@@ -192,8 +204,14 @@ def serve(store: str, workers: int | None, log_path: str) -> tuple[subprocess.Po
         env["GSD_WORKERS"] = str(workers)
     binary = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     log = open(log_path, "ab")
-    process = subprocess.Popen([binary, "-c", os.path.join(ROOT, "gunicorn.conf.py")], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [binary, "-c", os.path.join(ROOT, "gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -217,8 +235,11 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     target.add_argument("--url", help="a running app on a loopback address")
     target.add_argument("--serve", metavar="STORE", help="start gunicorn on this store for the run")
     parser.add_argument("--workers", type=int, help="gunicorn workers with --serve (default: gunicorn.conf.py)")
-    parser.add_argument("--server-log", default=os.path.join(ROOT, "var", "load-server.log"),
-                        help="gunicorn's log with --serve (appended)")
+    parser.add_argument(
+        "--server-log",
+        default=os.path.join(ROOT, "var", "load-server.log"),
+        help="gunicorn's log with --serve (appended)",
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60, help="seconds")
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's actions, s")
@@ -267,21 +288,31 @@ def run_clients(args: argparse.Namespace) -> dict:
 
     every = [s for values in stats.latencies.values() for s in values]
     return {
-        "target": base, "server_log": args.server_log if process else None,
-        "clients": args.clients, "duration_s": round(elapsed, 1), "think_s": args.think,
-        "pages": pages, "sessions": stats.sessions, "requests": len(every),
+        "target": base,
+        "server_log": args.server_log if process else None,
+        "clients": args.clients,
+        "duration_s": round(elapsed, 1),
+        "think_s": args.think,
+        "pages": pages,
+        "sessions": stats.sessions,
+        "requests": len(every),
         "requests_per_s": round(len(every) / elapsed, 1),
         "errors": sum(stats.errors.values()),
         "latency_ms": percentiles(every),
-        "by_kind": {kind: {"requests": len(values), "errors": stats.errors.get(kind, 0), **percentiles(values)}
-                    for kind, values in sorted(stats.latencies.items())},
+        "by_kind": {
+            kind: {"requests": len(values), "errors": stats.errors.get(kind, 0), **percentiles(values)}
+            for kind, values in sorted(stats.latencies.items())
+        },
         "megabytes": round(stats.bytes / 1e6, 1),
         # CPU used during the run (s), to judge how much the load generator itself took, and
         # the server's CPU per request: steadier than latencies on a machine shared with others.
-        "cpu_s": {"clients": round(client_cpu, 1),
-                  "server": None if server_cpu is None else round(server_cpu, 1),
-                  "cores": os.cpu_count()},
-        "server_cpu_ms_per_request": None if server_cpu is None or not every
+        "cpu_s": {
+            "clients": round(client_cpu, 1),
+            "server": None if server_cpu is None else round(server_cpu, 1),
+            "cores": os.cpu_count(),
+        },
+        "server_cpu_ms_per_request": None
+        if server_cpu is None or not every
         else round(1000 * server_cpu / len(every), 2),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "error_samples": stats.samples,
@@ -291,15 +322,21 @@ def run_clients(args: argparse.Namespace) -> dict:
 def print_report(report: dict) -> None:
     lat = report["latency_ms"]
     cpu = report["cpu_s"]
-    print(f"CPU: clients {cpu['clients']} s, server {cpu['server']} s "
-          f"({report['server_cpu_ms_per_request']} ms a request), on {cpu['cores']} cores; "
-          f"load average after the run {report['load_average']}")
-    print(f"{report['clients']} clients, {report['duration_s']} s, {report['sessions']} sessions, "
-          f"{report['requests']} requests: {report['requests_per_s']} req/s, {report['errors']} errors")
+    print(
+        f"CPU: clients {cpu['clients']} s, server {cpu['server']} s "
+        f"({report['server_cpu_ms_per_request']} ms a request), on {cpu['cores']} cores; "
+        f"load average after the run {report['load_average']}"
+    )
+    print(
+        f"{report['clients']} clients, {report['duration_s']} s, {report['sessions']} sessions, "
+        f"{report['requests']} requests: {report['requests_per_s']} req/s, {report['errors']} errors"
+    )
     print(f"latency ms: p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  max {lat['max']}")
     for kind, row in report["by_kind"].items():
-        print(f"  {kind:13} {row['requests']:7} req  {row['errors']:4} err  p50 {row['p50']}  "
-              f"p95 {row['p95']}  p99 {row['p99']}")
+        print(
+            f"  {kind:13} {row['requests']:7} req  {row['errors']:4} err  p50 {row['p50']}  "
+            f"p95 {row['p95']}  p99 {row['p99']}"
+        )
     for sample in report["error_samples"]:
         print("  error:", sample)
 

@@ -8,6 +8,7 @@ Simplifications: no clientside callbacks (they run in the browser), no ALLSMALLE
 is fired when one of its inputs is in an answer (or changed by the user), never by its own
 outputs, and at most MAX_CALLS callbacks follow one user action.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,6 +54,7 @@ class Callback:
 @dataclass
 class Page:
     """The component tree of one loaded page: props of every component with an id."""
+
     components: dict = field(default_factory=dict)  # stringified id -> props dict
 
     def index(self, node) -> list[str]:
@@ -78,15 +80,19 @@ class Page:
             component_id = props.get("id")
             if not isinstance(component_id, dict) or set(component_id) != set(pattern):
                 continue
-            if all(is_wildcard(v) and (v != ["MATCH"] or bound is None or component_id[k] == bound.get(k))
-                   or component_id[k] == v for k, v in pattern.items()):
+            if all(
+                is_wildcard(v)
+                and (v != ["MATCH"] or bound is None or component_id[k] == bound.get(k))
+                or component_id[k] == v
+                for k, v in pattern.items()
+            ):
                 found.append(component_id)
         return found
 
 
 class Renderer:
     def __init__(self, http, rng: random.Random):
-        self.http = http          # a function (method, path, json=None) -> parsed JSON or None
+        self.http = http  # a function (method, path, json=None) -> parsed JSON or None
         self.rng = rng
         self.callbacks: list[Callback] = []
         self.page = Page()
@@ -99,9 +105,17 @@ class Renderer:
         self.http("GET", path)
         layout = self.http("GET", "/_dash-layout")
         dependencies = self.http("GET", "/_dash-dependencies")
-        self.callbacks = [Callback(d["output"], d["inputs"], d.get("state", []), split_output(d["output"]),
-                                   bool(d.get("prevent_initial_call")))
-                          for d in dependencies or [] if not d.get("clientside_function")]
+        self.callbacks = [
+            Callback(
+                d["output"],
+                d["inputs"],
+                d.get("state", []),
+                split_output(d["output"]),
+                bool(d.get("prevent_initial_call")),
+            )
+            for d in dependencies or []
+            if not d.get("clientside_function")
+        ]
         self.page = Page()
         url = {"id": "url", "pathname": path.split("?")[0], "search": _search(path), "hash": ""}
         added = self.page.index(layout)
@@ -114,9 +128,14 @@ class Renderer:
 
     def controls(self) -> list[str]:
         """Components a visitor can change: those with options and a value."""
-        return [key for key, props in self.page.components.items()
-                if isinstance(props.get("options"), list) and props["options"] and "value" in props
-                and not props.get("disabled")]
+        return [
+            key
+            for key, props in self.page.components.items()
+            if isinstance(props.get("options"), list)
+            and props["options"]
+            and "value" in props
+            and not props.get("disabled")
+        ]
 
     def change_a_control(self) -> bool:
         candidates = self.controls()
@@ -233,8 +252,9 @@ class Renderer:
                 keys = [k for k, v in target.items() if v == ["MATCH"]]
                 bindings = [{k: m[k] for k in keys} for m in self.page.matches(target)]
                 if changed:
-                    bindings = [b for b in bindings if any(
-                        stringify({**target, **b}) == c for c, _ in changed)] or bindings[:1]
+                    bindings = [
+                        b for b in bindings if any(stringify({**target, **b}) == c for c, _ in changed)
+                    ] or bindings[:1]
                 break
         bodies = []
         for bound in bindings:
@@ -244,11 +264,16 @@ class Renderer:
             if any(x is None for x in inputs + state + outputs):
                 continue
             changed_ids = sorted(f"{c}.{p}" for c, p in (changed or []))
-            bodies.append({"output": callback.key,
-                           "outputs": outputs if callback.key.startswith("..") else outputs[0],
-                           "inputs": inputs, "state": state,
-                           "changedPropIds": changed_ids or [f"{stringify(parse_id(callback.inputs[0]['id']))}"
-                                                             f".{callback.inputs[0]['property']}"]})
+            bodies.append(
+                {
+                    "output": callback.key,
+                    "outputs": outputs if callback.key.startswith("..") else outputs[0],
+                    "inputs": inputs,
+                    "state": state,
+                    "changedPropIds": changed_ids
+                    or [f"{stringify(parse_id(callback.inputs[0]['id']))}.{callback.inputs[0]['property']}"],
+                }
+            )
         return bodies
 
     def _apply(self, answer) -> tuple[set[str], set[tuple[str, str]]]:

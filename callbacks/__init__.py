@@ -1,5 +1,6 @@
 """Callbacks, as plain functions; `register(app, service)` wires every page's, each module's own
 `register` its part."""
+
 from __future__ import annotations
 
 from callbacks import downloads, explore, overview, routing

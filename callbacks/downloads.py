@@ -1,11 +1,13 @@
 """Downloads page: the filter sync, the row count and links, and the streaming file route
 `/download/<kind>` (records under a filter, the whole release's files)."""
+
 from __future__ import annotations
 
 from dash import Input, Output
 from flask import Response, request
 
-from analysis.address import AddressError, clip, decode
+import i18n
+from analysis.address import LANGUAGE_KEY, AddressError, clip, decode
 from analysis.filter_controls import current_filter, text_choices
 from callbacks import filters as filter_sync
 from components import downloads, filters, ids
@@ -44,6 +46,7 @@ def parse_request(store, kind: str, args) -> tuple[Filter, list[str] | None]:
     if kind not in downloads.KINDS:
         raise BadDownload("Unknown download.")
     query = args.to_dict(flat=False)
+    query.pop(LANGUAGE_KEY, None)  # a shared link's language changes nothing in a file
     if query and not kind.startswith("records."):
         raise BadDownload("This download takes no parameters.")
     try:
@@ -94,16 +97,32 @@ def serve(service, kind: str, args) -> Response:
     elif kind == "datapackage.json":
         body = [exports.codebook_datapackage(store.codebook, release).encode("utf-8")]
     else:
-        body = [exports.data_card(release, _records(store.release_lengths), _records(service.quality()),
-                                  store.codebook).encode("utf-8")]
+        body = [
+            exports.data_card(
+                release, _records(store.release_lengths), _records(service.quality()), store.codebook
+            ).encode("utf-8")
+        ]
     headers["Content-Disposition"] = f'attachment; filename="{exports.filename(release, what, extension)}"'
     return Response(body, headers=headers, content_type=media_type)
 
 
 def register(app, service) -> None:
     filter_sync.register(app, service, downloads.PAGE, downloads.PATH)
-    app.callback(Output(ids.DOWNLOAD_LINKS, "children"), Input(filters.state_id(downloads.PAGE), "data"),
-                 Input(ids.DOWNLOAD_COLUMNS, "value"), prevent_initial_call=True)(
-        lambda mapping, columns: links(service, mapping, columns))
-    app.server.add_url_rule("/download/<path:kind>", "gsd_download",
-                            lambda kind: serve(service, kind, request.args), methods=["GET"])
+    app.callback(
+        Output(ids.DOWNLOAD_LINKS, "children"),
+        Input(filters.state_id(downloads.PAGE), "data"),
+        Input(ids.DOWNLOAD_COLUMNS, "value"),
+        prevent_initial_call=True,
+    )(lambda mapping, columns: links(service, mapping, columns))
+    app.server.add_url_rule(
+        "/download/<path:kind>",
+        "gsd_download",
+        lambda kind: serve_as_released(service, kind, request.args),
+        methods=["GET"],
+    )
+
+
+def serve_as_released(service, kind: str, args) -> Response:
+    """Files are the release's whatever the reader's language: its labels, its column names."""
+    with i18n.language(i18n.DEFAULT):
+        return serve(service, kind, args)

@@ -9,6 +9,7 @@
 * `render_selection`, `render_view` and `render_crosstab` rebuild the page's parts when the state
   store changes. The cross-tab is only rebuilt when its own inputs changed.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -52,8 +53,7 @@ def _from_controls(codebook, state, name: str, controls: dict):
         attribute = _choice(controls.get(ATTRIBUTE))
         if attribute not in codebook:
             raise PreventUpdate
-        return state.with_values(codebook, attribute,
-                                 chosen_values(controls.get(VALUES), codebook[attribute].values))
+        return state.with_values(codebook, attribute, chosen_values(controls.get(VALUES), codebook[attribute].values))
     value = _choice(controls.get(name))
     if name == VIEW:
         return replace(state, view=value if value in codebook else ALL_ATTRIBUTES, notices=())
@@ -63,7 +63,7 @@ def _from_controls(codebook, state, name: str, controls: dict):
         value = value if value in codebook else None
         mine, other = (state.rows, state.cols) if name == ROWS else (state.cols, state.rows)
         if value and value == other:
-            other = mine                       # choosing the other axis' attribute swaps them
+            other = mine  # choosing the other axis' attribute swaps them
         rows, cols = (value, other) if name == ROWS else (other, value)
         return replace(state, rows=rows, cols=cols, notices=())
     raise PreventUpdate
@@ -73,7 +73,7 @@ def sync(service, trigger, search, values: list, control_ids: list[dict], shown:
     """(address, control values, control options, controls disabled, state store data): the
     lists follow `control_ids` and the state stores on the page (one, or none elsewhere)."""
     if normal_path(pathname) != PATH or not control_ids:
-        raise PreventUpdate                    # another page's address
+        raise PreventUpdate  # another page's address
     ctx = context(service)
     codebook = ctx.codebook
     controls = {i["name"]: v for i, v in zip(control_ids, values)}
@@ -84,16 +84,28 @@ def sync(service, trigger, search, values: list, control_ids: list[dict], shown:
         # the address (or the attribute whose values are shown) changed: the controls follow
         attribute = _choice(controls.get(ATTRIBUTE))
         attribute = attribute if attribute in codebook else None
-        wanted = {VALUES: explore.picked_values(state, attribute), VIEW: state.view, SORT: state.sort,
-                  ROWS: state.rows, COLS: state.cols}
-        new_values = [_changed(wanted[n], controls[n] or ([] if n == VALUES else None)) if n in wanted
-                      else no_update for n in names]
+        wanted = {
+            VALUES: explore.picked_values(state, attribute),
+            VIEW: state.view,
+            SORT: state.sort,
+            ROWS: state.rows,
+            COLS: state.cols,
+        }
+        new_values = [
+            _changed(wanted[n], controls[n] or ([] if n == VALUES else None)) if n in wanted else no_update
+            for n in names
+        ]
         options = [explore.value_options(ctx, state, attribute) if n == VALUES else no_update for n in names]
         disabled = [attribute is None if n == VALUES else no_update for n in names]
         return no_update, new_values, options, disabled, [_changed(state.data(), s) for s in shown]
     new = _from_controls(codebook, state, changed, controls)
-    return (_changed(new.search(), search or ""), [no_update] * len(names), [no_update] * len(names),
-            [no_update] * len(names), [_changed(new.data(), s) for s in shown])
+    return (
+        _changed(new.search(), search or ""),
+        [no_update] * len(names),
+        [no_update] * len(names),
+        [no_update] * len(names),
+        [_changed(new.data(), s) for s in shown],
+    )
 
 
 def render_selection(service, data):
@@ -111,7 +123,7 @@ def render_view(service, data):
     try:
         ctx = context(service)
     except StoreError:
-        raise PreventUpdate from None          # the panel says what is wrong
+        raise PreventUpdate from None  # the panel says what is wrong
     return explore_views.attribute_view(ctx, from_data(ctx.codebook, data))
 
 
@@ -154,18 +166,37 @@ def register(app, service) -> None:
         State(ALL_STATES, "data"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
-    )(lambda search, values, control_ids, shown, pathname: sync(
-        service, callback_context.triggered_id, search, values, control_ids, shown, pathname))
+    )(
+        lambda search, values, control_ids, shown, pathname: sync(
+            service, callback_context.triggered_id, search, values, control_ids, shown, pathname
+        )
+    )
     state = Input(STATE_ID, "data")
-    app.callback(Output(ids.EXPLORE_CHIPS, "children"), Output(ids.EXPLORE_NOTICE, "children"),
-                 Output(ids.EXPLORE_PANEL, "children"), state, prevent_initial_call=True)(
-        lambda data: render_selection(service, data))
+    app.callback(
+        Output(ids.EXPLORE_CHIPS, "children"),
+        Output(ids.EXPLORE_NOTICE, "children"),
+        Output(ids.EXPLORE_PANEL, "children"),
+        state,
+        prevent_initial_call=True,
+    )(lambda data: render_selection(service, data))
     app.callback(Output(ids.EXPLORE_VIEW_CONTENT, "children"), state, prevent_initial_call=True)(
-        lambda data: render_view(service, data))
-    app.callback(Output(ids.EXPLORE_CROSSTAB, "children"), Output(ids.EXPLORE_CROSSTAB_SHOWN, "data"),
-                 state, State(ids.EXPLORE_CROSSTAB_SHOWN, "data"), prevent_initial_call=True)(
-        lambda data, shown: render_crosstab(service, data, shown))
-    app.callback(*charts.card_outputs(ALL, flow_chart.EXPLORE_GROUP), Output(ids.EXPLORE_FLOWS_SHOWN, "data"),
-                 state, State(ids.EXPLORE_FLOWS_SHOWN, "data"), prevent_initial_call=True)(
-        lambda data, shown: render_flows(service, data, shown,
-                                         [o["id"]["chart"] for o in callback_context.outputs_list[0]]))
+        lambda data: render_view(service, data)
+    )
+    app.callback(
+        Output(ids.EXPLORE_CROSSTAB, "children"),
+        Output(ids.EXPLORE_CROSSTAB_SHOWN, "data"),
+        state,
+        State(ids.EXPLORE_CROSSTAB_SHOWN, "data"),
+        prevent_initial_call=True,
+    )(lambda data, shown: render_crosstab(service, data, shown))
+    app.callback(
+        *charts.card_outputs(ALL, flow_chart.EXPLORE_GROUP),
+        Output(ids.EXPLORE_FLOWS_SHOWN, "data"),
+        state,
+        State(ids.EXPLORE_FLOWS_SHOWN, "data"),
+        prevent_initial_call=True,
+    )(
+        lambda data, shown: render_flows(
+            service, data, shown, [o["id"]["chart"] for o in callback_context.outputs_list[0]]
+        )
+    )

@@ -4,6 +4,7 @@ A change of a control writes the query string (a new history entry, so back and 
 through the views); a new query string (opening a link, back, forward) sets the controls. Parts
 of the address that are not understood are left out and named in the notice area.
 """
+
 from __future__ import annotations
 
 from dash import ALL, Input, Output, State, callback_context, no_update
@@ -16,14 +17,22 @@ from components.common import notice
 from data.store import Filter
 
 
-def sync(service, page_path: str, from_url: bool, search: str | None, values: list, control_ids: list[dict],
-         pathname: str | None, current: dict | None):
+def sync(
+    service,
+    page_path: str,
+    from_url: bool,
+    search: str | None,
+    values: list,
+    control_ids: list[dict],
+    pathname: str | None,
+    current: dict | None,
+):
     """(query string, control values, notice, filter mapping) after a change of the address
     (`from_url`) or of the controls. Controls that show the current filter (just inserted with
     the page) count as a change of the address: the address is read, its notices shown, and
     nothing is written back. Returns dash.no_update where nothing changes."""
     if normal_path(pathname) != normal_path(page_path):
-        raise PreventUpdate                 # another page's address
+        raise PreventUpdate  # another page's address
     codebook = service.store().codebook
     by_name = {c.name: c for c in controls(codebook)}
     ctrls = [by_name[i["name"]] for i in control_ids if i["name"] in by_name]
@@ -31,18 +40,23 @@ def sync(service, page_path: str, from_url: bool, search: str | None, values: li
     if from_url or chosen == current:
         shown, mapping, messages = from_query(codebook, ctrls, search)
         new_values = [shown.get(i["name"], old) for i, old in zip(control_ids, values)]
-        return (no_update, [no_update if new == old else new for new, old in zip(new_values, values)],
-                notice(messages), no_update if mapping == current else mapping)
+        return (
+            no_update,
+            [no_update if new == old else new for new, old in zip(new_values, values)],
+            notice(messages),
+            no_update if mapping == current else mapping,
+        )
     new_search = encode(Filter.build(codebook, chosen))
     return (no_update if new_search == (search or "") else new_search, [no_update] * len(values), None, chosen)
 
 
 def register(app, service, page: str, page_path: str) -> None:
     """Wires the sync for the filter panel `page` shown at `page_path`."""
+
     def callback(search, values, control_ids, pathname, current):
         from_url = callback_context.triggered_id in (None, ids.URL) or not callback_context.triggered
         if not current:
-            raise PreventUpdate            # the page's panel is not shown
+            raise PreventUpdate  # the page's panel is not shown
         out = sync(service, page_path, from_url, search, values, control_ids, pathname, current[0])
         return out[:3] + ([out[3]],)
 

@@ -1,4 +1,5 @@
 """Overview page: the filter sync, and one callback that refreshes the headlines and every card."""
+
 from __future__ import annotations
 
 from dash import ALL, Input, Output, callback_context
@@ -23,5 +24,9 @@ def register(app, service) -> None:
         names = [o["id"]["chart"] for o in callback_context.outputs_list[1]]
         return refresh(service, mapping, names)
 
-    app.callback(Output(ids.OVERVIEW_HEADLINES, "children"), *charts.card_outputs(ALL, overview.PAGE),
-                 Input(filters.state_id(overview.PAGE), "data"), prevent_initial_call=True)(callback)
+    app.callback(
+        Output(ids.OVERVIEW_HEADLINES, "children"),
+        *charts.card_outputs(ALL, overview.PAGE),
+        Input(filters.state_id(overview.PAGE), "data"),
+        prevent_initial_call=True,
+    )(callback)

@@ -4,6 +4,7 @@ and Synthetic Data Showcase's aggregates file format (read and write).
 Combinations of length k are held as an (n_k, k) array of item ids (see `ItemSpace`), each row
 sorted ascending, with a parallel array of counts.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,21 +40,22 @@ def unpack(keys: np.ndarray, length: int, base: int) -> np.ndarray:
 @dataclass(frozen=True)
 class LengthParameters:
     """What the privacy core used at one combination length."""
+
     length: int
-    sigma: float          # σ_k of the budget split
-    sensitivity: int      # Δ_k, the allowed contributions per record
-    noise_sd: float       # σ_k·√Δ_k, the standard deviation of the Gaussian noise
-    threshold: float      # noisy counts at or below this were dropped
+    sigma: float  # σ_k of the budget split
+    sensitivity: int  # Δ_k, the allowed contributions per record
+    noise_sd: float  # σ_k·√Δ_k, the standard deviation of the Gaussian noise
+    threshold: float  # noisy counts at or below this were dropped
 
 
 @dataclass
 class ProtectedAggregates:
     items: ItemSpace
-    record_count: int                        # the protected (noisy) number of records
-    combos: dict[int, np.ndarray]            # length -> (n, length) sorted item ids
-    counts: dict[int, np.ndarray]            # length -> (n,) protected counts, all > 0
+    record_count: int  # the protected (noisy) number of records
+    combos: dict[int, np.ndarray]  # length -> (n, length) sorted item ids
+    counts: dict[int, np.ndarray]  # length -> (n,) protected counts, all > 0
     lengths: list[LengthParameters] = field(default_factory=list)
-    parameters: dict = field(default_factory=dict)   # ε, δ, ρ, modes ... (all public)
+    parameters: dict = field(default_factory=dict)  # ε, δ, ρ, modes ... (all public)
 
     @property
     def reporting_length(self) -> int:
@@ -75,6 +77,7 @@ class ProtectedAggregates:
 
 def write_aggregates_file(aggregates: ProtectedAggregates, path: str | os.PathLike) -> None:
     """SDS's file: header, the record count, then combinations by length and count descending."""
+
     def rows():
         for k in sorted(aggregates.combos):
             keys = aggregates.keys(k)
@@ -113,8 +116,9 @@ def write_text_atomically(path: str | os.PathLike, chunks) -> None:
 @dataclass
 class AggregatesFile:
     """An aggregates file as parsed, before it is tied to a codebook."""
+
     record_count: int
-    rows: list[tuple[list[tuple[str, str]], int, int]]   # [(attribute, value) ...], count, line number
+    rows: list[tuple[list[tuple[str, str]], int, int]]  # [(attribute, value) ...], count, line number
 
     def values_by_attribute(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}

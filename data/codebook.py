@@ -5,6 +5,7 @@ names. Metadata comes from a codebook file (a Data Package descriptor, `data/cod
 the release's own, or the built-in one for CTDC's columns when a column's values fit it. Whatever
 no file describes is inferred here from the values: kind, order, labels, role and party.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,11 +13,12 @@ import re
 from dataclasses import dataclass, field, replace
 
 from data.countries import country_name
+from i18n import N_, gettext
 
 KINDS = ("categorical", "ordinal", "flag", "year", "country")
-ROLES = ("", "origin", "destination")      # one end of a movement (e.g. citizenship → exploitation)
-NOT_RECORDED = "not recorded"  # label of a missing value wherever it is shown
-FLAG_LABEL = "Yes"             # how a set flag reads
+ROLES = ("", "origin", "destination")  # one end of a movement (e.g. citizenship → exploitation)
+NOT_RECORDED = N_("not recorded")  # label of a missing value wherever it is shown (translated)
+FLAG_LABEL = N_("Yes")  # how a set flag reads
 DEFAULT_GROUP = "other"
 MAX_DISTINCT_VALUES = 1000
 
@@ -42,10 +44,13 @@ class Attribute:
     kind: str
     values: tuple[str, ...]
     value_labels: tuple[str, ...]
-    group_label: str = ""      # the group's title; by default the group's name, capitalised
-    role: str = ""             # origin or destination of a movement, or ""
-    party: str = ""            # whose attribute it is (e.g. victim, perpetrator), or "" when unknown
-    pair: str = ""             # the attribute at the movement's other end, when role is set
+    group_label: str = ""  # the group's title; by default the group's name, capitalised
+    role: str = ""  # origin or destination of a movement, or ""
+    party: str = ""  # whose attribute it is (e.g. victim, perpetrator), or "" when unknown
+    pair: str = ""  # the attribute at the movement's other end, when role is set
+    # The release's own texts in other languages: (language, value or None for the attribute
+    # itself, label, description) — data/localized.py shows them.
+    translations: tuple[tuple[str, str | None, str, str], ...] = field(default=(), compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -66,7 +71,7 @@ class Attribute:
 
     def label_of(self, value: str | None) -> str:
         if value is None:
-            return NOT_RECORDED
+            return gettext(NOT_RECORDED)
         return self.value_labels[self.values.index(value)]
 
 
@@ -108,13 +113,19 @@ class Codebook:
     def flag_groups(self) -> dict[str, list[Attribute]]:
         """Groups made only of flags (a record can have several set): percentages within such a
         group are taken over the records with at least one flag of the group set."""
-        return {g: members for g, members in self.groups().items()
-                if g != DEFAULT_GROUP and all(a.kind == "flag" for a in members)}
+        return {
+            g: members
+            for g, members in self.groups().items()
+            if g != DEFAULT_GROUP and all(a.kind == "flag" for a in members)
+        }
 
     def flows(self) -> list[tuple[Attribute, Attribute]]:
         """(origin, destination) pairs, e.g. (citizenship, country of exploitation)."""
-        return [(a, self[a.pair]) for a in self.attributes
-                if a.role == "origin" and a.pair in self and self[a.pair].role == "destination"]
+        return [
+            (a, self[a.pair])
+            for a in self.attributes
+            if a.role == "origin" and a.pair in self and self[a.pair].role == "destination"
+        ]
 
     def parties(self) -> list[str]:
         """Whose attributes the release holds, in codebook order (e.g. victim, perpetrator)."""
@@ -129,8 +140,10 @@ _COUNTRY = re.compile(r"^[A-Z]{3}$")
 _LEADING_NUMBER = re.compile(r"^(\d+)")
 _ORIGIN_WORDS = re.compile(r"origin|citizenship|nationality|birth", re.IGNORECASE)
 _DESTINATION_WORDS = re.compile(r"exploitation|destination", re.IGNORECASE)
-_PARTIES = (("perpetrator", re.compile(r"perpetrator|^perp|offender|trafficker", re.IGNORECASE)),
-            ("victim", re.compile(r"victim|survivor", re.IGNORECASE)))
+_PARTIES = (
+    ("perpetrator", re.compile(r"perpetrator|^perp|offender|trafficker", re.IGNORECASE)),
+    ("victim", re.compile(r"victim|survivor", re.IGNORECASE)),
+)
 
 
 def natural_key(value: str):
@@ -189,8 +202,17 @@ def infer_attribute(column: str, seen: list[str]) -> Attribute:
     values = ordered_values(kind, seen)
     in_time = kind == "year" or (bool(seen) and all(_YEAR_BAND.match(v) for v in seen))
     role = infer_role(column) if kind in ("country", "categorical") else ""
-    return Attribute(column, humanize(column), "", "time" if in_time else DEFAULT_GROUP, kind, values,
-                     value_labels(kind, values), role=role, party=infer_party(column))
+    return Attribute(
+        column,
+        humanize(column),
+        "",
+        "time" if in_time else DEFAULT_GROUP,
+        kind,
+        values,
+        value_labels(kind, values),
+        role=role,
+        party=infer_party(column),
+    )
 
 
 def pair_roles(attributes: list[Attribute]) -> list[Attribute]:
@@ -202,19 +224,27 @@ def pair_roles(attributes: list[Attribute]) -> list[Attribute]:
         if a in unpaired:
             partners = [b for b in unpaired if b.kind == a.kind and b.role not in ("", a.role)]
             same = [b for b in unpaired if b.kind == a.kind and b.role == a.role]
-            a = replace(a, pair=partners[0].name) if len(partners) == 1 and len(same) == 1 \
-                else replace(a, role="")
+            a = replace(a, pair=partners[0].name) if len(partners) == 1 and len(same) == 1 else replace(a, role="")
         out.append(a)
     return out
 
 
 def multi_value_flag(column: str, value: str, group_label: str, party: str = "") -> Attribute:
     """One value of a ';'-separated column as a flag: labelled by the value, grouped by the column."""
-    return Attribute(f"{column}_{value}", value, "", column, "flag", ("1",), (FLAG_LABEL,),
-                     group_label=group_label, party=party or infer_party(column))
+    return Attribute(
+        f"{column}_{value}",
+        value,
+        "",
+        column,
+        "flag",
+        ("1",),
+        (FLAG_LABEL,),
+        group_label=group_label,
+        party=party or infer_party(column),
+    )
 
 
 # --- the built-in codebook's flag groups ------------------------------------------------------
 
 BUILTIN_CODEBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codebooks", "ctdc.datapackage.json")
-FLAG_DENOMINATOR = "any-flag-set"   # the only rule: records with at least one flag of the group set
+FLAG_DENOMINATOR = "any-flag-set"  # the only rule: records with at least one flag of the group set

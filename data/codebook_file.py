@@ -11,11 +11,13 @@ A `Describer` decides where each column's metadata comes from: the release's own
 must fit the data: a misfit is an error), else the built-in file when the column's values fit it
 (otherwise one warning line and inference), else inference (`data/codebook.py`).
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from data import release_meta
@@ -42,13 +44,14 @@ from data.release_meta import ReleaseMetadata
 
 PREFIX = "gsd:"
 RECORDS_RESOURCE = "records"
-MISSING_VALUES = ["", "0"]    # as in Synthetic Data Showcase: an empty cell or 0 is "not recorded"
+MISSING_VALUES = ["", "0"]  # as in Synthetic Data Showcase: an empty cell or 0 is "not recorded"
 _INTEGER_KINDS = ("year", "flag")
 
 
 @dataclass(frozen=True)
 class FieldEntry:
     """What a codebook file says about one field; empty text and None mean "not said"."""
+
     name: str
     title: str = ""
     description: str = ""
@@ -57,11 +60,12 @@ class FieldEntry:
     role: str | None = None
     party: str | None = None
     pair: str = ""
-    values: tuple[str, ...] | None = None      # None: an open domain (years, countries, ...)
+    values: tuple[str, ...] | None = None  # None: an open domain (years, countries, ...)
     labels: tuple[str, ...] = ()
     ordered: bool = False
     aliases: tuple[str, ...] = ()
     value_aliases: dict = field(default_factory=dict, compare=False)
+    translations: tuple[tuple[str, str | None, str, str], ...] = ()  # see Attribute.translations
 
     def misfit(self, seen) -> str | None:
         """Why values `seen` do not fit this entry, or None when they do."""
@@ -90,9 +94,20 @@ class FieldEntry:
             values = ordered_values(kind, seen)
             labels = value_labels(kind, values)
         group = self.group or DEFAULT_GROUP
-        return Attribute(column, self.title or humanize(column), self.description, group, kind, values, labels,
-                         group_label=group_labels.get(group, ""), role=self.role or "",
-                         party=infer_party(column) if self.party is None else self.party, pair=self.pair)
+        return Attribute(
+            column,
+            self.title or humanize(column),
+            self.description,
+            group,
+            kind,
+            values,
+            labels,
+            group_label=group_labels.get(group, ""),
+            role=self.role or "",
+            party=infer_party(column) if self.party is None else self.party,
+            pair=self.pair,
+            translations=self.translations,
+        )
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,7 @@ class CodebookFile:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
 
 def read_codebook_file(path: str | os.PathLike, check_standard: bool = True) -> CodebookFile:
     """A codebook file, checked; any fault is an InputError of one line naming the file.
@@ -158,8 +174,10 @@ def _check_standard(descriptor: dict, where: str) -> None:
 
     local = {k: v for k, v in descriptor.items() if k not in ("profile", "$schema")}
     if isinstance(local.get("resources"), list):
-        local["resources"] = [{k: v for k, v in r.items() if k not in ("profile", "$schema")}
-                              if isinstance(r, dict) else r for r in local["resources"]]
+        local["resources"] = [
+            {k: v for k, v in r.items() if k not in ("profile", "$schema")} if isinstance(r, dict) else r
+            for r in local["resources"]
+        ]
     report = Package.validate_descriptor(local)
     if report.errors:
         raise InputError(f"{where}: not a valid Data Package descriptor: {report.errors[0].message}")
@@ -201,11 +219,50 @@ def _entry(spec: dict, where: str) -> FieldEntry:
     stray = sorted(set(value_aliases.values()) - set(values or ()))
     if stray:
         raise InputError(f"{at}: gsd:valueAliases names {stray[0]!r}, which is not one of its categories")
-    return FieldEntry(name, _text(spec.get("title"), at, "title"), _text(spec.get("description"), at, "description"),
-                      kind, _text(spec.get(PREFIX + "group"), at, "gsd:group"), role,
-                      None if spec.get(PREFIX + "party") is None else _text(spec[PREFIX + "party"], at, "gsd:party"),
-                      _text(spec.get(PREFIX + "pair"), at, "gsd:pair"), values, labels,
-                      spec.get("categoriesOrdered") is True, tuple(aliases), dict(value_aliases))
+    return FieldEntry(
+        name,
+        _text(spec.get("title"), at, "title"),
+        _text(spec.get("description"), at, "description"),
+        kind,
+        _text(spec.get(PREFIX + "group"), at, "gsd:group"),
+        role,
+        None if spec.get(PREFIX + "party") is None else _text(spec[PREFIX + "party"], at, "gsd:party"),
+        _text(spec.get(PREFIX + "pair"), at, "gsd:pair"),
+        values,
+        labels,
+        spec.get("categoriesOrdered") is True,
+        tuple(aliases),
+        dict(value_aliases),
+        _translations(spec.get(PREFIX + "translations"), values, at),
+    )
+
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _translations(spec, values, at: str) -> tuple[tuple[str, str | None, str, str], ...]:
+    """`gsd:translations` of a field — {language: {"title", "description", "categories": {value:
+    label}}} — as (language, value or None, label, description) rows."""
+    if spec is None:
+        return ()
+    if not isinstance(spec, dict) or not all(isinstance(k, str) and LANGUAGE_CODE.match(k) for k in spec):
+        raise InputError(f"{at}: gsd:translations must map language codes (e.g. fr) to texts")
+    rows = []
+    for language, texts in sorted(spec.items()):
+        where = f"{at}, gsd:translations {language!r}"
+        if not isinstance(texts, dict):
+            raise InputError(f"{where}: must give a title, a description or categories")
+        title = _text(texts.get("title"), where, "title")
+        if title:
+            rows.append((language, None, title, _text(texts.get("description"), where, "description")))
+        categories = texts.get("categories") or {}
+        if not isinstance(categories, dict):
+            raise InputError(f"{where}: categories must map values to labels")
+        for value, label in sorted(categories.items()):
+            if values is not None and value not in values:
+                raise InputError(f"{where}: {value!r} is not one of the field's categories")
+            rows.append((language, value, _text(label, where, f"the label of {value!r}"), ""))
+    return tuple(rows)
 
 
 def _category_value(value, at: str) -> str:
@@ -244,8 +301,10 @@ def _group_labels(descriptor: dict, where: str) -> dict[str, str]:
         raise InputError(f"{where}: gsd:groups must be a list of objects with a name")
     for g in groups:
         if g.get("denominator") not in (None, FLAG_DENOMINATOR):
-            raise InputError(f"{where}: group {g['name']!r} has denominator {g['denominator']!r}; "
-                             f"only {FLAG_DENOMINATOR!r} (records with a flag of the group set) is known")
+            raise InputError(
+                f"{where}: group {g['name']!r} has denominator {g['denominator']!r}; "
+                f"only {FLAG_DENOMINATOR!r} (records with a flag of the group set) is known"
+            )
     return {g["name"]: _text(g.get("title"), where, "a group's title") for g in groups if g.get("title")}
 
 
@@ -277,8 +336,10 @@ class Describer:
         builtin = self.builtin.entry_for(column)
         reason = builtin.misfit(seen) if builtin else None
         if reason:
-            self.warnings.append(f"column {column!r} does not fit the built-in CTDC codebook ({reason}): "
-                                 "its kind, order and labels are inferred")
+            self.warnings.append(
+                f"column {column!r} does not fit the built-in CTDC codebook ({reason}): "
+                "its kind, order and labels are inferred"
+            )
             return None
         return builtin
 
@@ -294,10 +355,19 @@ class Describer:
         order = [v for v in entry.values if v in parts] if entry and entry.values else sorted(parts)
         self.group_labels.setdefault(column, entry.title if entry and entry.title else humanize(column))
         party = entry.party if entry else None
-        return [self._own_entry(f"{column}_{value}") or
-                FieldEntry(f"{column}_{value}", title=labels.get(value, value), kind="flag", group=column,
-                           values=("1",), labels=(FLAG_LABEL,), party=party)
-                for value in order]
+        return [
+            self._own_entry(f"{column}_{value}")
+            or FieldEntry(
+                f"{column}_{value}",
+                title=labels.get(value, value),
+                kind="flag",
+                group=column,
+                values=("1",),
+                labels=(FLAG_LABEL,),
+                party=party,
+            )
+            for value in order
+        ]
 
     def check_all_used(self, columns, data_name: str) -> None:
         """A field of the release's codebook file that names no column is an error."""
@@ -314,16 +384,28 @@ def builtin_codebook_file() -> CodebookFile:
 
 # --- writing ----------------------------------------------------------------------------------
 
+
 def descriptor_of(codebook: Codebook, release: dict, records_path: str) -> dict:
     """A store's codebook and release metadata as a Data Package descriptor (JSON-ready)."""
     name = release_meta.release_texts(release)["file_stem"]
     flag_groups = codebook.flag_groups()
-    groups = [{"name": g, "title": members[0].group_label,
-               **({"denominator": FLAG_DENOMINATOR} if g in flag_groups else {})}
-              for g, members in codebook.groups().items()]
-    return {"name": name, **release_meta.to_descriptor(release), PREFIX + "groups": groups,
-            "resources": [{"name": RECORDS_RESOURCE, "path": records_path, "format": "csv",
-                           "schema": {"fields": [_field(a) for a in codebook], "missingValues": MISSING_VALUES}}]}
+    groups = [
+        {"name": g, "title": members[0].group_label, **({"denominator": FLAG_DENOMINATOR} if g in flag_groups else {})}
+        for g, members in codebook.groups().items()
+    ]
+    return {
+        "name": name,
+        **release_meta.to_descriptor(release),
+        PREFIX + "groups": groups,
+        "resources": [
+            {
+                "name": RECORDS_RESOURCE,
+                "path": records_path,
+                "format": "csv",
+                "schema": {"fields": [_field(a) for a in codebook], "missingValues": MISSING_VALUES},
+            }
+        ],
+    }
 
 
 def _field(a: Attribute) -> dict:
@@ -333,12 +415,27 @@ def _field(a: Attribute) -> dict:
         out["description"] = a.description
     out["type"] = "integer" if integer else "string"
     if a.values:
-        out["categories"] = [{"value": int(v) if integer else v, "label": lab}
-                             for v, lab in zip(a.values, a.value_labels)]
+        out["categories"] = [
+            {"value": int(v) if integer else v, "label": lab} for v, lab in zip(a.values, a.value_labels)
+        ]
     out["categoriesOrdered"] = a.ordered
     if "0" in a.values:
         out["missingValues"] = [""]
     out.update({PREFIX + "kind": a.kind, PREFIX + "group": a.group, PREFIX + "party": a.party})
     if a.role:
         out.update({PREFIX + "role": a.role, PREFIX + "pair": a.pair})
+    if a.translations:
+        out[PREFIX + "translations"] = _translations_spec(a.translations)
     return out
+
+
+def _translations_spec(rows) -> dict:
+    """Attribute.translations as the descriptor's gsd:translations (the inverse of _translations)."""
+    spec: dict = {}
+    for language, value, label, description in rows:
+        texts = spec.setdefault(language, {})
+        if value is None:
+            texts.update({"title": label, **({"description": description} if description else {})})
+        else:
+            texts.setdefault("categories", {})[value] = label
+    return spec

@@ -12,6 +12,7 @@ their SQL took about 100), giving exactly the frames `Store.grouping_counts` giv
 Selections mean exactly what `Filter.where` means: values of one attribute OR, attributes AND,
 None = not recorded. tests/test_counting.py checks the two agree.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,7 +24,7 @@ import pandas as pd
 from data.codebook import Codebook
 from data.store import Filter, checked_sets, flag_group_members
 
-BINCOUNT_LIMIT = 1 << 22          # combinations counted with one array slot each; more are sorted
+BINCOUNT_LIMIT = 1 << 22  # combinations counted with one array slot each; more are sorted
 
 
 class RecordCodes:
@@ -131,6 +132,8 @@ class RecordCodes:
         out = {}
         for group, flags in flag_group_members(self.codebook, groups).items():
             set_flags = [self._column(f, rows) != 0 for f in flags]
-            out[group] = (int(np.logical_or.reduce(set_flags).sum()),
-                          {f: int(column.sum()) for f, column in zip(flags, set_flags)})
+            out[group] = (
+                int(np.logical_or.reduce(set_flags).sum()),
+                {f: int(column.sum()) for f, column in zip(flags, set_flags)},
+            )
         return out

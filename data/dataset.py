@@ -4,6 +4,7 @@ A `Dataset` holds one row per record and one column per attribute; code 0 means 
 missing ("not recorded"), code k > 0 means the k-th value of the attribute in codebook order.
 Everything downstream (aggregation, synthesis, evaluation, the store) works on these codes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,7 +32,7 @@ class Dataset:
     codebook: Codebook
     codes: np.ndarray  # (records, attributes), uint16, 0 = missing
     source_name: str = ""
-    load_warnings: tuple[str, ...] = ()   # one line each, e.g. a column that did not fit the built-in codebook
+    load_warnings: tuple[str, ...] = ()  # one line each, e.g. a column that did not fit the built-in codebook
 
     def __post_init__(self):
         if self.codes.ndim != 2 or self.codes.shape[1] != len(self.codebook):
@@ -43,10 +44,12 @@ class Dataset:
 
     def to_frame(self) -> pd.DataFrame:
         """The records as categorical columns in codebook order (missing = NA)."""
-        return pd.DataFrame({
-            a.name: pd.Categorical.from_codes(self.codes[:, j].astype(np.int32) - 1, categories=list(a.values))
-            for j, a in enumerate(self.codebook)
-        })
+        return pd.DataFrame(
+            {
+                a.name: pd.Categorical.from_codes(self.codes[:, j].astype(np.int32) - 1, categories=list(a.values))
+                for j, a in enumerate(self.codebook)
+            }
+        )
 
 
 class ItemSpace:
@@ -85,6 +88,7 @@ class ItemSpace:
 
 # --- load -------------------------------------------------------------------------------------
 
+
 def read_text(path: str | os.PathLike) -> str:
     """The file's text, or an InputError saying why it is not a readable UTF-8 text file."""
     path = os.fspath(path)
@@ -101,8 +105,9 @@ def read_text(path: str | os.PathLike) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {err.start}); "
-                         "save the file as UTF-8 and try again") from None
+        raise InputError(
+            f"{path}: not UTF-8 text (invalid byte at offset {err.start}); save the file as UTF-8 and try again"
+        ) from None
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -124,16 +129,19 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(f"{path}: duplicate column names: {', '.join(dupes)}")
     bad = [n for n in names if _BAD_NAME.search(n) or len(n) > 128]
     if bad:
-        raise InputError(f"{path}: column name {bad[0]!r} is not allowed "
-                         "(no ':' or ';', no control characters, at most 128 characters)")
+        raise InputError(
+            f"{path}: column name {bad[0]!r} is not allowed "
+            "(no ':' or ';', no control characters, at most 128 characters)"
+        )
     if len(names) == 1 and "\t" in first_line:
         raise InputError(f"{path}: not a comma-separated file (the header holds tabs)")
     try:
         with warnings.catch_warnings():
             # More fields in a row than in the header is an error, not data to drop quietly.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
-                                index_col=False, engine="c")
+            frame = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, index_col=False, engine="c"
+            )
     except pd.errors.ParserWarning:
         raise InputError(f"{path}: not a well-formed CSV file (a row has more fields than the header)") from None
     except pd.errors.ParserError as err:
@@ -150,8 +158,9 @@ def _short(err: Exception) -> str:
     return str(err).strip().splitlines()[-1][:200]
 
 
-def normalize_column(name: str, cells: pd.Series, sensitive_zeros: frozenset[str],
-                     aliases: dict[str, str] | None = None) -> pd.Series:
+def normalize_column(
+    name: str, cells: pd.Series, sensitive_zeros: frozenset[str], aliases: dict[str, str] | None = None
+) -> pd.Series:
     """Trimmed values with missing as None: '' (and '0' unless a sensitive zero) are missing;
     `aliases` maps other spellings of a value to the codebook's."""
     values = cells.astype(str).str.strip()
@@ -171,8 +180,12 @@ def _multi_value_parts(values: pd.Series) -> tuple[pd.Series, list[str]]:
     return parts, sorted(set().union(*parts) - {""})
 
 
-def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str, set[str]] | None = None,
-             codebook_file: CodebookFile | None = None) -> Dataset:
+def load_csv(
+    path: str | os.PathLike,
+    sensitive_zeros=(),
+    extra_values: dict[str, set[str]] | None = None,
+    codebook_file: CodebookFile | None = None,
+) -> Dataset:
     """Load and validate a records file into a Dataset (the load → validate stages).
 
     `extra_values` adds values per column that the file may not show but the release uses
@@ -198,7 +211,7 @@ def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str
             # ';' cannot be part of a value (it separates the items of a combination's key).
             parts, distinct = _multi_value_parts(values)
             for flag in describer.multi_value_entries(name, distinct):
-                part = flag.name[len(name) + 1:]
+                part = flag.name[len(name) + 1 :]
                 columns[flag.name] = parts.map(lambda ps, p=part: "1" if p in ps else None)
                 entries[flag.name] = describer.entry(flag.name, {"1"}) or flag
         else:
@@ -207,8 +220,13 @@ def load_csv(path: str | os.PathLike, sensitive_zeros=(), extra_values: dict[str
     return encode(columns, source, extra_values or {}, describer, entries)
 
 
-def encode(columns: dict[str, pd.Series], source_name: str, extra_values: dict[str, set[str]],
-           describer: Describer | None = None, entries: dict[str, FieldEntry | None] | None = None) -> Dataset:
+def encode(
+    columns: dict[str, pd.Series],
+    source_name: str,
+    extra_values: dict[str, set[str]],
+    describer: Describer | None = None,
+    entries: dict[str, FieldEntry | None] | None = None,
+) -> Dataset:
     """Build the codebook from the values and encode every column (the validate stage).
 
     Without `entries`, each column's entry is chosen here (built-in when the values fit)."""
@@ -222,11 +240,15 @@ def encode(columns: dict[str, pd.Series], source_name: str, extra_values: dict[s
             extra &= set(entry.values)  # the aggregates file's own check names any other value
         seen |= extra
         if len(seen) > MAX_DISTINCT_VALUES:
-            raise InputError(f"column {name!r} has {len(seen):,} distinct values (at most "
-                             f"{MAX_DISTINCT_VALUES:,} are allowed): is it an identifier or free text?")
+            raise InputError(
+                f"column {name!r} has {len(seen):,} distinct values (at most "
+                f"{MAX_DISTINCT_VALUES:,} are allowed): is it an identifier or free text?"
+            )
         attributes.append(describer.attribute(name, entry, seen))
     codebook = Codebook(tuple(pair_roles(attributes)))
-    codes = [(np.asarray(pd.Categorical(values, categories=list(a.values)).codes, dtype=np.int32) + 1)
-             .astype(np.uint16) for a, values in zip(codebook, columns.values())]
+    codes = [
+        (np.asarray(pd.Categorical(values, categories=list(a.values)).codes, dtype=np.int32) + 1).astype(np.uint16)
+        for a, values in zip(codebook, columns.values())
+    ]
     matrix = np.column_stack(codes) if codes else np.zeros((0, 0), np.uint16)
     return Dataset(codebook, np.ascontiguousarray(matrix), source_name, tuple(describer.warnings))

@@ -1,4 +1,5 @@
 """The one error every bad input becomes (defined at the bottom so every data module can raise it)."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ descriptor, `datapackage.json`, that `import-release --codebook` reads back) and
 Nothing here queries the store directly: the batches come from `Store.record_batches` and
 `Store.aggregate_rows`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -110,8 +111,11 @@ def codebook_markdown(codebook: Codebook, release: dict) -> str:
     lines = [f"# Codebook of {_md(release.get('name', 'the release'))}", ""]
     if release.get("is_demonstration"):
         lines += ["Demonstration data: stand-in records made by a generator, not real people.", ""]
-    lines += ["An empty cell in the records means “not recorded”, never “no”. Flags carry one value; "
-              "within a group of flags a record can have several set.", ""]
+    lines += [
+        "An empty cell in the records means “not recorded”, never “no”. Flags carry one value; "
+        "within a group of flags a record can have several set.",
+        "",
+    ]
     for members in codebook.groups().values():
         lines += [f"## {_md(members[0].group_label)}", ""]
         for a in members:
@@ -133,7 +137,7 @@ def _plain(value):
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()          # numpy scalars
+        value = value.item()  # numpy scalars
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is not None and not isinstance(value, (str, int, float, bool)):
@@ -141,19 +145,40 @@ def _plain(value):
     return value
 
 
-def data_card(release: dict, lengths: list[dict], quality: list[dict], codebook: Codebook,
-              generated_at: dt.datetime | None = None) -> str:
+def data_card(
+    release: dict, lengths: list[dict], quality: list[dict], codebook: Codebook, generated_at: dt.datetime | None = None
+) -> str:
     """The release's data card as JSON: parameters, per-length noise, quality metrics, provenance."""
-    keys = ("name", "kind", "is_demonstration", "epsilon", "delta", "reporting_length", "protected_record_count",
-            "synthetic_record_count", "synthesizer", "seed", "has_aggregates")
+    keys = (
+        "name",
+        "kind",
+        "is_demonstration",
+        "epsilon",
+        "delta",
+        "reporting_length",
+        "protected_record_count",
+        "synthetic_record_count",
+        "synthesizer",
+        "seed",
+        "has_aggregates",
+    )
     card = {
         "release": {k: release.get(k) for k in keys + META_FIELDS},
         "parameters": release.get("parameters") or {},
         "lengths": lengths,
         "quality": quality,
-        "attributes": [{"name": a.name, "label": a.label, "group": a.group, "group_label": a.group_label,
-                        "kind": a.kind, **{k: getattr(a, k) for k in ("role", "party", "pair") if getattr(a, k)},
-                        "values": len(a.values)} for a in codebook],
+        "attributes": [
+            {
+                "name": a.name,
+                "label": a.label,
+                "group": a.group,
+                "group_label": a.group_label,
+                "kind": a.kind,
+                **{k: getattr(a, k) for k in ("role", "party", "pair") if getattr(a, k)},
+                "values": len(a.values),
+            }
+            for a in codebook
+        ],
         "provenance": {
             "source": release.get("source"),
             "built_at": release.get("built_at"),
@@ -165,9 +190,12 @@ def data_card(release: dict, lengths: list[dict], quality: list[dict], codebook:
             "Synthetic records are statistical stand-ins, not people; their counts can differ from the "
             "protected counts and from the sensitive records.",
             "Protected counts are differentially private: noise was added and small counts were dropped.",
-            "An empty value means not recorded. Records are of identified and reported cases, not of all "
-            "trafficking.",
-        ] + (["Demonstration data: generated stand-in records, not a real release."]
-             if release.get("is_demonstration") else []),
+            "An empty value means not recorded. Records are of identified and reported cases, not of all trafficking.",
+        ]
+        + (
+            ["Demonstration data: generated stand-in records, not a real release."]
+            if release.get("is_demonstration")
+            else []
+        ),
     }
     return json.dumps(_plain(card), indent=2, ensure_ascii=False) + "\n"

@@ -3,6 +3,7 @@ date and version. It comes from the codebook file's descriptor or from command-l
 in the store's `release` table and the data card, and gives the pages their header, footer and the
 downloads their file names (`release_texts`). Nothing here names a publisher the release does not.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,20 +11,21 @@ import re
 from dataclasses import dataclass, fields, replace
 
 from data.errors import InputError
+from i18n import gettext
 
 FIELDS = ("title", "publisher", "source_url", "licence", "citation", "release_date", "version")
 PUBLISHER_ROLE = "publisher"
-_LICENCE_NAME = re.compile(r"^[A-Za-z0-9.+-]+$")   # an identifier such as CC-BY-4.0
+_LICENCE_NAME = re.compile(r"^[A-Za-z0-9.+-]+$")  # an identifier such as CC-BY-4.0
 
 
 @dataclass(frozen=True)
 class ReleaseMetadata:
     title: str | None = None
     publisher: str | None = None
-    source_url: str | None = None     # where the release is published (http or https)
+    source_url: str | None = None  # where the release is published (http or https)
     licence: str | None = None
     citation: str | None = None
-    release_date: str | None = None   # ISO date, YYYY-MM-DD
+    release_date: str | None = None  # ISO date, YYYY-MM-DD
     version: str | None = None
 
     def __post_init__(self):
@@ -51,14 +53,26 @@ class ReleaseMetadata:
 
 def from_descriptor(descriptor: dict) -> ReleaseMetadata:
     """The metadata a Data Package descriptor carries, in the places the standard gives them."""
-    publisher = next((c.get("title") for c in descriptor.get("contributors") or []
-                      if isinstance(c, dict) and PUBLISHER_ROLE in (c.get("roles") or [c.get("role")])), None)
-    licence = next((lic.get("title") or lic.get("name") for lic in descriptor.get("licenses") or []
-                    if isinstance(lic, dict)), None)
+    publisher = next(
+        (
+            c.get("title")
+            for c in descriptor.get("contributors") or []
+            if isinstance(c, dict) and PUBLISHER_ROLE in (c.get("roles") or [c.get("role")])
+        ),
+        None,
+    )
+    licence = next(
+        (lic.get("title") or lic.get("name") for lic in descriptor.get("licenses") or [] if isinstance(lic, dict)), None
+    )
     return ReleaseMetadata(
-        title=descriptor.get("title"), publisher=publisher, source_url=descriptor.get("homepage"),
-        licence=licence, citation=descriptor.get("gsd:citation"),
-        release_date=descriptor.get("gsd:releaseDate"), version=descriptor.get("version"))
+        title=descriptor.get("title"),
+        publisher=publisher,
+        source_url=descriptor.get("homepage"),
+        licence=licence,
+        citation=descriptor.get("gsd:citation"),
+        release_date=descriptor.get("gsd:releaseDate"),
+        version=descriptor.get("version"),
+    )
 
 
 def to_descriptor(release: dict) -> dict:
@@ -72,9 +86,11 @@ def to_descriptor(release: dict) -> dict:
         out["homepage"] = release["source_url"]
     if release.get("licence"):
         licence = release["licence"]
-        out["licenses"] = [{"name": licence} if _LICENCE_NAME.match(licence) else
-                           {"name": re.sub(r"[^A-Za-z0-9.+-]+", "-", licence).strip("-") or "licence",
-                            "title": licence}]
+        out["licenses"] = [
+            {"name": licence}
+            if _LICENCE_NAME.match(licence)
+            else {"name": re.sub(r"[^A-Za-z0-9.+-]+", "-", licence).strip("-") or "licence", "title": licence}
+        ]
     if release.get("publisher"):
         out["contributors"] = [{"title": release["publisher"], "roles": [PUBLISHER_ROLE]}]
     if release.get("citation"):
@@ -92,19 +108,29 @@ def release_texts(release: dict) -> dict:
     known; credit: the footer's line ("Source: …"), None when the release names no publisher and
     no citation; source_url and licence as given; file_stem: the start of every download's name.
     """
-    title = release.get("title") or release.get("name") or "Release"
+    title = release.get("title") or release.get("name") or gettext("Release")
     date = str(release["release_date"])[:10] if release.get("release_date") else None
-    version = f"version {release['version']}" if release.get("version") else None
+    version = gettext("version %(version)s", version=release["version"]) if release.get("version") else None
     subtitle = " · ".join(part for part in (release.get("publisher"), version, date) if part) or None
     if release.get("citation"):
-        credit = f"Cite as: {release['citation']}"
+        credit = gettext("Cite as: %(citation)s", citation=release["citation"])
     elif release.get("publisher"):
-        credit = f"Source: {release['publisher']}, {title}" + (f" ({date[:4]})" if date else "")
+        credit = gettext("Source: %(publisher)s, %(title)s", publisher=release["publisher"], title=title) + (
+            f" ({date[:4]})" if date else ""
+        )
     else:
         credit = None
-    stem = re.sub(r"[^a-z0-9]+", "-", str(release.get("name") or title).lower()).strip("-")[:60] or "release"
+    # The files' names stay the release's in every language (no translated text in them).
+    stem = re.sub(r"[^a-z0-9]+", "-", str(release.get("name") or release.get("title") or "release").lower())
+    stem = stem.strip("-")[:60] or "release"
     if release.get("is_demonstration") and "demonstration" not in stem:
         stem += "-demonstration"
-    return {"heading": title, "subtitle": subtitle, "credit": credit, "source_url": release.get("source_url"),
-            "licence": release.get("licence"), "is_demonstration": bool(release.get("is_demonstration")),
-            "file_stem": stem}
+    return {
+        "heading": title,
+        "subtitle": subtitle,
+        "credit": credit,
+        "source_url": release.get("source_url"),
+        "licence": release.get("licence"),
+        "is_demonstration": bool(release.get("is_demonstration")),
+        "file_stem": stem,
+    }

@@ -4,6 +4,7 @@ Attribute columns of `records` are named after the codebook's attributes. Those 
 from the data owner's file (checked at load: no control characters, ':' or ';'), never from a
 dashboard user, and are always quoted with `quote_ident`.
 """
+
 from __future__ import annotations
 
 # Version 1 stores lack the release metadata and the codebook's group_label, role, party and pair
@@ -14,13 +15,20 @@ SCHEMA_VERSION = 1
 
 # The quality figures a built release holds (see synth_engine/noise_units.py and README.md).
 PUBLIC_COMPARISON = "synthetic_vs_protected"
-DEVIATION_METRICS = ("measured_combinations", "mean_abs_z", "within_noise_95_pct", "max_abs_z",
-                     "mean_relative_error")
+DEVIATION_METRICS = ("measured_combinations", "mean_abs_z", "within_noise_95_pct", "max_abs_z", "mean_relative_error")
 UNLISTED_METRICS = ("unlisted_combinations", "unlisted_beyond_noise", "fabricated_pct", "suppressed_pct")
 
-TABLES = ("release", "release_lengths", "codebook", "codebook_values", "records",
-          "aggregates", "aggregate_items", "quality")
-LATER_TABLES = ("quality_deviations",)     # every new store has them; older ones may not
+TABLES = (
+    "release",
+    "release_lengths",
+    "codebook",
+    "codebook_values",
+    "records",
+    "aggregates",
+    "aggregate_items",
+    "quality",
+)
+LATER_TABLES = ("quality_deviations", "codebook_texts")  # every new store has them; older ones may not
 
 FIXED_DDL = """
 CREATE TABLE release (
@@ -74,6 +82,13 @@ CREATE TABLE codebook_values (
     value VARCHAR NOT NULL,                -- as in the CSV and in combination keys
     label VARCHAR NOT NULL,
     PRIMARY KEY (attribute, position)
+);
+CREATE TABLE codebook_texts (             -- the codebook in other languages, as the release gives it
+    attribute VARCHAR NOT NULL,
+    language VARCHAR NOT NULL,             -- a language code, e.g. fr
+    value VARCHAR,                         -- NULL: the attribute's own title and description
+    label VARCHAR NOT NULL,
+    description VARCHAR                    -- one row per (attribute, language, value): the writer's rule
 );
 CREATE TABLE aggregates (
     combo_id INTEGER PRIMARY KEY,

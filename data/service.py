@@ -4,6 +4,7 @@ Results are cached with flask-caching under a key made of the release's identity
 build time, and the file's size), the query and the normalized filter, so a rebuilt store never
 serves stale answers, and hosts serving copies of one store share a Redis cache's entries.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,7 @@ class DataService:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._last_error: str | None = None
-        self._held: dict[str, tuple[Store, object]] = {}    # name -> (store, what was loaded from it)
+        self._held: dict[str, tuple[Store, object]] = {}  # name -> (store, what was loaded from it)
         self._held_lock = threading.Lock()
 
     # --- the store, reopened when the file changes ------------------------------------------
@@ -77,13 +78,17 @@ class DataService:
 
     def grouping_counts(self, flt: Filter, sets):
         sets = tuple(tuple(s) for s in sets)
-        return self._cached("grouping_counts", (flt.cache_key(), sets),
-                            lambda s: self._record_codes(s).grouping_counts(flt, sets))
+        return self._cached(
+            "grouping_counts", (flt.cache_key(), sets), lambda s: self._record_codes(s).grouping_counts(flt, sets)
+        )
 
     def flag_groups_counts(self, flt: Filter, groups):
         groups = tuple(groups)
-        return self._cached("flag_groups_counts", (flt.cache_key(), groups),
-                            lambda s: self._record_codes(s).flag_groups_counts(flt, groups))
+        return self._cached(
+            "flag_groups_counts",
+            (flt.cache_key(), groups),
+            lambda s: self._record_codes(s).flag_groups_counts(flt, groups),
+        )
 
     def quality(self):
         return self._cached("quality", (), lambda s: s.quality())
@@ -98,13 +103,17 @@ class DataService:
     def navigate_counts(self, flt: Filter, attributes: Iterable[str]) -> dict[str, dict[str | None, int]]:
         """Per attribute, value -> records under the selection's other attributes (data/counting.py)."""
         attributes = tuple(attributes)
-        return self._cached("navigate_counts", (flt.cache_key(), attributes),
-                            lambda s: self._record_codes(s).navigate_counts(flt, attributes))
+        return self._cached(
+            "navigate_counts",
+            (flt.cache_key(), attributes),
+            lambda s: self._record_codes(s).navigate_counts(flt, attributes),
+        )
 
     def pair_counts(self, flt: Filter, rows: str, cols: str) -> dict[tuple[str | None, str | None], int]:
         """(rows value, cols value) -> records under the selection's other attributes (data/counting.py)."""
-        return self._cached("pair_counts", (flt.cache_key(), rows, cols),
-                            lambda s: self._record_codes(s).pair_counts(flt, rows, cols))
+        return self._cached(
+            "pair_counts", (flt.cache_key(), rows, cols), lambda s: self._record_codes(s).pair_counts(flt, rows, cols)
+        )
 
     def _held_for(self, name: str, store: Store, load: Callable[[Store], object]):
         """What `load` reads from `store`, read once per store and kept until the store is replaced."""

@@ -5,6 +5,7 @@ other file or reach the network; each thread gets its own cursor (DuckDB connect
 shared across threads). Users' values only ever reach SQL as parameters; column names only
 come from the store's own codebook.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from data.codebook import Attribute, Codebook
+from data.localized import localized
 from data.release_meta import FIELDS as META_FIELDS
 from data.schema import (
     DEVIATION_METRICS,
@@ -46,6 +48,7 @@ class Filter:
     """Attribute -> allowed values. Values of one attribute combine with OR, attributes with AND.
     `None` among the values means "not recorded". Built only through `Filter.build`, which checks
     every name and value against the codebook and puts them in codebook order."""
+
     selections: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
 
     @classmethod
@@ -136,10 +139,13 @@ def _open_read_only(path: str) -> duckdb.DuckDBPyConnection:
     # The file is attached to a private in-memory database rather than opened with
     # duckdb.connect(path): connect() hands back its cached instance for that path while any old
     # connection lives, i.e. the replaced file's content after a rebuild was renamed into place.
-    connection = duckdb.connect(":memory:", config={
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    })
+    connection = duckdb.connect(
+        ":memory:",
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
     try:
         connection.execute(f"ATTACH ? AS {STORE_CATALOG} (READ_ONLY)", [path])
         connection.execute("SET enable_external_access = false")
@@ -167,14 +173,16 @@ class Store:
         self._connection = _open_read_only(self.path)
         self._local = threading.local()
         try:
-            tables = {r[0] for r in self._cursor().execute(
-                "SELECT table_name FROM information_schema.tables").fetchall()}
+            tables = {
+                r[0] for r in self._cursor().execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
             if set(TABLES) - tables:
                 raise StoreError(f"{self.path} is not a GSD Explorer store (tables missing)")
             self.tables = TABLES + tuple(t for t in LATER_TABLES if t in tables)
             self.release = self._read_release()
-            self.codebook = self._read_codebook()
-            self._known_values = {a.name: frozenset(a.values) for a in self.codebook}
+            self.release_codebook = self._read_codebook()  # as the release wrote it
+            self._localized: dict = {}
+            self._known_values = {a.name: frozenset(a.values) for a in self.release_codebook}
             self.release_lengths = self._query_frame("SELECT * FROM release_lengths ORDER BY length")
         except duckdb.Error as err:
             self._connection.close()
@@ -218,10 +226,10 @@ class Store:
             raise StoreError(f"{self.path} has no release row")
         row = {k: (None if pd.isna(v) else v) for k, v in frame.iloc[0].to_dict().items()}
         row["parameters"] = json.loads(row["parameters"]) if row.get("parameters") else {}
-        for key in META_FIELDS:                  # absent from version 1 stores
+        for key in META_FIELDS:  # absent from version 1 stores
             row.setdefault(key, None)
         if row["release_date"] is not None:
-            row["release_date"] = str(row["release_date"])[:10]   # ISO date text, as it was given
+            row["release_date"] = str(row["release_date"])[:10]  # ISO date text, as it was given
         for key in ("protected_record_count", "synthetic_record_count", "reporting_length", "seed", "schema_version"):
             if row.get(key) is not None:
                 row[key] = int(row[key])
@@ -235,15 +243,44 @@ class Store:
         names = [d[0] for d in cursor.description]
         attributes = [dict(zip(names, row)) for row in cursor.fetchall()]
         values: dict[str, list[tuple[str, str]]] = {}
-        for name, value, label in self._cursor().execute(
-                "SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position").fetchall():
+        for name, value, label in (
+            self._cursor()
+            .execute("SELECT attribute, value, label FROM codebook_values ORDER BY attribute, position")
+            .fetchall()
+        ):
             values.setdefault(name, []).append((value, label))
-        return Codebook(tuple(
-            Attribute(row["attribute"], row["label"], row["description"], row["group_name"], row["kind"],
-                      tuple(v for v, _ in values.get(row["attribute"], [])),
-                      tuple(lab for _, lab in values.get(row["attribute"], [])),
-                      **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")})
-            for row in attributes))
+        texts: dict[str, list[tuple]] = {}
+        if "codebook_texts" in self.tables:
+            for name, *row in (
+                self._cursor()
+                .execute(
+                    "SELECT attribute, language, value, label, coalesce(description, '') FROM codebook_texts "
+                    "ORDER BY attribute, language, value NULLS FIRST"
+                )
+                .fetchall()
+            ):
+                texts.setdefault(name, []).append(tuple(row))
+        return Codebook(
+            tuple(
+                Attribute(
+                    row["attribute"],
+                    row["label"],
+                    row["description"],
+                    row["group_name"],
+                    row["kind"],
+                    tuple(v for v, _ in values.get(row["attribute"], [])),
+                    tuple(lab for _, lab in values.get(row["attribute"], [])),
+                    **{key: row.get(key) or "" for key in ("group_label", "role", "party", "pair")},
+                    translations=tuple(texts.get(row["attribute"], ())),
+                )
+                for row in attributes
+            )
+        )
+
+    @property
+    def codebook(self) -> Codebook:
+        """The codebook in the reader's language (data/localized.py); names and values as released."""
+        return localized(self.release_codebook, self._localized)
 
     def filter(self, mapping: Mapping[str, Iterable[str | None]] | None) -> Filter:
         return Filter.build(self.codebook, mapping)
@@ -257,7 +294,9 @@ class Store:
         frame = self._query_frame(
             "SELECT length, bucket_low, metric, value FROM quality WHERE comparison = ? "
             "AND metric IN (SELECT unnest(?::VARCHAR[])) AND (bucket_low IS NOT NULL) = ? "
-            "ORDER BY length NULLS LAST, bucket_low", [PUBLIC_COMPARISON, list(metrics), by_bucket])
+            "ORDER BY length NULLS LAST, bucket_low",
+            [PUBLIC_COMPARISON, list(metrics), by_bucket],
+        )
         index = ["length", "bucket_low"] if by_bucket else ["length"]
         wide = frame.set_index(index + ["metric"])["value"].unstack("metric").sort_index(na_position="last")
         wide = wide.reindex(columns=[m for m in metrics if m in wide.columns])
@@ -280,10 +319,15 @@ class Store:
     def quality_totals(self) -> dict[str, float]:
         """The public figures over the whole release (implications, records holding an unlisted
         combination, record counts ...): metric -> value."""
-        rows = self._cursor().execute(
-            "SELECT metric, value FROM quality WHERE comparison = ? AND length IS NULL AND bucket_low IS NULL "
-            "AND metric NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY metric",
-            [PUBLIC_COMPARISON, list(DEVIATION_METRICS)]).fetchall()
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT metric, value FROM quality WHERE comparison = ? AND length IS NULL AND bucket_low IS NULL "
+                "AND metric NOT IN (SELECT unnest(?::VARCHAR[])) ORDER BY metric",
+                [PUBLIC_COMPARISON, list(DEVIATION_METRICS)],
+            )
+            .fetchall()
+        )
         return {metric: float(value) for metric, value in rows}
 
     def largest_deviations(self) -> pd.DataFrame:
@@ -294,7 +338,9 @@ class Store:
             return pd.DataFrame(columns=["rank", "length", "key", "reference_count", "compared_count", "z"])
         return self._query_frame(
             "SELECT rank, length, key, reference_count, compared_count, z FROM quality_deviations "
-            "WHERE comparison = ? ORDER BY rank", [PUBLIC_COMPARISON])
+            "WHERE comparison = ? ORDER BY rank",
+            [PUBLIC_COMPARISON],
+        )
 
     def table_sizes(self) -> dict[str, int]:
         return {t: int(self._scalar(f"SELECT count(*) FROM {t}")) for t in self.tables}
@@ -318,7 +364,9 @@ class Store:
         columns = ", ".join(quote_ident(n) for n in names)
         frame = self._query_frame(
             f"SELECT {columns}, count(*) AS count FROM records WHERE {where} "
-            f"GROUP BY ALL ORDER BY {', '.join(quote_ident(n) + ' NULLS LAST' for n in names)}", params)
+            f"GROUP BY ALL ORDER BY {', '.join(quote_ident(n) + ' NULLS LAST' for n in names)}",
+            params,
+        )
         for name in names:
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
         frame["count"] = frame["count"].astype("int64")
@@ -331,8 +379,11 @@ class Store:
         where, params = flt.where()
         any_set = " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in flags)
         per_flag = ", ".join(f"count({quote_ident(f)})" for f in flags)
-        row = self._cursor().execute(
-            f"SELECT count(*) FILTER (WHERE {any_set}), {per_flag} FROM records WHERE {where}", params).fetchone()
+        row = (
+            self._cursor()
+            .execute(f"SELECT count(*) FILTER (WHERE {any_set}), {per_flag} FROM records WHERE {where}", params)
+            .fetchone()
+        )
         return int(row[0]), {f: int(c) for f, c in zip(flags, row[1:])}
 
     def grouping_counts(self, flt: Filter, sets: Sequence[Sequence[str]]) -> list[pd.DataFrame]:
@@ -349,7 +400,9 @@ class Store:
         frame = self._query_frame(
             f"SELECT {quoted}, GROUPING({quoted}) AS grouping_mask, count(*) AS count FROM records "
             f"WHERE {where} GROUP BY GROUPING SETS ({grouping}) "
-            f"ORDER BY grouping_mask, {', '.join(quote_ident(c) + ' NULLS LAST' for c in columns)}", params)
+            f"ORDER BY grouping_mask, {', '.join(quote_ident(c) + ' NULLS LAST' for c in columns)}",
+            params,
+        )
         for name in columns:
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
         frame["count"] = frame["count"].astype("int64")
@@ -385,25 +438,28 @@ class Store:
                 raise FilterError(f"unknown attribute {str(name)[:80]!r}")
         return [n for n in self.codebook.names if n in set(columns)]
 
-    def records_page(self, flt: Filter, offset: int = 0, limit: int = 100,
-                     columns: Iterable[str] | None = None) -> pd.DataFrame:
+    def records_page(
+        self, flt: Filter, offset: int = 0, limit: int = 100, columns: Iterable[str] | None = None
+    ) -> pd.DataFrame:
         offset, limit = max(0, int(offset)), max(0, min(int(limit), 10_000))
         where, params = flt.where()
-        selected = ", ".join(["record_id"] + [f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}"
-                                              for c in self._columns(columns)])
+        selected = ", ".join(
+            ["record_id"] + [f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}" for c in self._columns(columns)]
+        )
         return self._query_frame(
             f"SELECT {selected} FROM records WHERE {where} ORDER BY record_id LIMIT ? OFFSET ?",
-            params + [limit, offset])
+            params + [limit, offset],
+        )
 
-    def record_batches(self, flt: Filter, columns: Iterable[str] | None = None,
-                       batch_rows: int = 50_000) -> Iterator:
+    def record_batches(self, flt: Filter, columns: Iterable[str] | None = None, batch_rows: int = 50_000) -> Iterator:
         """The matching records as pyarrow RecordBatches (values as text), for streaming."""
         where, params = flt.where()
         selected = ", ".join(f"{quote_ident(c)}::VARCHAR AS {quote_ident(c)}" for c in self._columns(columns))
         # A cursor of its own: the stream may outlive this call while the thread serves others.
         cursor = self._new_cursor()
-        reader = cursor.sql(f"SELECT {selected} FROM records WHERE {where} ORDER BY record_id",
-                            params=params).to_arrow_reader(batch_rows)
+        reader = cursor.sql(
+            f"SELECT {selected} FROM records WHERE {where} ORDER BY record_id", params=params
+        ).to_arrow_reader(batch_rows)
         try:
             yield from reader
         finally:
@@ -417,12 +473,21 @@ class Store:
             return {}
         # data/writer.py creates each attribute's ENUM with its values in codebook order, so
         # enum code + 1 is the value's codebook position (0 stays "not recorded").
-        arrays = self._cursor().execute("SELECT " + ", ".join(
-            f"coalesce(enum_code({quote_ident(n)})::USMALLINT + 1, 0) AS c{i}" for i, n in enumerate(names))
-            + " FROM records ORDER BY record_id").fetchnumpy()
-        return {name: np.asarray(arrays[f"c{i}"]).astype(
-                    np.uint8 if len(self.codebook[name].values) < 255 else np.uint16)
-                for i, name in enumerate(names)}
+        arrays = (
+            self._cursor()
+            .execute(
+                "SELECT "
+                + ", ".join(
+                    f"coalesce(enum_code({quote_ident(n)})::USMALLINT + 1, 0) AS c{i}" for i, n in enumerate(names)
+                )
+                + " FROM records ORDER BY record_id"
+            )
+            .fetchnumpy()
+        )
+        return {
+            name: np.asarray(arrays[f"c{i}"]).astype(np.uint8 if len(self.codebook[name].values) < 255 else np.uint16)
+            for i, name in enumerate(names)
+        }
 
     # --- protected aggregates --------------------------------------------------------------
 
@@ -430,7 +495,7 @@ class Store:
         """The canonical key of an exact combination, each item checked against the codebook."""
         texts = []
         for name, value in items.items():
-            known = self._known_values.get(name)       # a set: views make thousands of keys at once
+            known = self._known_values.get(name)  # a set: views make thousands of keys at once
             if known is None:
                 raise FilterError(f"unknown attribute {str(name)[:80]!r}")
             if not isinstance(value, str) or value not in known:
@@ -449,9 +514,15 @@ class Store:
             return {}
         # The table is stored by length, so bounding the length skips the longer combinations' rows.
         lengths = [k.count(";") + 1 for k in keys]
-        rows = self._cursor().execute(
-            "SELECT key, protected_count FROM aggregates WHERE length BETWEEN ? AND ? "
-            "AND key IN (SELECT unnest(?::VARCHAR[]))", [min(lengths), max(lengths), keys]).fetchall()
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT key, protected_count FROM aggregates WHERE length BETWEEN ? AND ? "
+                "AND key IN (SELECT unnest(?::VARCHAR[]))",
+                [min(lengths), max(lengths), keys],
+            )
+            .fetchall()
+        )
         return {k: int(c) for k, c in rows}
 
     def all_protected_counts(self) -> dict[str, int]:
@@ -463,7 +534,8 @@ class Store:
         """Every protected combination, by length then count descending (SDS's file order)."""
         cursor = self._new_cursor()
         result = cursor.execute(
-            "SELECT key, protected_count FROM aggregates ORDER BY length, protected_count DESC, key")
+            "SELECT key, protected_count FROM aggregates ORDER BY length, protected_count DESC, key"
+        )
         try:
             while rows := result.fetchmany(batch_rows):
                 yield rows

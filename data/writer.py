@@ -3,6 +3,7 @@
 The store is written to a temporary file in the same folder, checked, then renamed over the old
 one: a failed or interrupted build leaves the old store as it was.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,9 @@ from data.schema import FIXED_DDL, LATER_TABLES, SCHEMA_VERSION, TABLES, enum_ty
 @dataclass
 class Release:
     """Public facts about a release (nothing here may come from sensitive records unprotected)."""
+
     name: str
-    kind: str                      # 'built' or 'imported'
+    kind: str  # 'built' or 'imported'
     source: str
     is_demonstration: bool
     engine_version: str
@@ -66,16 +68,21 @@ class StoreWriteError(Exception):
     """The new store could not be written or failed its check; the old one is untouched."""
 
 
-def write_store(path: str | os.PathLike, records: Dataset, release: Release,
-                aggregates: ProtectedAggregates | None = None, quality: list[QualityRow] = (),
-                deviations: list[QualityDeviation] = ()) -> None:
+def write_store(
+    path: str | os.PathLike,
+    records: Dataset,
+    release: Release,
+    aggregates: ProtectedAggregates | None = None,
+    quality: list[QualityRow] = (),
+    deviations: list[QualityDeviation] = (),
+) -> None:
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    os.unlink(tmp)  # DuckDB must create the file itself
-    try:
+    try:  # from here on, an interruption (SIGTERM unwinds as KeyboardInterrupt) removes the file
+        os.close(fd)
+        os.unlink(tmp)  # DuckDB must create the file itself
         con = duckdb.connect(tmp)
         try:
             _write_all(con, records, release, aggregates, quality, deviations)
@@ -101,34 +108,62 @@ def _write_all(con, records: Dataset, release: Release, aggregates, quality, dev
     combos_per_length = {k: len(c) for k, c in aggregates.counts.items()} if aggregates else {}
     for k in sorted(set(lengths) | set(combos_per_length)):
         p = lengths.get(k)
-        con.execute("INSERT INTO release_lengths VALUES (?, ?, ?, ?, ?, ?)",
-                    [k, p and p.sigma, p and p.sensitivity, p and p.noise_sd, p and p.threshold,
-                     combos_per_length.get(k, 0)])
+        con.execute(
+            "INSERT INTO release_lengths VALUES (?, ?, ?, ?, ?, ?)",
+            [k, p and p.sigma, p and p.sensitivity, p and p.noise_sd, p and p.threshold, combos_per_length.get(k, 0)],
+        )
     if aggregates is not None:
         _write_aggregates(con, aggregates)
     con.execute(
         f"INSERT INTO release VALUES ({', '.join('?' * (16 + len(META_FIELDS)))})",
-        [SCHEMA_VERSION, release.name, release.kind, release.epsilon, release.delta,
-         release.reporting_length, release.protected_record_count, records.n_records,
-         release.synthesizer, release.engine_version, release.seed, release.built_at,
-         release.source, release.is_demonstration, aggregates is not None,
-         json.dumps(release.parameters, sort_keys=True), *release.metadata.as_dict().values()])
+        [
+            SCHEMA_VERSION,
+            release.name,
+            release.kind,
+            release.epsilon,
+            release.delta,
+            release.reporting_length,
+            release.protected_record_count,
+            records.n_records,
+            release.synthesizer,
+            release.engine_version,
+            release.seed,
+            release.built_at,
+            release.source,
+            release.is_demonstration,
+            aggregates is not None,
+            json.dumps(release.parameters, sort_keys=True),
+            *release.metadata.as_dict().values(),
+        ],
+    )
     if quality:
-        con.executemany("INSERT INTO quality VALUES (?, ?, ?, ?, ?)",
-                        [[q.comparison, q.metric, q.length, q.bucket_low, q.value] for q in quality])
+        con.executemany(
+            "INSERT INTO quality VALUES (?, ?, ?, ?, ?)",
+            [[q.comparison, q.metric, q.length, q.bucket_low, q.value] for q in quality],
+        )
     if deviations:
-        con.executemany("INSERT INTO quality_deviations VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [[d.comparison, d.rank, d.length, d.key, d.reference_count, d.compared_count, d.z]
-                         for d in deviations])
+        con.executemany(
+            "INSERT INTO quality_deviations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[d.comparison, d.rank, d.length, d.key, d.reference_count, d.compared_count, d.z] for d in deviations],
+        )
 
 
 def _write_codebook(con, records: Dataset) -> None:
     cb = records.codebook
-    con.executemany("INSERT INTO codebook VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[i, a.name, a.label, a.description, a.group, a.kind, a.group_label, a.role, a.party, a.pair]
-                     for i, a in enumerate(cb)])
-    con.executemany("INSERT INTO codebook_values VALUES (?, ?, ?, ?)",
-                    [[a.name, j + 1, v, lab] for a in cb for j, (v, lab) in enumerate(zip(a.values, a.value_labels))])
+    con.executemany(
+        "INSERT INTO codebook VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [i, a.name, a.label, a.description, a.group, a.kind, a.group_label, a.role, a.party, a.pair]
+            for i, a in enumerate(cb)
+        ],
+    )
+    con.executemany(
+        "INSERT INTO codebook_values VALUES (?, ?, ?, ?)",
+        [[a.name, j + 1, v, lab] for a in cb for j, (v, lab) in enumerate(zip(a.values, a.value_labels))],
+    )
+    texts = [[a.name, *row] for a in cb for row in a.translations]
+    if texts:
+        con.executemany("INSERT INTO codebook_texts VALUES (?, ?, ?, ?, ?)", texts)
 
 
 def _write_records(con, records: Dataset) -> None:
@@ -166,8 +201,7 @@ def _write_aggregates(con, aggregates: ProtectedAggregates) -> None:
     cb = items.codebook
     names = np.array(cb.names, dtype=object)
     value_text = np.array([v for a in cb for v in a.values], dtype=object)
-    pairs = pd.DataFrame({"combo_id": owner, "attribute": names[items.column_of[flat]],
-                          "value": value_text[flat]})
+    pairs = pd.DataFrame({"combo_id": owner, "attribute": names[items.column_of[flat]], "value": value_text[flat]})
     con.register("new_items", pairs)
     con.execute("INSERT INTO aggregate_items SELECT * FROM new_items ORDER BY attribute, value, combo_id")
     con.unregister("new_items")

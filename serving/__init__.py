@@ -6,14 +6,16 @@ chosen in app.cache_config).
 `create_app` calls `install(app)` once, last, after every page has registered its callbacks
 (the CSP's script hashes come from the index page Dash renders at that moment).
 """
+
 from __future__ import annotations
 
 import os
 
-from serving import answers, compression, download_cache, guard, health, security
+from serving import answers, compression, download_cache, guard, health, language, security
 
 
 def install(app) -> None:
+    language.install(app)  # first: the request's language, and the renderer's hook (in the CSP)
     security.install(app)
     guard.install(app)
     health.install(app)

@@ -11,6 +11,7 @@ in Redis by every worker and host), packed with zlib's fastest level: a 60 kB an
 Only well-formed calls reach this point (serving/guard.py checks them first), and only
 successful answers (200, or 204 when nothing changes) are kept.
 """
+
 from __future__ import annotations
 
 import hashlib

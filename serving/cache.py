@@ -5,6 +5,7 @@ cannot read, the app computes the answer itself instead of failing the request. 
 it leaves Redis alone for RETRY_SECONDS (so requests do not each wait for a timeout), and logs
 one line when the cache goes away and one when it is back.
 """
+
 from __future__ import annotations
 
 import logging

@@ -14,6 +14,7 @@ time) in the address of each component bundle and a `?m=` modification time on e
 and script of the assets folder, so those are cached for a year without revalidation; the
 other files keep their ETag and are revalidated (a few hundred bytes each).
 """
+
 from __future__ import annotations
 
 from dash.fingerprint import check_fingerprint
@@ -64,8 +65,14 @@ def enable(app) -> None:
             return req.path
         return NOT_A_FILE
 
-    server.config.update(COMPRESS_REGISTER=False, COMPRESS_ALGORITHM=ALGORITHMS, COMPRESS_STREAMS=False,
-                         COMPRESS_CACHE_BACKEND=FileBodies, COMPRESS_CACHE_KEY=file_key, **LEVELS)
+    server.config.update(
+        COMPRESS_REGISTER=False,
+        COMPRESS_ALGORITHM=ALGORITHMS,
+        COMPRESS_STREAMS=False,
+        COMPRESS_CACHE_BACKEND=FileBodies,
+        COMPRESS_CACHE_KEY=file_key,
+        **LEVELS,
+    )
     compress = Compress(server)
     server.extensions["gsd_compress"] = compress
 

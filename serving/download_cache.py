@@ -12,6 +12,7 @@ A file only becomes visible once complete (written to a temporary name, then ren
 interrupted download leaves nothing. Files of other releases are removed when a new release's
 folder is made. If the folder cannot be written, downloads are served as if there were no cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,10 +82,13 @@ def _tee(chunks, folder: str, kind: str, meta: dict, on_error):
 
 def install(app) -> None:
     server = app.server
-    root = os.environ.get("GSD_DOWNLOAD_CACHE", os.path.join(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))), "var", "cache", "downloads"))
+    root = os.environ.get(
+        "GSD_DOWNLOAD_CACHE",
+        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var", "cache", "downloads"),
+    )
     if root.lower() in ("", "off", "0") or not any(
-            rule.rule.startswith(PREFIX) for rule in server.url_map.iter_rules()):
+        rule.rule.startswith(PREFIX) for rule in server.url_map.iter_rules()
+    ):
         return
     service = server.config["GSD_SERVICE"]
     warned = []
@@ -104,7 +108,7 @@ def install(app) -> None:
     def _target():
         if request.method not in ("GET", "HEAD") or request.query_string or not request.path.startswith(PREFIX):
             return None
-        kind = request.path[len(PREFIX):]
+        kind = request.path[len(PREFIX) :]
         if not KIND.match(kind):
             return None
         try:
@@ -150,6 +154,7 @@ def install(app) -> None:
         meta = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
         chunks = response.response
         # Closed even if never iterated (a HEAD request): the route's stream holds a cursor.
-        response.response = ClosingIterator(_tee(chunks, folder, kind, meta, failed),
-                                            [getattr(chunks, "close", lambda: None)])
+        response.response = ClosingIterator(
+            _tee(chunks, folder, kind, meta, failed), [getattr(chunks, "close", lambda: None)]
+        )
         return response

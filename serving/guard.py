@@ -11,6 +11,7 @@
   component-suite file 404, an unavailable store 503, and any other exception 500, logged with
   its traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from data.store import FilterError, StoreError
+from i18n import _
 
 log = logging.getLogger("gsd.errors")
 
@@ -49,9 +51,14 @@ def _count(value) -> bool:
 # dcc.Location's address parts, the `value` of dcc's input components, click counters. A
 # request carrying another type for one of them did not come from the renderer.
 PROPERTY_TYPES = {
-    "pathname": _text, "search": _text, "hash": _text, "href": _text,
+    "pathname": _text,
+    "search": _text,
+    "hash": _text,
+    "href": _text,
     "value": _choice,
-    "n_clicks": _count, "n_submit": _count, "n_blur": _count,
+    "n_clicks": _count,
+    "n_submit": _count,
+    "n_blur": _count,
 }
 
 
@@ -65,6 +72,7 @@ def plain(message: str, status: int, headers=None) -> Response:
 
 
 # --- the shape of a callback request ----------------------------------------------------------
+
 
 def _depth(value, limit: int) -> int:
     """Nesting depth of a JSON value, iteratively; stops counting past `limit`."""
@@ -185,6 +193,7 @@ def check_callback_body(body, callback_map: dict) -> None:
 
 # --- installation -----------------------------------------------------------------------------
 
+
 def install(app) -> None:
     server = app.server
     server.config["MAX_CONTENT_LENGTH"] = int(os.environ.get("GSD_MAX_BODY_BYTES", str(1 << 20)))
@@ -224,19 +233,18 @@ def install(app) -> None:
         # A callback's result does not fit the outputs the request listed: with ALL wildcards,
         # the request's expansion of a page the server did not render. Logged, in case the
         # callback is at fault rather than the request.
-        log.warning("callback result does not fit the request's outputs: %s",
-                    " ".join(str(err).split())[:300])
-        return plain("The request's outputs do not match this page.", 400)
+        log.warning("callback result does not fit the request's outputs: %s", " ".join(str(err).split())[:300])
+        return plain(_("The request's outputs do not match this page."), 400)
 
     @server.errorhandler(FilterError)
     def _bad_filter(err: FilterError):
-        return plain("The filter names an attribute or value this release does not have.", 400)
+        return plain(_("The filter names an attribute or value this release does not have."), 400)
 
     @server.errorhandler(StoreError)
     def _no_store(err: StoreError):
-        return plain("The data store is not available.", 503)
+        return plain(_("The data store is not available."), 503)
 
     @server.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return plain("Internal server error.", 500)
+        return plain(_("Internal server error."), 500)

@@ -10,6 +10,7 @@ itself: the renderer then shows the layout's "store not available" message, and 
 crawlers see the outage. Dash's layout and callback answers stay 200, or the renderer would
 drop the message.
 """
+
 from __future__ import annotations
 
 from flask import Response, jsonify, request
@@ -30,9 +31,11 @@ def install(app) -> None:
             return plain("store unavailable", 503, headers={"Retry-After": "5"})
         inode, mtime_ns, size = store.identity
         release = store.release
-        return jsonify(status="ok",
-                       release={"name": release.get("name"), "built_at": str(release.get("built_at"))},
-                       store={"inode": inode, "mtime_ns": mtime_ns, "size": size})
+        return jsonify(
+            status="ok",
+            release={"name": release.get("name"), "built_at": str(release.get("built_at"))},
+            store={"inode": inode, "mtime_ns": mtime_ns, "size": size},
+        )
 
     app.server.add_url_rule(PATH, endpoint="gsd_healthz", view_func=healthz, methods=["GET", "HEAD"])
 

@@ -11,6 +11,7 @@ app issues that cookie with the index page, signed with the secret key, and reje
 request (POST, ...) whose header does not carry the same, validly signed token, or which the
 browser marks as coming from another site (Sec-Fetch-Site).
 """
+
 from __future__ import annotations
 
 import base64
@@ -54,6 +55,7 @@ def secret_key() -> str:
 
 
 # --- Content-Security-Policy --------------------------------------------------------------
+
 
 class _InlineScripts(HTMLParser):
     """Collects the text of every executable inline <script> (no src, a JavaScript type).
@@ -118,6 +120,7 @@ def content_security_policy(script_hashes) -> str:
 
 # --- CSRF tokens --------------------------------------------------------------------------
 
+
 class CsrfTokens:
     """Signed double-submit tokens: `nonce.signature`, signature = HMAC-SHA256(secret, nonce)."""
 
@@ -147,12 +150,14 @@ class CsrfTokens:
 
 # --- installation -------------------------------------------------------------------------
 
+
 def install(app) -> None:
     server = app.server
     server.secret_key = secret_key()
     secure_cookies = os.environ.get("GSD_SECURE_COOKIES", "0") == "1"
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                         SESSION_COOKIE_SECURE=secure_cookies)
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure_cookies
+    )
 
     # The front end's config carries the server's Python version string; it is not needed there.
     dash_config = app._config
@@ -169,8 +174,11 @@ def install(app) -> None:
     server.config["GSD_CSP"] = policy
 
     prefix = app.config.routes_pathname_prefix
-    static_prefixes = (prefix + "_dash-component-suites/", prefix + "_favicon.ico",
-                       prefix + app.config.assets_url_path.strip("/") + "/")
+    static_prefixes = (
+        prefix + "_dash-component-suites/",
+        prefix + "_favicon.ico",
+        prefix + app.config.assets_url_path.strip("/") + "/",
+    )
 
     tokens = CsrfTokens(server.secret_key)
     cookie_name = app.config.csrf_token_name
@@ -202,6 +210,7 @@ def install(app) -> None:
         headers.pop("Server", None)
         if response.mimetype == "text/html" and not tokens.valid(request.cookies.get(cookie_name)):
             # Readable by the renderer's script (not HttpOnly), sent to this site only.
-            response.set_cookie(cookie_name, tokens.issue(), path="/", samesite="Strict",
-                                secure=secure_cookies, httponly=False)
+            response.set_cookie(
+                cookie_name, tokens.issue(), path="/", samesite="Strict", secure=secure_cookies, httponly=False
+            )
         return response

@@ -1,4 +1,5 @@
 """Hand-built stores for tests: every record and every protected count is known."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,15 +18,35 @@ from synth_engine.demo_source import write_demo_source
 
 # A smaller stand-in for the demonstration source, for the synthesis tests: 14 of the 27 columns
 # (the demographic and geographic ones, duration, the three exploitation types and four frequent flags).
-SYNTH_COLUMNS = ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
-                 "traffickMonths", "isForcedLabour", "isSexualExploit", "isOtherExploit",
-                 "typeOfSexProstitution", "typeOfLabourDomesticWork", "meansThreats", "meansAbusePsyPhySex",
-                 "recruiterRelationOther"]
+SYNTH_COLUMNS = [
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "traffickMonths",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "typeOfSexProstitution",
+    "typeOfLabourDomesticWork",
+    "meansThreats",
+    "meansAbusePsyPhySex",
+    "recruiterRelationOther",
+]
 
 
-def store_from_rows(path, rows: list[dict], aggregates: dict[str, int] | None = None,
-                    record_count: int | None = None, lengths: list[LengthParameters] = (),
-                    columns: list[str] | None = None, quality=(), deviations=(), **release) -> str:
+def store_from_rows(
+    path,
+    rows: list[dict],
+    aggregates: dict[str, int] | None = None,
+    record_count: int | None = None,
+    lengths: list[LengthParameters] = (),
+    columns: list[str] | None = None,
+    quality=(),
+    deviations=(),
+    **release,
+) -> str:
     """Write a store holding `rows` (dicts of column -> value, missing keys = not recorded) and,
     when given, the protected counts `aggregates` (canonical key -> count) and the quality
     figures (data.writer's QualityRow and QualityDeviation)."""
@@ -39,16 +60,28 @@ def store_from_rows(path, rows: list[dict], aggregates: dict[str, int] | None = 
     dataset = encode({c: frame[c].where(frame[c].notna(), None) for c in columns}, "test.csv", extra)
     protected = None
     if aggregates is not None:
-        parsed = AggregatesFile(record_count if record_count is not None else len(rows),
-                                [([tuple(i.split(":", 1)) for i in key.split(";")], n, line)
-                                 for line, (key, n) in enumerate(aggregates.items(), start=2)])
+        parsed = AggregatesFile(
+            record_count if record_count is not None else len(rows),
+            [
+                ([tuple(i.split(":", 1)) for i in key.split(";")], n, line)
+                for line, (key, n) in enumerate(aggregates.items(), start=2)
+            ],
+        )
         protected = aggregates_from_file(parsed, ItemSpace(dataset.codebook))
         protected.lengths = list(lengths)
-    info = dict(name="Test release", kind="built", source="test.csv", is_demonstration=False,
-                engine_version=__version__, epsilon=12.0, delta=3.9e-7,
-                reporting_length=protected.reporting_length if protected else None,
-                protected_record_count=protected.record_count if protected else None,
-                synthesizer="test", lengths=list(lengths))
+    info = dict(
+        name="Test release",
+        kind="built",
+        source="test.csv",
+        is_demonstration=False,
+        engine_version=__version__,
+        epsilon=12.0,
+        delta=3.9e-7,
+        reporting_length=protected.reporting_length if protected else None,
+        protected_record_count=protected.record_count if protected else None,
+        synthesizer="test",
+        lengths=list(lengths),
+    )
     info.update(release)
     write_store(path, dataset, Release(**info), protected, list(quality), list(deviations))
     return str(path)
@@ -62,12 +95,14 @@ def random_rows(n: int, seed: int = 0) -> list[dict]:
     countries = ["USA", "UKR", "RUS", None]
     rows = []
     for _ in range(n):
-        row = {"yearOfRegistration": str(rng.choice(["2015", "2016", "2019"])) if rng.random() < .9 else None,
-               "gender": genders[rng.integers(len(genders))],
-               "ageBroad": ages[rng.integers(len(ages))],
-               "CountryOfExploitation": countries[rng.integers(len(countries))],
-               "isForcedLabour": "1" if rng.random() < .4 else None,
-               "isSexualExploit": "1" if rng.random() < .5 else None}
+        row = {
+            "yearOfRegistration": str(rng.choice(["2015", "2016", "2019"])) if rng.random() < 0.9 else None,
+            "gender": genders[rng.integers(len(genders))],
+            "ageBroad": ages[rng.integers(len(ages))],
+            "CountryOfExploitation": countries[rng.integers(len(countries))],
+            "isForcedLabour": "1" if rng.random() < 0.4 else None,
+            "isSexualExploit": "1" if rng.random() < 0.5 else None,
+        }
         rows.append(row)
     return rows
 

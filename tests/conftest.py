@@ -1,5 +1,6 @@
 """Shared fixtures: a live server on loopback, Debian's chromium for Playwright, and the app on
 a module's store with a client holding its CSRF token."""
+
 from __future__ import annotations
 
 import os
@@ -13,10 +14,20 @@ CHROMIUM = os.environ.get("GSD_CHROMIUM", "/usr/bin/chromium")
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     # Debian's chromium, never a downloaded browser; no background traffic to other hosts.
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
+    }
 
 
 class LiveServer:
@@ -55,8 +66,14 @@ def watch_page(page, base: str, problems: list[str]):
     noted in `problems` (the browser tests assert it stays empty)."""
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: None if r.url.startswith((base + "/", "data:", "blob:"))
-            else problems.append(f"request to another host: {r.url}"))
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((base + "/", "data:", "blob:"))
+            else problems.append(f"request to another host: {r.url}")
+        ),
+    )
     page.set_default_timeout(15_000)
     return page
 

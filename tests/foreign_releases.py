@@ -12,6 +12,7 @@ on request, a protected aggregates file in Synthetic Data Showcase's format.
   `isAbduction` in no group, and the perpetrators' own country (`perpetratorNationality`),
   relation to the survivor and gender (';'-separated): a second party with a map, bars and a group.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,41 +32,48 @@ def _pick(rng, values, n, missing=0.1, weights=None):
 
 def victim_perpetrator(rows: int, rng: np.random.Generator) -> pd.DataFrame:
     perpetrators = ["Female", "Male", "Female;Male", "Male;Unknown"]
-    return pd.DataFrame({
-        "gender": _pick(rng, ["Female", "Male"], rows),
-        "ageBroad": _pick(rng, ["0-29", "30+"], rows),
-        "citizenship": _pick(rng, ["UKR", "PHL", "NGA", "MEX"], rows, 0.2),
-        "regionOfOrigin": _pick(rng, REGIONS, rows),
-        "regionOfExploitation": _pick(rng, REGIONS, rows),
-        "perpetratorGender": _pick(rng, perpetrators, rows, 0.3),
-        "registrationPeriod": _pick(rng, ["2015-2019", "2010-2014", "2020-2024"], rows),
-        "isForcedLabour": _pick(rng, ["1"], rows, 0.6),
-    })
+    return pd.DataFrame(
+        {
+            "gender": _pick(rng, ["Female", "Male"], rows),
+            "ageBroad": _pick(rng, ["0-29", "30+"], rows),
+            "citizenship": _pick(rng, ["UKR", "PHL", "NGA", "MEX"], rows, 0.2),
+            "regionOfOrigin": _pick(rng, REGIONS, rows),
+            "regionOfExploitation": _pick(rng, REGIONS, rows),
+            "perpetratorGender": _pick(rng, perpetrators, rows, 0.3),
+            "registrationPeriod": _pick(rng, ["2015-2019", "2010-2014", "2020-2024"], rows),
+            "isForcedLabour": _pick(rng, ["1"], rows, 0.6),
+        }
+    )
 
 
 def regions(rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    return pd.DataFrame({
-        "year": _pick(rng, [str(y) for y in range(2018, 2024)], rows, 0.05),
-        "originRegion": _pick(rng, REGIONS, rows),
-        "destinationRegion": _pick(rng, REGIONS, rows),
-        "sector": _pick(rng, ["Agriculture", "Domestic work", "Fishing", "Manufacturing"], rows),
-        "hasChildren": _pick(rng, ["1"], rows, 0.7),
-        "survivorAge": _pick(rng, ["18-24", "25-34", "35-49", "50+", "0-17"], rows),
-    })
+    return pd.DataFrame(
+        {
+            "year": _pick(rng, [str(y) for y in range(2018, 2024)], rows, 0.05),
+            "originRegion": _pick(rng, REGIONS, rows),
+            "destinationRegion": _pick(rng, REGIONS, rows),
+            "sector": _pick(rng, ["Agriculture", "Domestic work", "Fishing", "Manufacturing"], rows),
+            "hasChildren": _pick(rng, ["1"], rows, 0.7),
+            "survivorAge": _pick(rng, ["18-24", "25-34", "35-49", "50+", "0-17"], rows),
+        }
+    )
 
 
 def perpetrators(rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    return pd.DataFrame({
-        "yearBand": _pick(rng, ["2000-2009", "2010-2019", "2020-2024"], rows, 0.15),
-        "gender": _pick(rng, ["Female", "Male"], rows),
-        "citizenship": _pick(rng, ["UKR", "PHL", "NGA", "MEX"], rows, 0.2),
-        "typeOfExploitation": _pick(rng, ["Forced labour", "Sexual exploitation", "Forced labour;Sexual exploitation"],
-                                    rows, 0.2),
-        "isAbduction": _pick(rng, ["1"], rows, 0.8),
-        "perpetratorGender": _pick(rng, ["Female", "Male", "Female;Male"], rows, 0.2),
-        "perpetratorNationality": _pick(rng, ["RUS", "THA", "USA"], rows, 0.2),
-        "perpetratorRelation": _pick(rng, ["Family", "Partner", "Stranger"], rows),
-    })
+    return pd.DataFrame(
+        {
+            "yearBand": _pick(rng, ["2000-2009", "2010-2019", "2020-2024"], rows, 0.15),
+            "gender": _pick(rng, ["Female", "Male"], rows),
+            "citizenship": _pick(rng, ["UKR", "PHL", "NGA", "MEX"], rows, 0.2),
+            "typeOfExploitation": _pick(
+                rng, ["Forced labour", "Sexual exploitation", "Forced labour;Sexual exploitation"], rows, 0.2
+            ),
+            "isAbduction": _pick(rng, ["1"], rows, 0.8),
+            "perpetratorGender": _pick(rng, ["Female", "Male", "Female;Male"], rows, 0.2),
+            "perpetratorNationality": _pick(rng, ["RUS", "THA", "USA"], rows, 0.2),
+            "perpetratorRelation": _pick(rng, ["Family", "Partner", "Stranger"], rows),
+        }
+    )
 
 
 def expanded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +107,9 @@ def aggregates_text(frame: pd.DataFrame, rng: np.random.Generator, length: int =
     return "\n".join(lines) + "\n"
 
 
-def write_release(folder, schema: str = "victim_perpetrator", rows: int = 400, seed: int = 0,
-                  with_aggregates: bool = False) -> dict[str, str]:
+def write_release(
+    folder, schema: str = "victim_perpetrator", rows: int = 400, seed: int = 0, with_aggregates: bool = False
+) -> dict[str, str]:
     """Write `<schema>.csv` (and `<schema>-aggregates.tsv`) into `folder`; returns their paths."""
     if schema not in SCHEMAS:
         raise ValueError(f"unknown schema {schema!r}: one of {', '.join(SCHEMAS)}")

@@ -1,5 +1,6 @@
 """Helpers of the serving tests: demonstration stores, gunicorn and redis-server as child
 processes on free loopback ports, and a CSRF-aware client of the app's Dash endpoints."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,9 +19,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 ENGINE = [sys.executable, "-m", "synth_engine"]
 
-TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "site-packages/", "_duckdb.",
-                     "Binder Error:", "Catalog Error:", "Parser Error:", "Conversion Error:",
-                     "Invalid Input Error:", "Permission Error:")
+TRACEBACK_MARKERS = (
+    "Traceback (most recent call last)",
+    'File "/',
+    "site-packages/",
+    "_duckdb.",
+    "Binder Error:",
+    "Catalog Error:",
+    "Parser Error:",
+    "Conversion Error:",
+    "Invalid Input Error:",
+    "Permission Error:",
+)
 
 
 def make_demo_store(path, rows: int = 3000, seed: int = 11, name: str = "Demo store") -> str:
@@ -72,8 +82,9 @@ class ChildProcess:
     def __init__(self, argv, env=None, log_path=None):
         self.log_path = log_path
         self._log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def log(self) -> str:
         if not self.log_path:
@@ -110,10 +121,16 @@ def wait_until(check, timeout: float, what: str):
 def start_gunicorn(port: int, env: dict, log_path: str, workers: int = 1, threads: int = 2) -> ChildProcess:
     """gunicorn with the project's gunicorn.conf.py on 127.0.0.1:`port`; returns once /healthz
     answers (200 or 503)."""
-    full_env = {**os.environ, "GSD_BIND": f"127.0.0.1:{port}", "GSD_WORKERS": str(workers),
-                "GSD_THREADS": str(threads), **env}
-    child = ChildProcess([os.path.join(BIN, "gunicorn"), "-c", os.path.join(ROOT, "gunicorn.conf.py")],
-                         env=full_env, log_path=log_path)
+    full_env = {
+        **os.environ,
+        "GSD_BIND": f"127.0.0.1:{port}",
+        "GSD_WORKERS": str(workers),
+        "GSD_THREADS": str(threads),
+        **env,
+    }
+    child = ChildProcess(
+        [os.path.join(BIN, "gunicorn"), "-c", os.path.join(ROOT, "gunicorn.conf.py")], env=full_env, log_path=log_path
+    )
 
     def up():
         if child.process.poll() is not None:
@@ -135,8 +152,22 @@ def start_redis(port: int, log_path: str) -> ChildProcess:
     executable = shutil.which("redis-server")
     if executable is None:
         raise RuntimeError("redis-server is not installed (scripts/system-deps.sh installs it)")
-    child = ChildProcess([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--protected-mode", "yes"], log_path=log_path)
+    child = ChildProcess(
+        [
+            executable,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+        ],
+        log_path=log_path,
+    )
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
     try:
         wait_until(client.ping, 20, "redis-server")
@@ -179,13 +210,12 @@ class DashClient:
                 return self.test_client.post("/_dash-update-component", json=body, headers=headers)
             return self.test_client.post("/_dash-update-component", data=data, headers=headers)
         if data is None:
-            return self.session.post(self.base_url + "/_dash-update-component", json=body,
-                                     headers=headers, timeout=30)
-        return self.session.post(self.base_url + "/_dash-update-component", data=data,
-                                 headers=headers, timeout=30)
+            return self.session.post(self.base_url + "/_dash-update-component", json=body, headers=headers, timeout=30)
+        return self.session.post(self.base_url + "/_dash-update-component", data=data, headers=headers, timeout=30)
 
 
 # --- callback bodies, shaped as Dash's renderer shapes them ----------------------------------
+
 
 def declared_outputs(key: str) -> list[tuple[str, str]]:
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
@@ -243,15 +273,22 @@ class BodyBuilder:
                 cid = one["id"]
                 name = json.dumps(cid, sort_keys=True, separators=(",", ":")) if isinstance(cid, dict) else cid
                 changed.append(f"{name}.{one['property']}")
-        return {"output": self.key, "outputs": outputs if self.key.startswith("..") else outputs[0],
-                "inputs": inputs, "state": state, "changedPropIds": changed[:1]}
+        return {
+            "output": self.key,
+            "outputs": outputs if self.key.startswith("..") else outputs[0],
+            "inputs": inputs,
+            "state": state,
+            "changedPropIds": changed[:1],
+        }
 
 
 def routing_body(app, pathname: str, search: str, other=lambda cid, prop: None) -> dict:
     """The call rendering page `pathname` with query `search`."""
-    key = next(k for k, spec in app.callback_map.items()
-               if "callback" in spec and k.startswith("..page-content.children")
-               or k == "page-content.children")
+    key = next(
+        k
+        for k, spec in app.callback_map.items()
+        if "callback" in spec and k.startswith("..page-content.children") or k == "page-content.children"
+    )
 
     def value_for(component_id, prop):
         if component_id == "url" and prop == "pathname":

@@ -1,4 +1,5 @@
 """The address codec (analysis/address.py): query string ⇄ filter, page options and notices."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs
@@ -17,11 +18,13 @@ from analysis.address import (
 from data.codebook import Attribute, Codebook
 from data.store import Filter
 
-CODEBOOK = Codebook((
-    Attribute("gender", "Gender", "", "demographics", "categorical", ("Man", "Woman"), ("Man", "Woman")),
-    Attribute("ageBroad", "Age group", "", "demographics", "ordinal", ("09--17", "48+"), ("9–17", "48 and over")),
-    Attribute("isForcedLabour", "Forced labour", "", "exploitation type", "flag", ("1",), ("yes",)),
-))
+CODEBOOK = Codebook(
+    (
+        Attribute("gender", "Gender", "", "demographics", "categorical", ("Man", "Woman"), ("Man", "Woman")),
+        Attribute("ageBroad", "Age group", "", "demographics", "ordinal", ("09--17", "48+"), ("9–17", "48 and over")),
+        Attribute("isForcedLabour", "Forced labour", "", "exploitation type", "flag", ("1",), ("yes",)),
+    )
+)
 
 
 def test_a_query_string_round_trips():
@@ -54,15 +57,19 @@ def test_nothing_usable_is_no_filter(query):
 def test_unknown_keys_and_values_are_left_out_with_notices():
     address = decode("?gender=Martian&gender=Man&nope=1&ageBroad=~", CODEBOOK)
     assert address.filter.as_dict() == {"gender": ["Man"], "ageBroad": [None]}
-    assert address.notices == ("Ignored “Martian”, which is not a value of Gender.",
-                               "Ignored the unknown filter “nope”.")
+    assert address.notices == (
+        "Ignored “Martian”, which is not a value of Gender.",
+        "Ignored the unknown filter “nope”.",
+    )
 
 
 def test_a_filter_the_page_does_not_offer_is_named_first():
     address = decode("?nope=1&isForcedLabour=1&gender=Man", CODEBOOK, attributes=["gender", "ageBroad"])
     assert address.filter.as_dict() == {"gender": ["Man"]}
-    assert address.notices == ("Forced labour is not a filter on this page and was left out.",
-                               "Ignored the unknown filter “nope”.")
+    assert address.notices == (
+        "Forced labour is not a filter on this page and was left out.",
+        "Ignored the unknown filter “nope”.",
+    )
 
 
 def test_notices_clip_what_they_quote():
@@ -75,13 +82,16 @@ def test_lenient_decoding_keeps_at_most_the_limit_of_values_per_key():
     assert len(address.notices) == MAX_VALUES_PER_KEY
 
 
-@pytest.mark.parametrize("query, reason", [
-    ({"nope": ["1"]}, "Unknown filter: nope."),
-    ({"gender": ["Martian"]}, "Unknown value of gender: Martian."),
-    ({"gender": ["Man"] * (MAX_VALUES_PER_KEY + 1)}, "Too many values for one filter."),
-    ({"gender": ["Man"] * (MAX_PARAMETERS + 1)}, "Too many parameters."),
-    ({"gender": ["Man"], "isForcedLabour": ["yes\nno"]}, "Unknown value of isForcedLabour: yesno."),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ({"nope": ["1"]}, "Unknown filter: nope."),
+        ({"gender": ["Martian"]}, "Unknown value of gender: Martian."),
+        ({"gender": ["Man"] * (MAX_VALUES_PER_KEY + 1)}, "Too many values for one filter."),
+        ({"gender": ["Man"] * (MAX_PARAMETERS + 1)}, "Too many parameters."),
+        ({"gender": ["Man"], "isForcedLabour": ["yes\nno"]}, "Unknown value of isForcedLabour: yesno."),
+    ],
+)
 def test_strict_decoding_refuses_with_one_line(query, reason):
     with pytest.raises(AddressError) as caught:
         decode(query, CODEBOOK, strict=True)
@@ -94,7 +104,8 @@ def test_strict_decoding_accepts_a_valid_query_and_its_options():
     assert address.options == {"columns": ("gender", "")} and address.notices == ()
 
 
-@pytest.mark.parametrize("path, normal", [(None, "/"), ("", "/"), ("/", "/"), ("/explore/", "/explore"),
-                                          ("/explore", "/explore")])
+@pytest.mark.parametrize(
+    "path, normal", [(None, "/"), ("", "/"), ("/", "/"), ("/explore/", "/explore"), ("/explore", "/explore")]
+)
 def test_paths_are_compared_without_a_trailing_slash(path, normal):
     assert normal_path(path) == normal

@@ -1,6 +1,7 @@
 """The Overview, Downloads and About pages in Debian's chromium: they load, filters change the
 charts and the address, an address restores its view, back and forward work, a download holds
 the announced rows, the keyboard reaches every control; no console error, no other host."""
+
 from __future__ import annotations
 
 import csv
@@ -25,27 +26,35 @@ def rows(n: int = 400, seed: int = 11) -> list[dict]:
     pick = lambda options, p=None: options[rng.choice(len(options), p=p)]  # noqa: E731
     out = []
     for _ in range(n):
-        out.append({
-            "yearOfRegistration": pick(["2015", "2016", "2017", "2019", None], [.2, .3, .2, .25, .05]),
-            "gender": pick(["Woman", "Man", None], [.6, .3, .1]),
-            "ageBroad": pick(["09--17", "18--20", "30--38", "48+", None]),
-            "citizenship": pick(COUNTRIES), "CountryOfExploitation": pick(COUNTRIES, [.5, .1, .1, .1, .05, .15]),
-            "meansThreats": "1" if rng.random() < .3 else None,
-            "meansAbusePsyPhySex": "1" if rng.random() < .3 else None,
-            "isForcedLabour": "1" if rng.random() < .4 else None,
-            "isSexualExploit": "1" if rng.random() < .5 else None,
-            "isOtherExploit": "1" if rng.random() < .05 else None,
-            "typeOfLabourAgriculture": "1" if rng.random() < .1 else None,
-            "recruiterRelationFamily": "1" if rng.random() < .1 else None,
-        })
+        out.append(
+            {
+                "yearOfRegistration": pick(["2015", "2016", "2017", "2019", None], [0.2, 0.3, 0.2, 0.25, 0.05]),
+                "gender": pick(["Woman", "Man", None], [0.6, 0.3, 0.1]),
+                "ageBroad": pick(["09--17", "18--20", "30--38", "48+", None]),
+                "citizenship": pick(COUNTRIES),
+                "CountryOfExploitation": pick(COUNTRIES, [0.5, 0.1, 0.1, 0.1, 0.05, 0.15]),
+                "meansThreats": "1" if rng.random() < 0.3 else None,
+                "meansAbusePsyPhySex": "1" if rng.random() < 0.3 else None,
+                "isForcedLabour": "1" if rng.random() < 0.4 else None,
+                "isSexualExploit": "1" if rng.random() < 0.5 else None,
+                "isOtherExploit": "1" if rng.random() < 0.05 else None,
+                "typeOfLabourAgriculture": "1" if rng.random() < 0.1 else None,
+                "recruiterRelationFamily": "1" if rng.random() < 0.1 else None,
+            }
+        )
     return out
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    return store_from_rows(tmp_path_factory.mktemp("browser") / "b.duckdb", rows(),
-                           aggregates={"gender:Woman": 240, "gender:Man": 118}, record_count=401,
-                           name="Browser test release", is_demonstration=True)
+    return store_from_rows(
+        tmp_path_factory.mktemp("browser") / "b.duckdb",
+        rows(),
+        aggregates={"gender:Woman": 240, "gender:Man": 118},
+        record_count=401,
+        name="Browser test release",
+        is_demonstration=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +78,11 @@ def headline_total(page) -> int:
 
 
 def wait_total(page, expected: int) -> None:
-    page.wait_for_function("n => { const e = document.querySelector('#overview-headlines .headline-value');"
-                           " return e && e.textContent.replace(/,/g, '') === String(n); }", arg=expected)
+    page.wait_for_function(
+        "n => { const e = document.querySelector('#overview-headlines .headline-value');"
+        " return e && e.textContent.replace(/,/g, '') === String(n); }",
+        arg=expected,
+    )
 
 
 def choose(page, label: str, option: str) -> None:
@@ -117,8 +129,9 @@ def test_an_address_restores_its_view_and_history_works(site, count):
     page.goto(base + "/?gender=Man&ageBroad=48%2B")
     wait_total(page, count({"gender": ["Man"], "ageBroad": ["48+"]}))
     page.locator('.filter:has(.filter-label:text-is("Gender")) .dash-dropdown-value', has_text="Man").wait_for()
-    page.locator('.filter:has(.filter-label:text-is("Age group")) .dash-dropdown-value',
-                 has_text="48 and over").wait_for()
+    page.locator(
+        '.filter:has(.filter-label:text-is("Age group")) .dash-dropdown-value', has_text="48 and over"
+    ).wait_for()
     page.get_by_role("link", name="Clear all filters").click()
     wait_total(page, count({}))
     page.go_back()
@@ -169,8 +182,11 @@ def reached_by_tab(page, presses: int) -> None:
 
 
 def unreached(page, selector: str) -> list[str]:
-    return page.eval_on_selector_all(selector, "els => els.filter(e => !e.closest('[data-kb]') && "
-                                               "!e.querySelector('[data-kb]')).map(e => e.outerHTML.slice(0, 120))")
+    return page.eval_on_selector_all(
+        selector,
+        "els => els.filter(e => !e.closest('[data-kb]') && "
+        "!e.querySelector('[data-kb]')).map(e => e.outerHTML.slice(0, 120))",
+    )
 
 
 def test_the_keyboard_reaches_and_works_every_control(site, count):
@@ -179,8 +195,7 @@ def test_the_keyboard_reaches_and_works_every_control(site, count):
     wait_total(page, count({}))
     page.wait_for_selector(".modebar-btn")
     reached_by_tab(page, 90)
-    for selector in [".main-nav a", ".filters-reset", ".filter", ".chart-card summary",
-                     ".chart-card .modebar-btn"]:
+    for selector in [".main-nav a", ".filters-reset", ".filter", ".chart-card summary", ".chart-card .modebar-btn"]:
         assert page.locator(selector).count() > 0
         assert unreached(page, selector) == [], selector
     # operate a filter with the keyboard alone
@@ -188,14 +203,14 @@ def test_the_keyboard_reaches_and_works_every_control(site, count):
     page.keyboard.press("Enter")
     focused = "c => document.activeElement && document.activeElement.classList.contains(c)"
     page.wait_for_function(focused, arg="dash-dropdown-search")
-    page.keyboard.press("ArrowDown")                   # to the first option, Man
+    page.keyboard.press("ArrowDown")  # to the first option, Man
     page.wait_for_function(focused, arg="dash-options-list-option-checkbox")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     wait_total(page, count({"gender": ["Man"]}))
     page.locator(".filter-years [role=slider]").first.focus()
     page.keyboard.press("ArrowRight")
-    page.keyboard.press("Tab")             # the slider commits a keyboard move when it loses focus
+    page.keyboard.press("Tab")  # the slider commits a keyboard move when it loses focus
     wait_total(page, count({"gender": ["Man"], "yearOfRegistration": ["2016", "2017", "2019"]}))
 
     page.goto(base + "/downloads")
@@ -203,6 +218,5 @@ def test_the_keyboard_reaches_and_works_every_control(site, count):
     page.locator(".download-columns summary").focus()
     page.keyboard.press("Enter")
     reached_by_tab(page, 70)
-    for selector in [".main-nav a", ".filter", ".download-link", ".download-columns summary",
-                     ".column-list input"]:
+    for selector in [".main-nav a", ".filter", ".download-link", ".download-columns summary", ".column-list input"]:
         assert unreached(page, selector) == [], selector

@@ -2,6 +2,7 @@
 the comparability panel read, the address opened in a fresh page shows the same panel; chips
 remove filters, back and forward walk through them, a bad address gets a notice; no console
 error and no request to another host."""
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -21,11 +22,16 @@ pytestmark = pytest.mark.browser
 def records(n: int = 600, seed: int = 4) -> list[dict]:
     rng = np.random.default_rng(seed)
     pick = lambda options, p=None: options[rng.choice(len(options), p=p)]  # noqa: E731
-    return [{"gender": pick(["Woman", "Man", None], [.6, .3, .1]),
-             "ageBroad": pick(["09--17", "18--20", "30--38", None]),
-             "citizenship": pick(["USA", "UKR", "PHL", None]),
-             "isForcedLabour": "1" if rng.random() < .4 else None,
-             "isSexualExploit": "1" if rng.random() < .5 else None} for _ in range(n)]
+    return [
+        {
+            "gender": pick(["Woman", "Man", None], [0.6, 0.3, 0.1]),
+            "ageBroad": pick(["09--17", "18--20", "30--38", None]),
+            "citizenship": pick(["USA", "UKR", "PHL", None]),
+            "isForcedLabour": "1" if rng.random() < 0.4 else None,
+            "isSexualExploit": "1" if rng.random() < 0.5 else None,
+        }
+        for _ in range(n)
+    ]
 
 
 def protected_counts(rows: list[dict]) -> dict[str, int]:
@@ -37,17 +43,25 @@ def protected_counts(rows: list[dict]) -> dict[str, int]:
             for combo in combinations(items, k):
                 key = ";".join(combo)
                 counts[key] = counts.get(key, 0) + 1
-    return {key: n + (1 if i % 3 == 0 else -1 if i % 3 == 1 else 0)
-            for i, (key, n) in enumerate(sorted(counts.items())) if n >= 4}
+    return {
+        key: n + (1 if i % 3 == 0 else -1 if i % 3 == 1 else 0)
+        for i, (key, n) in enumerate(sorted(counts.items()))
+        if n >= 4
+    }
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
     rows = records()
-    return store_from_rows(tmp_path_factory.mktemp("explore-browser") / "e.duckdb", rows,
-                           aggregates=protected_counts(rows), record_count=603, parameters={"epsilon_n": 0.06},
-                           lengths=[LengthParameters(k, 1.0, 4, 2.0, 3.0) for k in (1, 2, 3)],
-                           name="Explore test release")
+    return store_from_rows(
+        tmp_path_factory.mktemp("explore-browser") / "e.duckdb",
+        rows,
+        aggregates=protected_counts(rows),
+        record_count=603,
+        parameters={"epsilon_n": 0.06},
+        lengths=[LengthParameters(k, 1.0, 4, 2.0, 3.0) for k in (1, 2, 3)],
+        name="Explore test release",
+    )
 
 
 @pytest.fixture
@@ -72,19 +86,23 @@ def pick_attribute(page, label: str) -> None:
     chosen (opening it with Enter then focuses the chosen option, as a listbox does)."""
     control(page, "attribute").focus()
     page.keyboard.type(label[0])
-    page.wait_for_function("() => document.activeElement"
-                           " && document.activeElement.classList.contains('dash-dropdown-search')")
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.classList.contains('dash-dropdown-search')"
+    )
     page.keyboard.type(label[1:])
     search = page.locator(".dash-dropdown-content[data-state=open] .dash-dropdown-search")
     assert search.input_value() == label
-    page.wait_for_function("() => document.querySelectorAll("
-                           "'.dash-dropdown-content[data-state=open] [role=option]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.dash-dropdown-content[data-state=open] [role=option]').length === 1"
+    )
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    page.wait_for_function("l => { const b = document.querySelector(`button[id*='\"name\":\"values\"']`);"
-                           " const a = document.querySelector(`button[id*='\"name\":\"attribute\"']`);"
-                           " return a.textContent.includes(l) && b && !b.disabled && !b.dataset.dashIsLoading; }",
-                           arg=label)
+    page.wait_for_function(
+        'l => { const b = document.querySelector(`button[id*=\'"name":"values"\']`);'
+        ' const a = document.querySelector(`button[id*=\'"name":"attribute"\']`);'
+        " return a.textContent.includes(l) && b && !b.disabled && !b.dataset.dashIsLoading; }",
+        arg=label,
+    )
 
 
 def pick_values(page, *labels: str) -> None:
@@ -104,8 +122,11 @@ def wait_for_address(page, fragment: str) -> None:
 
 
 def wait_for_synthetic(page, n: int) -> None:
-    page.wait_for_function("n => { const e = document.querySelector('.cmp-figures .headline-value');"
-                           " return e && e.textContent.replace(/,/g, '') === String(n); }", arg=n)
+    page.wait_for_function(
+        "n => { const e = document.querySelector('.cmp-figures .headline-value');"
+        " return e && e.textContent.replace(/,/g, '') === String(n); }",
+        arg=n,
+    )
 
 
 def test_three_filters_then_the_same_panel_from_the_address(site, store_path, browser):
@@ -154,7 +175,7 @@ def test_chips_remove_filters_and_back_and_forward_walk_through_them(site, store
     usa = store.count(store.filter({"citizenship": ["USA"]}))
     wait_for_synthetic(page, both)
 
-    page.get_by_role("link", name="Remove Gender: Woman").focus()       # a chip is removed with the keyboard
+    page.get_by_role("link", name="Remove Gender: Woman").focus()  # a chip is removed with the keyboard
     page.keyboard.press("Enter")
     wait_for_synthetic(page, usa)
     assert "gender=Woman" not in page.url and "_view=gender" in page.url

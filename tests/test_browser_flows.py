@@ -1,6 +1,7 @@
 """The flow chart in Debian's chromium: the Sankey and its table render on the Overview and on the
 Explore page and follow the filters (in the address, and changed in the page); no console error, no
 other host."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,9 +19,15 @@ ROWS = repeated_rows(
     (20, {"citizenship": "PHL", "CountryOfExploitation": "RUS", "gender": "Man"}),
     (5, {"citizenship": "PHL", "gender": "Woman"}),
 )
-AGGREGATES = {"citizenship:UKR": 41, "citizenship:PHL": 26, "CountryOfExploitation:USA": 43,
-              "CountryOfExploitation:RUS": 19, "gender:Woman": 36, "gender:Man": 31,
-              "CountryOfExploitation:USA;citizenship:UKR": 40}
+AGGREGATES = {
+    "citizenship:UKR": 41,
+    "citizenship:PHL": 26,
+    "CountryOfExploitation:USA": 43,
+    "CountryOfExploitation:RUS": 19,
+    "gender:Woman": 36,
+    "gender:Man": 31,
+    "CountryOfExploitation:USA;citizenship:UKR": 40,
+}
 
 
 @pytest.fixture
@@ -43,8 +50,9 @@ def check_card(card, links: int, rows: list[str]) -> None:
     card.locator("summary", has_text="Show as table").click()
     table = card.locator(".chart-table table")
     table.wait_for()
-    assert [r.inner_text().split("\t")[:3] for r in table.locator("tbody tr").all()] == \
-        [row.split(" | ") for row in rows]
+    assert [r.inner_text().split("\t")[:3] for r in table.locator("tbody tr").all()] == [
+        row.split(" | ") for row in rows
+    ]
 
 
 def test_the_overview_draws_the_flows_and_their_table(site):
@@ -55,7 +63,7 @@ def test_the_overview_draws_the_flows_and_their_table(site):
     check_card(card, 2, ["Ukraine | United States | 42", "Philippines | Russia | 20"])
     assert "62 synthetic records" in card.locator(".chart-summary").inner_text()
     assert "5 records lack one end" in card.locator(".chart-summary").inner_text()
-    assert "40" in card.locator(".chart-table tbody tr").first.inner_text()       # the protected count
+    assert "40" in card.locator(".chart-table tbody tr").first.inner_text()  # the protected count
 
 
 def test_explore_draws_the_flows_under_its_filters(site):
@@ -64,7 +72,10 @@ def test_explore_draws_the_flows_under_its_filters(site):
     card = flow_card(page, "explore-flows")
     check_card(card, 2, ["Philippines | Russia | 20", "Ukraine | United States | 12"])
     assert "32 synthetic records" in card.locator(".chart-summary").inner_text()
-    page.get_by_title("Remove Gender: Man").click()          # the filter changes in the page
+    page.get_by_title("Remove Gender: Man").click()  # the filter changes in the page
     expect(card.locator(".chart-summary")).to_contain_text("62 synthetic records")
-    assert card.locator(".chart-table tbody tr").first.inner_text().split("\t")[:3] == \
-        ["Ukraine", "United States", "42"]
+    assert card.locator(".chart-table tbody tr").first.inner_text().split("\t")[:3] == [
+        "Ukraine",
+        "United States",
+        "42",
+    ]

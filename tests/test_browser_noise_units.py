@@ -2,6 +2,7 @@
 About leads with mean |z| and the share inside the noise interval beside an exact copy's
 reference, its charts have text alternatives and tables reached with the keyboard; the panel
 reads the difference against the noise first and gives a long selection two bounds."""
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -12,6 +13,7 @@ import pytest
 from analysis import comparability as cmp
 from app import create_app
 from builders import store_from_rows
+from conftest import watch_page
 from data.aggregates import LengthParameters
 from data.schema import PUBLIC_COMPARISON
 from data.store import Store
@@ -27,11 +29,17 @@ def records(n: int = 500, seed: int = 7) -> list[dict]:
     rng = np.random.default_rng(seed)
 
     def common(value, other):
-        return value if rng.random() < .85 else other
+        return value if rng.random() < 0.85 else other
 
-    return [{"gender": common("Woman", rng.choice(["Man", None])), "ageBroad": common("18--20", "30--38"),
-             "isSexualExploit": common("1", None), "citizenship": common("UKR", rng.choice(["USA", None]))}
-            for _ in range(n)]
+    return [
+        {
+            "gender": common("Woman", rng.choice(["Man", None])),
+            "ageBroad": common("18--20", "30--38"),
+            "isSexualExploit": common("1", None),
+            "citizenship": common("UKR", rng.choice(["USA", None])),
+        }
+        for _ in range(n)
+    ]
 
 
 def protected_counts(rows: list[dict]) -> dict[str, int]:
@@ -42,8 +50,11 @@ def protected_counts(rows: list[dict]) -> dict[str, int]:
         for k in (1, 2):
             for combo in combinations(items, k):
                 counts[";".join(combo)] = counts.get(";".join(combo), 0) + 1
-    return {key: n + (2 if i % 3 == 0 else -3 if i % 3 == 1 else 0)
-            for i, (key, n) in enumerate(sorted(counts.items())) if n >= 5}
+    return {
+        key: n + (2 if i % 3 == 0 else -3 if i % 3 == 1 else 0)
+        for i, (key, n) in enumerate(sorted(counts.items()))
+        if n >= 5
+    }
 
 
 def row(metric: str, value: float, length: int | None = None, low: int | None = None) -> QualityRow:
@@ -52,16 +63,33 @@ def row(metric: str, value: float, length: int | None = None, low: int | None = 
 
 def quality() -> list[QualityRow]:
     rows = []
-    for length, (measured, mean, within, largest) in {1: (8, 0.74, 100.0, 1.5), 2: (20, 1.62, 70.0, 6.5),
-                                                      None: (28, 1.37, 78.6, 6.5)}.items():
-        rows += [row("measured_combinations", measured, length), row("mean_abs_z", mean, length),
-                 row("within_noise_95_pct", within, length), row("max_abs_z", largest, length)]
-    for length, low, mean, within in ((1, 10, 0.6, 100.0), (1, 100, 0.9, 100.0), (2, 10, 1.1, 80.0),
-                                      (2, 100, 2.4, 55.0)):
+    for length, (measured, mean, within, largest) in {
+        1: (8, 0.74, 100.0, 1.5),
+        2: (20, 1.62, 70.0, 6.5),
+        None: (28, 1.37, 78.6, 6.5),
+    }.items():
+        rows += [
+            row("measured_combinations", measured, length),
+            row("mean_abs_z", mean, length),
+            row("within_noise_95_pct", within, length),
+            row("max_abs_z", largest, length),
+        ]
+    for length, low, mean, within in (
+        (1, 10, 0.6, 100.0),
+        (1, 100, 0.9, 100.0),
+        (2, 10, 1.1, 80.0),
+        (2, 100, 2.4, 55.0),
+    ):
         rows += [row("mean_abs_z", mean, length, low), row("within_noise_95_pct", within, length, low)]
-    rows += [row("unlisted_combinations", 9, 2), row("unlisted_beyond_noise", 2, 2),
-             row("implications", 4), row("implications_violated", 1), row("implication_breaches", 6),
-             row("records_with_unlisted_pct", 1.8), row("record_expansion_pct", 0.4)]
+    rows += [
+        row("unlisted_combinations", 9, 2),
+        row("unlisted_beyond_noise", 2, 2),
+        row("implications", 4),
+        row("implications_violated", 1),
+        row("implication_breaches", 6),
+        row("records_with_unlisted_pct", 1.8),
+        row("record_expansion_pct", 0.4),
+    ]
     return rows
 
 
@@ -69,22 +97,24 @@ def quality() -> list[QualityRow]:
 def store_path(tmp_path_factory):
     rows = records()
     deviations = [QualityDeviation(PUBLIC_COMPARISON, 1, 2, "ageBroad:18--20;gender:Woman", 300, 287, -6.5)]
-    return store_from_rows(tmp_path_factory.mktemp("noise-units") / "n.duckdb", rows,
-                           aggregates=protected_counts(rows), record_count=502, parameters={"epsilon_n": 0.06},
-                           lengths=[LengthParameters(k, 1.0, 4, NOISE_SD, 3.0) for k in (1, 2)],
-                           name="Noise units test release", quality=quality(), deviations=deviations)
+    return store_from_rows(
+        tmp_path_factory.mktemp("noise-units") / "n.duckdb",
+        rows,
+        aggregates=protected_counts(rows),
+        record_count=502,
+        parameters={"epsilon_n": 0.06},
+        lengths=[LengthParameters(k, 1.0, 4, NOISE_SD, 3.0) for k in (1, 2)],
+        name="Noise units test release",
+        quality=quality(),
+        deviations=deviations,
+    )
 
 
 @pytest.fixture
 def site(serve, store_path, page):
     base = serve(create_app(store_path))
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text[:300]}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: None if r.url.startswith((base + "/", "data:", "blob:"))
-            else problems.append(f"request to another host: {r.url}"))
-    page.set_default_timeout(15_000)
-    yield base, page
+    yield base, watch_page(page, base, problems)
     assert problems == []
 
 

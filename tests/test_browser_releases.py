@@ -2,6 +2,7 @@
 browsed in Debian's chromium: every attribute drawn on the Overview (another party's under its
 own heading), the year range's boxes named, Explore working, no CTDC wording where the release
 is not CTDC's, no console error, no other host."""
+
 from __future__ import annotations
 
 import re
@@ -35,15 +36,21 @@ RELEASES = {
 def import_release(folder, name: str) -> str:
     if name == "ctdc":
         source = str(folder / "ctdc.csv")
-        subprocess.run([sys.executable, "-m", "synth_engine", "demo-source", "--out", source, "--rows", "600",
-                        "--seed", "4"], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "synth_engine", "demo-source", "--out", source, "--rows", "600", "--seed", "4"],
+            check=True,
+            capture_output=True,
+        )
         inputs = ["--microdata", source]
     else:
         paths = foreign_releases.write_release(folder, name, rows=400, seed=2, with_aggregates=name != "perpetrators")
         inputs = [arg for key, path in paths.items() for arg in (f"--{key}", path)]
     out = str(folder / f"{name}.duckdb")
-    subprocess.run([sys.executable, "-m", "synth_engine", "import-release", *inputs, "--out", out,
-                    *RELEASES[name][0]], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "synth_engine", "import-release", *inputs, "--out", out, *RELEASES[name][0]],
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -76,15 +83,15 @@ def test_every_attribute_is_drawn(browse, stores, name):
     page.wait_for_selector("#overview-headlines .headline-value")
     cards = p.cards()
     page.wait_for_function("n => document.querySelectorAll('.chart-card .main-svg').length >= n", arg=len(cards))
-    flows = flow_chart.card_names(store.codebook)          # the flows close the subject's cards
+    flows = flow_chart.card_names(store.codebook)  # the flows close the subject's cards
     assert page.locator(".chart-card").count() == len(cards) + len(flows)
     for card in cards:
-        section = page.locator(f".chart-card:has(.chart-title:text-is(\"{card.title}\"))")
+        section = page.locator(f'.chart-card:has(.chart-title:text-is("{card.title}"))')
         assert section.locator(".chart-summary").inner_text().strip(), card.name
         assert section.locator(".main-svg").count() > 0, card.name
     parties = [h.strip() for h in page.locator(".party-title").all_inner_texts()]
     assert parties == (["Perpetrators"] if name in ("perpetrators", "victim_perpetrator") else [])
-    for control in controls(store.codebook):           # every filter's parts are named after it
+    for control in controls(store.codebook):  # every filter's parts are named after it
         if control.kind == "years":
             for end in ("from", "to"):
                 assert page.get_by_role("spinbutton", name=f"{control.label}, {end}").count() == 1
@@ -97,8 +104,12 @@ def test_every_attribute_is_drawn(browse, stores, name):
 def test_ctdc_is_named_only_by_its_release(browse, name):
     base, page = browse(name)
     is_ctdc = RELEASES[name][1]
-    for path, ready in (("/", "#overview-headlines .headline-value"), ("/explore", "h1"),
-                        ("/downloads", "#download-count"), ("/about", "h1")):
+    for path, ready in (
+        ("/", "#overview-headlines .headline-value"),
+        ("/explore", "h1"),
+        ("/downloads", "#download-count"),
+        ("/about", "h1"),
+    ):
         page.goto(base + path)
         page.wait_for_selector(ready)
         shown = page.locator("body").inner_text()

@@ -1,6 +1,7 @@
 """What a visit to the Overview costs on the wire, measured in Debian's chromium: the bytes it
 received (compressed bodies and headers, as its network panel counts them) on a first visit with
 an empty cache, and on a repeat visit with the cache the first one left (issue #14, item 6)."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,12 +28,13 @@ def visit(context, url: str) -> dict[str, int]:
     session.send("Network.enable")
     urls, received = {}, {}
     session.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
-    session.on("Network.loadingFinished",
-               lambda e: received.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    session.on("Network.loadingFinished", lambda e: received.__setitem__(e["requestId"], int(e["encodedDataLength"])))
     page.goto(url)
     page.wait_for_selector(".choroplethlocation", state="attached", timeout=30_000)
-    page.wait_for_function("() => document.querySelectorAll('.chart-card .main-svg').length >= 8 &&"
-                           " !document.querySelector('[data-dash-is-loading]')")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.chart-card .main-svg').length >= 8 &&"
+        " !document.querySelector('[data-dash-is-loading]')"
+    )
     page.wait_for_load_state("networkidle")
     page.close()
     totals: dict[str, int] = {}

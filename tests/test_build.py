@@ -1,5 +1,6 @@
 """The offline build end to end: `python -m synth_engine build`, what the store holds (and must not
 hold), the private report, an interrupted build, and bad input."""
+
 from __future__ import annotations
 
 import json
@@ -53,9 +54,21 @@ def built(source, tmp_path_factory):
     for seed in range(1, 20):
         out = folder / f"store-{seed}.duckdb"
         report = folder / f"report-{seed}.json"
-        settings = _settings("--input", source, "--out", str(out), "--seed", str(seed),
-                             "--private-report", str(report), "--name", "Test release", "--demonstration",
-                             "--delta", "3.9e-7")
+        settings = _settings(
+            "--input",
+            source,
+            "--out",
+            str(out),
+            "--seed",
+            str(seed),
+            "--private-report",
+            str(report),
+            "--name",
+            "Test release",
+            "--demonstration",
+            "--delta",
+            "3.9e-7",
+        )
         result = pipeline.build(settings, show_progress=False)
         if result.aggregates.record_count != true_n:
             return result, str(out), str(report), settings
@@ -103,8 +116,13 @@ def test_the_store_holds_no_figure_from_the_sensitive_records(built, source):
     true_n = sensitive.n_records
     tables = _tables(out)
     # 1. the true record count appears nowhere (ordinal ids aside), as a number or in a text
-    ordinal = {("records", "record_id"), ("aggregates", "combo_id"), ("aggregate_items", "combo_id"),
-               ("codebook", "position"), ("codebook_values", "position")}
+    ordinal = {
+        ("records", "record_id"),
+        ("aggregates", "combo_id"),
+        ("aggregate_items", "combo_id"),
+        ("codebook", "position"),
+        ("codebook_values", "position"),
+    }
     for name, frame in tables.items():
         for column in frame.columns:
             if (name, column) in ordinal:
@@ -114,8 +132,9 @@ def test_the_store_holds_no_figure_from_the_sensitive_records(built, source):
                 assert not (values.astype(float) == true_n).any(), f"{name}.{column} holds {true_n}"
             else:
                 texts = values.dropna().astype(str)
-                assert not texts.str.contains(rf"(?<![\d.]){true_n}(?![\d.])", regex=True).any(), \
+                assert not texts.str.contains(rf"(?<![\d.]){true_n}(?![\d.])", regex=True).any(), (
                     f"{name}.{column} mentions {true_n}"
+                )
     # 2. the combination counts are the protected ones, not the true ones
     stored = dict(zip(tables["aggregates"]["key"], tables["aggregates"]["protected_count"]))
     assert stored == result.aggregates.as_dict()
@@ -125,18 +144,27 @@ def test_the_store_holds_no_figure_from_the_sensitive_records(built, source):
     for k in (1, 2, 3):
         t = true.lookup(k, protected.keys[k])
         differs += int((t != protected.counts[k]).sum())
-    assert differs > 0.5 * protected.total()          # the noise shows: these are not true counts
+    assert differs > 0.5 * protected.total()  # the noise shows: these are not true counts
     # 3. quality compares the synthetic records with the protected counts only, and is exactly
     #    what those two public things give
     quality = tables["quality"]
     assert set(quality["comparison"]) == {PUBLIC_COMPARISON}
     synthetic = tables["records"].drop(columns="record_id")
-    codes = np.column_stack([
-        pd.Categorical(synthetic[a.name].astype(object), categories=list(a.values)).codes + 1
-        for a in sensitive.codebook]).astype(np.uint16)
+    codes = np.column_stack(
+        [
+            pd.Categorical(synthetic[a.name].astype(object), categories=list(a.values)).codes + 1
+            for a in sensitive.codebook
+        ]
+    ).astype(np.uint16)
     expected = evaluate(codes, result.aggregates)
-    got = {(r.metric, None if pd.isna(r.length) else int(r.length),
-            None if pd.isna(r.bucket_low) else int(r.bucket_low)): r.value for r in quality.itertuples()}
+    got = {
+        (
+            r.metric,
+            None if pd.isna(r.length) else int(r.length),
+            None if pd.isna(r.bucket_low) else int(r.bucket_low),
+        ): r.value
+        for r in quality.itertuples()
+    }
     assert len(got) == len(expected.quality)
     for q in expected.quality:
         assert got[(q.metric, q.length, q.bucket_low)] == pytest.approx(q.value, rel=1e-12, abs=1e-12)
@@ -185,12 +213,35 @@ def test_seeded_builds_are_identical(source, tmp_path):
 
 
 def test_build_flags_become_settings():
-    settings = _settings("--input", "in.csv", "--out", "out.duckdb", "--seed", "3", "--synthesizer", "sds",
-                         "--private-report", "report.json", "--name", "N", "--demonstration", "--epsilon", "4",
-                         "--fabrication-mode", "minimize")
+    settings = _settings(
+        "--input",
+        "in.csv",
+        "--out",
+        "out.duckdb",
+        "--seed",
+        "3",
+        "--synthesizer",
+        "sds",
+        "--private-report",
+        "report.json",
+        "--name",
+        "N",
+        "--demonstration",
+        "--epsilon",
+        "4",
+        "--fabrication-mode",
+        "minimize",
+    )
     assert settings == pipeline.BuildSettings(
-        input="in.csv", out="out.duckdb", seed=3, synthesizer="sds", private_report="report.json", name="N",
-        demonstration=True, privacy=PrivacySettings(epsilon=4, fabrication_mode="minimize"))
+        input="in.csv",
+        out="out.duckdb",
+        seed=3,
+        synthesizer="sds",
+        private_report="report.json",
+        name="N",
+        demonstration=True,
+        privacy=PrivacySettings(epsilon=4, fabrication_mode="minimize"),
+    )
     assert _settings("--input", "in.csv", "--out", "out.duckdb") == pipeline.BuildSettings("in.csv", "out.duckdb")
 
 
@@ -249,9 +300,13 @@ def test_an_interrupted_build_leaves_the_old_store(source, larger_source, tmp_pa
     assert main(["build", "--input", source, "--out", str(out), "--seed", "1", "--name", "Old"]) == 0
     before = _tables(str(out))
     env = dict(os.environ, GSD_PROGRESS="1", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([*ENGINE, "build", "--input", larger_source,
-                             "--out", str(out), "--seed", "2", "--name", "New"],
-                            cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [*ENGINE, "build", "--input", larger_source, "--out", str(out), "--seed", "2", "--name", "New"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
     seen = b""
     deadline = time.monotonic() + 120
     try:

@@ -1,6 +1,7 @@
 """Callback answers kept in the cache (serving/answers.py): a question asked again is answered
 without running the callback, with the same bytes; a new release, another question or a refused
 request is never answered from what was kept."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """The comparability panel's arithmetic, on hand-built stores where every count is known."""
+
 from __future__ import annotations
 
 import itertools
@@ -20,8 +21,14 @@ SD1, SD2 = 4.0, 3.0
 
 
 def open_store(tmp_path, records, aggregates, **kw):
-    path = store_from_rows(tmp_path / "s.duckdb", records, aggregates=aggregates, lengths=LENGTHS,
-                           parameters={"epsilon_n": 0.06} if aggregates is not None else {}, **kw)
+    path = store_from_rows(
+        tmp_path / "s.duckdb",
+        records,
+        aggregates=aggregates,
+        lengths=LENGTHS,
+        parameters={"epsilon_n": 0.06} if aggregates is not None else {},
+        **kw,
+    )
     return Store(path)
 
 
@@ -30,12 +37,23 @@ def compare(store, selection):
     return comparator.compare(selection, store.count(store.filter(selection)))
 
 
-RECORDS = rows((524, {AGE: A39, MONTHS: M13}), (100, {AGE: A39, MONTHS: M0}),
-               (60, {AGE: A48, MONTHS: M13}), (40, {AGE: A48}), (30, {"gender": "Woman"}))
+RECORDS = rows(
+    (524, {AGE: A39, MONTHS: M13}),
+    (100, {AGE: A39, MONTHS: M0}),
+    (60, {AGE: A48, MONTHS: M13}),
+    (40, {AGE: A48}),
+    (30, {"gender": "Woman"}),
+)
 # Protected counts (deliberately not the true ones: the noise).
-PROTECTED = {f"{AGE}:{A39}": 610, f"{AGE}:{A48}": 95, f"{MONTHS}:{M13}": 590, f"{MONTHS}:{M0}": 110,
-             "gender:Woman": 33,
-             f"{AGE}:{A39};{MONTHS}:{M13}": 795, f"{AGE}:{A39};{MONTHS}:{M0}": 98}
+PROTECTED = {
+    f"{AGE}:{A39}": 610,
+    f"{AGE}:{A48}": 95,
+    f"{MONTHS}:{M13}": 590,
+    f"{MONTHS}:{M0}": 110,
+    "gender:Woman": 33,
+    f"{AGE}:{A39};{MONTHS}:{M13}": 795,
+    f"{AGE}:{A39};{MONTHS}:{M0}": 98,
+}
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +110,10 @@ def test_beyond_the_reporting_length_gives_the_tightest_bound(store):
     assert c.bound == 795
     assert "more than the reporting length of 2" in c.reason
     assert "2 of its sub-combinations of length 2 were suppressed" in c.reason
-    assert cmp.verdict(c).text == ("The synthetic count is the only estimate for a selection this long; "
-                                   "the protected counts only say it is at most 795.")
+    assert cmp.verdict(c).text == (
+        "The synthetic count is the only estimate for a selection this long; "
+        "the protected counts only say it is at most 795."
+    )
 
 
 def test_not_recorded_is_derived_by_subtraction_with_the_summed_noise(store):
@@ -105,10 +125,19 @@ def test_not_recorded_is_derived_by_subtraction_with_the_summed_noise(store):
 
 
 def test_not_recorded_flag_and_record_count_subtraction(tmp_path):
-    records = rows((50, {"gender": "Woman", "isForcedLabour": "1"}), (70, {"gender": "Woman"}),
-                   (30, {"gender": "Man"}), (10, {"isForcedLabour": "1"}))
-    protected = {"gender:Woman": 118, "gender:Man": 31, "isForcedLabour:1": 62,
-                 "gender:Woman;isForcedLabour:1": 47, "gender:Man;isForcedLabour:1": 1}
+    records = rows(
+        (50, {"gender": "Woman", "isForcedLabour": "1"}),
+        (70, {"gender": "Woman"}),
+        (30, {"gender": "Man"}),
+        (10, {"isForcedLabour": "1"}),
+    )
+    protected = {
+        "gender:Woman": 118,
+        "gender:Man": 31,
+        "isForcedLabour:1": 62,
+        "gender:Woman;isForcedLabour:1": 47,
+        "gender:Man;isForcedLabour:1": 1,
+    }
     store = open_store(tmp_path, records, protected, record_count=163)
     try:
         c = compare(store, {"gender": ["Woman"], "isForcedLabour": [None]})
@@ -159,17 +188,17 @@ def test_compare_many_uses_one_lookup(store):
     assert [c.status for c in out] == [cmp.EXACT, cmp.UNAVAILABLE, cmp.UNAVAILABLE]
 
 
-@pytest.mark.parametrize("synthetic, protected, grade", [(95, 100, "close"), (80, 100, "fair"),
-                                                          (100, 160, "loose"), (10, 100, "poor"),
-                                                          (0, 0, "close")])
+@pytest.mark.parametrize(
+    "synthetic, protected, grade",
+    [(95, 100, "close"), (80, 100, "fair"), (100, 160, "loose"), (10, 100, "poor"), (0, 0, "close")],
+)
 def test_grades(synthetic, protected, grade):
     c = cmp.Comparison(synthetic, cmp.EXACT, protected)
     assert cmp.verdict(c).grade == grade
 
 
 def test_an_excess_and_a_zero_protected_count():
-    assert cmp.describe_difference(cmp.Comparison(120, cmp.EXACT, 100)) == \
-        "20 more synthetic records: a 20 % excess"
+    assert cmp.describe_difference(cmp.Comparison(120, cmp.EXACT, 100)) == "20 more synthetic records: a 20 % excess"
     c = cmp.Comparison(5, cmp.DERIVED, 0)
     assert (c.relative_difference, c.score) == (None, 0.0)
     assert cmp.describe_difference(c) == "5 more synthetic records"
@@ -177,17 +206,23 @@ def test_an_excess_and_a_zero_protected_count():
 
 def test_table_notes_say_where_a_count_came_from_or_why_there_is_none(store):
     facts = cmp.ReleaseFacts.from_release(store.release, store.release_lengths)
-    notes = {name: cmp.note(compare(store, selection), facts) for name, selection in {
-        "exact": {AGE: [A39]},
-        "suppressed": {AGE: [A48], MONTHS: [M13]},
-        "lower": {AGE: [A39, A48], MONTHS: [M13]},
-        "beyond": {"gender": ["Woman"], AGE: [A39], MONTHS: [M13]},
-        "underivable": {AGE: [A39], MONTHS: [None]},
-    }.items()}
-    assert notes == {"exact": "", "suppressed": "suppressed: at or below the threshold (0.0 at length 2), or absent",
-                     "lower": "at least: 1 of 2 parts suppressed",
-                     "beyond": "longer than the reporting length 2; at most 795",
-                     "underivable": "not derivable: a count it needs is suppressed"}
+    notes = {
+        name: cmp.note(compare(store, selection), facts)
+        for name, selection in {
+            "exact": {AGE: [A39]},
+            "suppressed": {AGE: [A48], MONTHS: [M13]},
+            "lower": {AGE: [A39, A48], MONTHS: [M13]},
+            "beyond": {"gender": ["Woman"], AGE: [A39], MONTHS: [M13]},
+            "underivable": {AGE: [A39], MONTHS: [None]},
+        }.items()
+    }
+    assert notes == {
+        "exact": "",
+        "suppressed": "suppressed: at or below the threshold (0.0 at length 2), or absent",
+        "lower": "at least: 1 of 2 parts suppressed",
+        "beyond": "longer than the reporting length 2; at most 795",
+        "underivable": "not derivable: a count it needs is suppressed",
+    }
 
 
 def test_small_shares_keep_two_significant_digits():
@@ -196,7 +231,7 @@ def test_small_shares_keep_two_significant_digits():
 
 def test_views_limit_the_subtractions_they_attempt(store):
     comparator = cmp.Comparator.for_store(store).with_max_terms(3)
-    c = comparator.compare({AGE: [A39], MONTHS: [None]}, 0)        # needs 1 + 3 counts
+    c = comparator.compare({AGE: [A39], MONTHS: [None]}, 0)  # needs 1 + 3 counts
     assert c.status == cmp.UNAVAILABLE and c.parts[0].status == cmp.UNDERIVABLE
     assert cmp.note(c, comparator.facts) == "not derived here: it needs too many counts"
     assert "more than 3 protected counts" in c.reason
@@ -204,8 +239,9 @@ def test_views_limit_the_subtractions_they_attempt(store):
 
 # --- the difference read against the noise first (#12) ---------------------------------------------
 
+
 def test_the_verdict_reads_the_noise_before_the_relative_grade(store):
-    c = compare(store, {AGE: [A39], MONTHS: [M13]})          # 524 against 795, noise sd 3
+    c = compare(store, {AGE: [A39], MONTHS: [M13]})  # 524 against 795, noise sd 3
     assert c.z == pytest.approx(-271 / SD2)
     text = cmp.verdict(c).text
     beyond = f"Beyond the noise by {271 - cmp.Z95 * SD2:,.0f} records (z = {cmp.signed_z(-271 / SD2)})."
@@ -215,7 +251,7 @@ def test_the_verdict_reads_the_noise_before_the_relative_grade(store):
 
 
 def test_a_difference_inside_the_noise_interval_reads_within_the_noise(store):
-    c = compare(store, {})                                    # 754 against 760, the record count's noise
+    c = compare(store, {})  # 754 against 760, the record count's noise
     sd = math.sqrt(2) / 0.06
     text = cmp.verdict(c).text
     assert text.startswith(f"Within the noise (z = {cmp.signed_z(-6 / sd)}).")
@@ -236,20 +272,31 @@ def test_signed_z_uses_a_true_minus_sign():
 
 # --- beyond the reporting length: a lower bound beside the upper one (#12) -----------------------
 
+
 def test_a_long_selection_reads_between_a_lower_and_an_upper_bound(tmp_path):
-    records = rows((50, {"gender": "Woman", AGE: A39, MONTHS: M13}), (10, {"gender": "Woman", AGE: A39}),
-                   (5, {"gender": "Woman", MONTHS: M13}), (20, {AGE: A39, MONTHS: M13}), (15, {"gender": "Woman"}))
-    protected = {"gender:Woman": 80, f"{AGE}:{A39}": 80, f"{MONTHS}:{M13}": 75,
-                 f"{AGE}:{A39};gender:Woman": 60, f"{MONTHS}:{M13};gender:Woman": 55,
-                 f"{AGE}:{A39};{MONTHS}:{M13}": 70}
+    records = rows(
+        (50, {"gender": "Woman", AGE: A39, MONTHS: M13}),
+        (10, {"gender": "Woman", AGE: A39}),
+        (5, {"gender": "Woman", MONTHS: M13}),
+        (20, {AGE: A39, MONTHS: M13}),
+        (15, {"gender": "Woman"}),
+    )
+    protected = {
+        "gender:Woman": 80,
+        f"{AGE}:{A39}": 80,
+        f"{MONTHS}:{M13}": 75,
+        f"{AGE}:{A39};gender:Woman": 60,
+        f"{MONTHS}:{M13};gender:Woman": 55,
+        f"{AGE}:{A39};{MONTHS}:{M13}": 70,
+    }
     store = open_store(tmp_path, records, protected, record_count=100)
     try:
         c = compare(store, {"gender": ["Woman"], AGE: [A39], MONTHS: [M13]})
         # Upper: min(60, 55, 70). Lower, best T: age 60 + 70 − 80 = 50, months 55 + 70 − 75 = 50
         # (gender: 60 + 55 − 80 = 35), less 1.96 sd of the noise of two counts of length 2 and one of 1.
-        lower = math.floor(50 - cmp.Z95 * math.sqrt(2 * SD2 ** 2 + SD1 ** 2))
+        lower = math.floor(50 - cmp.Z95 * math.sqrt(2 * SD2**2 + SD1**2))
         assert (c.status, c.synthetic, c.lower, c.bound) == (cmp.BEYOND, 50, lower, 55)
-        assert c.noise_sd == pytest.approx(SD2)              # the upper bound's: one count of length 2
+        assert c.noise_sd == pytest.approx(SD2)  # the upper bound's: one count of length 2
         assert lower > 0
         assert cmp.verdict(c).text.endswith(f"the protected counts only say it is between {lower} and 55.")
         assert cmp.note(c, cmp.Comparator.for_store(store).facts).endswith(f"; between {lower} and 55")
@@ -265,8 +312,9 @@ def test_a_synthetic_count_outside_the_bounds_is_flagged_beyond_the_noise():
     assert "below 50, the least the protected counts allow" in cmp.verdict(c).text
     # Above the upper bound, a released count: flagged only past its noise (1.96 × 3 = 5.9).
     c = cmp.Comparison(60, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
-    assert cmp.verdict(c).text.endswith("only say it is between 50 and 55. The synthetic count is above the "
-                                        "upper bound by less than the bound's noise.")
+    assert cmp.verdict(c).text.endswith(
+        "only say it is between 50 and 55. The synthetic count is above the upper bound by less than the bound's noise."
+    )
     c = cmp.Comparison(61, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
     assert "above 55, the most the protected counts allow, by more than their noise" in cmp.verdict(c).text
     assert cmp.describe_bounds(cmp.Comparison(10, cmp.BEYOND, lower=50)) == "at least 50"
@@ -275,11 +323,18 @@ def test_a_synthetic_count_outside_the_bounds_is_flagged_beyond_the_noise():
 def skewed_rows(n: int, rng: random.Random) -> list[dict]:
     """Records whose commonest values are common enough for the lower bound to bite (with
     independent values of about even shares it is 0), the rest rare enough to be suppressed."""
-    domains = {"gender": ["Woman", "Man", "Trans/Transgender/NonConforming"], AGE: [A39, A48, "18--20"],
-               MONTHS: [M13, M0], "CountryOfExploitation": ["USA", "UKR"], "isForcedLabour": ["1"],
-               "isSexualExploit": ["1"]}
-    return [{a: (values[0] if rng.random() < 0.85 else rng.choice(values[1:] + [None]))
-             for a, values in domains.items()} for _ in range(n)]
+    domains = {
+        "gender": ["Woman", "Man", "Trans/Transgender/NonConforming"],
+        AGE: [A39, A48, "18--20"],
+        MONTHS: [M13, M0],
+        "CountryOfExploitation": ["USA", "UKR"],
+        "isForcedLabour": ["1"],
+        "isSexualExploit": ["1"],
+    }
+    return [
+        {a: (values[0] if rng.random() < 0.85 else rng.choice(values[1:] + [None])) for a, values in domains.items()}
+        for _ in range(n)
+    ]
 
 
 @pytest.mark.parametrize("reporting_length, noise", [(1, 0.0), (2, 0.0), (3, 0.0), (2, 3.0)])
@@ -296,12 +351,21 @@ def test_the_bounds_hold_on_random_records_by_brute_force(tmp_path, reporting_le
         for k in range(1, reporting_length + 1):
             for combo in itertools.combinations(present, k):
                 exact[combo] = exact.get(combo, 0) + 1
-    protected = {";".join(f"{a}:{v}" for a, v in combo): max(0, round(n + rng.gauss(0, noise)))
-                 for combo, n in exact.items() if n > 3}
+    protected = {
+        ";".join(f"{a}:{v}" for a, v in combo): max(0, round(n + rng.gauss(0, noise)))
+        for combo, n in exact.items()
+        if n > 3
+    }
     sd = noise or 1.0
     lengths = [LengthParameters(k, 1.0, 1, sd, 3.0) for k in range(1, reporting_length + 1)]
-    path = store_from_rows(tmp_path / "r.duckdb", records, aggregates=protected, lengths=lengths,
-                           record_count=len(records), parameters={"epsilon_n": math.sqrt(2) / sd})
+    path = store_from_rows(
+        tmp_path / "r.duckdb",
+        records,
+        aggregates=protected,
+        lengths=lengths,
+        record_count=len(records),
+        parameters={"epsilon_n": math.sqrt(2) / sd},
+    )
     store = Store(path)
     names = list(records[0])
     positive, above = 0, 0
@@ -310,8 +374,9 @@ def test_the_bounds_hold_on_random_records_by_brute_force(tmp_path, reporting_le
         for _ in range(80):
             chosen = rng.sample(names, rng.randint(reporting_length + 1, len(names)))
             domains = {a: sorted({r[a] for r in records if r[a]}) for a in chosen}
-            selection = {a: rng.sample(values, min(len(values), rng.choice([1, 1, 2])))
-                         for a, values in domains.items()}
+            selection = {
+                a: rng.sample(values, min(len(values), rng.choice([1, 1, 2]))) for a, values in domains.items()
+            }
             c = compare(store, selection)
             assert c.status == cmp.BEYOND
             above += c.lower > c.synthetic

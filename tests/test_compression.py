@@ -1,6 +1,7 @@
 """Compressed responses (serving/compression.py): text answers compressed in the encoding the
 client accepts and identical once decoded, plain bytes for a client that accepts none, downloads
 untouched, and the caching that keeps a repeat visit small."""
+
 from __future__ import annotations
 
 import gzip
@@ -35,12 +36,18 @@ def fetch(client, app, what: str, encoding: str):
     headers = {"Accept-Encoding": encoding}
     if what == "callback":
         headers["X-CSRFToken"] = client.token
-        return client.test_client.post("/_dash-update-component", json=routing_body(app, "/", "?gender=Woman"),
-                                       headers=headers)
-    path = {"page": "/", "layout": "/_dash-layout", "dependencies": "/_dash-dependencies",
-            "bundle": next(p for p in bundle_paths(client) if "dash_core_components." in p),
-            "stylesheet": "/assets/style.css", "map geometry": "/assets/topojson/world_110m.json",
-            "plotly.js": "/_dash-component-suites/plotly/package_data/plotly.min.js"}[what]
+        return client.test_client.post(
+            "/_dash-update-component", json=routing_body(app, "/", "?gender=Woman"), headers=headers
+        )
+    path = {
+        "page": "/",
+        "layout": "/_dash-layout",
+        "dependencies": "/_dash-dependencies",
+        "bundle": next(p for p in bundle_paths(client) if "dash_core_components." in p),
+        "stylesheet": "/assets/style.css",
+        "map geometry": "/assets/topojson/world_110m.json",
+        "plotly.js": "/_dash-component-suites/plotly/package_data/plotly.min.js",
+    }[what]
     return client.test_client.get(path, headers=headers)
 
 
@@ -113,6 +120,9 @@ def test_compressed_files_are_kept_once_per_file_whatever_the_address(app, clien
     assert len(kept) <= before + 1
     # Answers are never kept: they differ from one request to the next.
     for search in ("?gender=Woman", "?gender=Man", ""):
-        client.test_client.post("/_dash-update-component", json=routing_body(app, "/", search),
-                                headers={"Accept-Encoding": "br", "X-CSRFToken": client.token})
+        client.test_client.post(
+            "/_dash-update-component",
+            json=routing_body(app, "/", search),
+            headers={"Accept-Encoding": "br", "X-CSRFToken": client.token},
+        )
     assert len(kept) <= before + 1

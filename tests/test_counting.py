@@ -1,4 +1,5 @@
 """In-memory counting (data/counting.py) agrees with the store's SQL for every selection."""
+
 from __future__ import annotations
 
 import os
@@ -87,12 +88,17 @@ def test_service_looks_protected_counts_up_in_memory_and_rereads_a_replaced_stor
     replacement = tmp_path / "new.duckdb"
     store_from_rows(replacement, random_rows(50, seed=2), aggregates={"gender:Woman": 31})
     os.replace(replacement, path)
-    service._checked_at = float("-inf")                       # look at the file again now
+    service._checked_at = float("-inf")  # look at the file again now
     assert service.protected_counts(keys) == {"gender:Woman": 31}
 
 
-GROUPING_SETS = [("yearOfRegistration", "isForcedLabour", "isSexualExploit"), ("ageBroad", "gender"),
-                 ("CountryOfExploitation",), ("gender",), ("CountryOfExploitation", "isSexualExploit", "ageBroad")]
+GROUPING_SETS = [
+    ("yearOfRegistration", "isForcedLabour", "isSexualExploit"),
+    ("ageBroad", "gender"),
+    ("CountryOfExploitation",),
+    ("gender",),
+    ("CountryOfExploitation", "isSexualExploit", "ageBroad"),
+]
 
 
 def test_grouping_and_flag_group_counts_match_sql(store):

@@ -4,6 +4,7 @@ The full-size file (257,969 rows, seed 0) is written once per module; every test
 way a loader would (all strings, empty cells as ""). Targets are the 2025 release's figures and
 CTDC's published shares, written out here independently of the module's calibration tables.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,13 +20,32 @@ from synth_engine.demo_source import coe_year_table, generate_demo_frame, write_
 ROWS = 257_969
 
 EXPECTED_COLUMNS = [
-    "yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation",
-    "traffickMonths", "meansDebtBondageEarnings", "meansThreats", "meansAbusePsyPhySex",
-    "meansFalsePromises", "meansDrugsAlcohol", "meansDenyBasicNeeds", "meansExcessiveWorkHours",
-    "meansWithholdDocs", "isForcedLabour", "isSexualExploit", "isOtherExploit",
-    "typeOfLabourAgriculture", "typeOfLabourConstruction", "typeOfLabourDomesticWork",
-    "typeOfLabourHospitality", "typeOfSexProstitution", "typeOfSexPornography",
-    "recruiterRelationIntimatePartner", "recruiterRelationFriend", "recruiterRelationFamily",
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "traffickMonths",
+    "meansDebtBondageEarnings",
+    "meansThreats",
+    "meansAbusePsyPhySex",
+    "meansFalsePromises",
+    "meansDrugsAlcohol",
+    "meansDenyBasicNeeds",
+    "meansExcessiveWorkHours",
+    "meansWithholdDocs",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "typeOfLabourAgriculture",
+    "typeOfLabourConstruction",
+    "typeOfLabourDomesticWork",
+    "typeOfLabourHospitality",
+    "typeOfSexProstitution",
+    "typeOfSexPornography",
+    "recruiterRelationIntimatePartner",
+    "recruiterRelationFriend",
+    "recruiterRelationFamily",
     "recruiterRelationOther",
 ]
 MEANS = EXPECTED_COLUMNS[6:14]
@@ -35,30 +55,59 @@ SEX_TYPES = EXPECTED_COLUMNS[21:23]
 RECRUITERS = EXPECTED_COLUMNS[23:27]
 
 # Non-empty cells per column, 2025 release.
-FILL_2025 = dict(zip(EXPECTED_COLUMNS, [
-    222751, 205148, 137139, 126643, 202006, 23512,
-    38725, 46655, 57647, 27375, 12890, 48072, 25280, 19918,
-    62821, 99618, 12964,
-    9564, 5445, 10947, 3703,
-    39406, 6684,
-    8831, 7401, 10701, 40273,
-]))
+FILL_2025 = dict(
+    zip(
+        EXPECTED_COLUMNS,
+        [
+            222751,
+            205148,
+            137139,
+            126643,
+            202006,
+            23512,
+            38725,
+            46655,
+            57647,
+            27375,
+            12890,
+            48072,
+            25280,
+            19918,
+            62821,
+            99618,
+            12964,
+            9564,
+            5445,
+            10947,
+            3703,
+            39406,
+            6684,
+            8831,
+            7401,
+            10701,
+            40273,
+        ],
+    )
+)
 
 AGES = ["0--8", "09--17", "18--20", "21--23", "24--26", "27--29", "30--38", "39--47", "48+"]
 CHILD_AGES = ["0--8", "09--17"]
 DURATIONS = ["0--12 (0-1 yr)", "13--24 (1-2 yrs)", "25+ (2+ yrs)"]
-CITIZENSHIP_CODES = set("""
+CITIZENSHIP_CODES = set(
+    """
 AFG ALB BDI BGD BGR BLR BOL BRA CHN CIV COD COL DOM ERI ETH GHA GTM HND HTI HUN IDN IND JAM KAZ
 KEN KGZ KHM KOR LAO LKA MDA MDG MEX MMR NER NGA NPL PHL ROU RUS SDN SLE SLV SOM SRB THA TJK TKM
-UGA UKR USA UZB VEN VNM""".split())
-EXPLOITATION_CODES = set("""
+UGA UKR USA UZB VEN VNM""".split()
+)
+EXPLOITATION_CODES = set(
+    """
 AFG ALB ARE ARG BDI BGD BGR BIH BLR CAN CHE CHN CIV CZE DEU DNK EGY ESP ETH GBR GHA GRC HKG HTI
 IDN IND IRQ ITA JOR JPN KAZ KEN KGZ KHM KWT LBN LBY MAR MDA MEX MKD MLI MYS NER NGA NLD OMN PHL
 POL PRT QAT ROU RUS SAU SDN SEN SLE SRB SWE THA TJK TUN TUR UGA UKR USA UZB ZAF
-COL MMR VNM""".split())
+COL MMR VNM""".split()
+)
 
-REFERENCE_DIR = Path(os.environ.get("CTDC_REFERENCE_DIR",
-                                    Path(__file__).resolve().parents[2] / "shared" / "reference"))
+REFERENCE_DIR = Path(os.environ.get("CTDC_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +142,7 @@ def pct(numerator, denominator):
 
 
 # --- format ----------------------------------------------------------------------------------
+
 
 def test_header_and_columns(demo):
     first_line = demo["raw"].split(b"\n", 1)[0].decode("utf-8")
@@ -130,9 +180,9 @@ def test_values_are_in_the_published_domains(df):
 def test_rows_are_sorted_by_all_columns(df):
     # rank each column's strings ("" lowest), then every row must not come after the next one:
     # the first column where two neighbours differ must increase
-    ranks = np.column_stack([
-        np.unique(df[c].to_numpy(dtype=object), return_inverse=True)[1].ravel()
-        for c in EXPECTED_COLUMNS])
+    ranks = np.column_stack(
+        [np.unique(df[c].to_numpy(dtype=object), return_inverse=True)[1].ravel() for c in EXPECTED_COLUMNS]
+    )
     step = np.diff(ranks, axis=0)
     changed = step != 0
     first = np.argmax(changed, axis=1)
@@ -142,6 +192,7 @@ def test_rows_are_sorted_by_all_columns(df):
 
 
 # --- calibration against the 2025 file ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("column", EXPECTED_COLUMNS)
 def test_fill_counts_within_two_percent(df, column):
@@ -179,6 +230,7 @@ def test_country_by_year_largest_cells_within_five_percent(df):
 
 # --- published shares (within 3 percentage points) ---------------------------------------------
 
+
 def test_gender_and_age_shares(df):
     gender, age = df["gender"], df["ageBroad"]
     assert abs(pct(gender == "Woman", gender != "") - 74) <= 3
@@ -195,9 +247,10 @@ def test_type_of_exploitation_shares(df):
 
 def test_sector_shares_within_forced_labour(df):
     with_sector = any_of(df, SECTORS) & has(df, "isForcedLabour")
-    for column, published in zip(["typeOfLabourDomesticWork", "typeOfLabourAgriculture",
-                                  "typeOfLabourConstruction", "typeOfLabourHospitality"],
-                                 [37, 33, 19, 12]):
+    for column, published in zip(
+        ["typeOfLabourDomesticWork", "typeOfLabourAgriculture", "typeOfLabourConstruction", "typeOfLabourHospitality"],
+        [37, 33, 19, 12],
+    ):
         assert abs(pct(has(df, column), with_sector) - published) <= 3, column
 
 
@@ -212,8 +265,7 @@ def test_recruiter_relation_by_exploitation_type(df):
     fl = with_recruiter & has(df, "isForcedLabour")
     assert abs(pct(has(df, "recruiterRelationOther"), fl) - 81) <= 3
     se = with_recruiter & has(df, "isSexualExploit")
-    close = any_of(df, ["recruiterRelationIntimatePartner", "recruiterRelationFriend",
-                        "recruiterRelationFamily"])
+    close = any_of(df, ["recruiterRelationIntimatePartner", "recruiterRelationFriend", "recruiterRelationFamily"])
     assert abs(pct(close, se) - 62) <= 3
 
 
@@ -232,6 +284,7 @@ def test_means_of_control_in_sexual_exploitation(df):
 
 
 # --- the logic of real records ----------------------------------------------------------------
+
 
 def test_sector_only_with_forced_labour_and_sex_type_only_with_sexual_exploitation(df):
     assert not np.any(any_of(df, SECTORS) & ~has(df, "isForcedLabour"))
@@ -276,6 +329,7 @@ def test_citizenship_follows_country_of_exploitation(df):
 
 
 # --- reproducibility and speed ----------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_bytes(demo, tmp_path):
     again = tmp_path / "again.csv"

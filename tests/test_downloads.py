@@ -1,4 +1,5 @@
 """The /download route and the Downloads page's callback, on a hand-built store."""
+
 from __future__ import annotations
 
 import csv
@@ -19,10 +20,15 @@ AGGREGATES = {"gender:Woman": 31, "gender:Man": 12, "ageBroad:48+": 9, "ageBroad
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    return store_from_rows(tmp_path_factory.mktemp("dl") / "dl.duckdb", random_rows(80, seed=4), aggregates=AGGREGATES,
-                           record_count=81, lengths=[LengthParameters(1, 2.0, 3, 3.46, 40.0),
-                                                      LengthParameters(2, 1.0, 9, 3.0, 0.0)],
-                           name="Test Release 2025", is_demonstration=True)
+    return store_from_rows(
+        tmp_path_factory.mktemp("dl") / "dl.duckdb",
+        random_rows(80, seed=4),
+        aggregates=AGGREGATES,
+        record_count=81,
+        lengths=[LengthParameters(1, 2.0, 3, 3.46, 40.0), LengthParameters(2, 1.0, 9, 3.0, 0.0)],
+        name="Test Release 2025",
+        is_demonstration=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +69,7 @@ def test_chosen_columns_as_parquet(client, store):
     response = client.get("/download/records.parquet?isForcedLabour=1&columns=gender&columns=yearOfRegistration")
     assert response.status_code == 200
     table = pq.read_table(io.BytesIO(response.data))
-    assert table.column_names == ["yearOfRegistration", "gender"]        # codebook order
+    assert table.column_names == ["yearOfRegistration", "gender"]  # codebook order
     assert table.num_rows == store.count(store.filter({"isForcedLabour": ["1"]}))
 
 
@@ -108,20 +114,23 @@ def test_codebook_as_a_data_package(client, store):
     assert resource["path"].endswith("microdata.csv")
 
 
-@pytest.mark.parametrize("url", [
-    "/download/nothing.csv",
-    "/download/../../etc/passwd",
-    "/download/..%2F..%2Fetc%2Fpasswd",
-    "/download/records.csv/../../app.py",
-    "/download/records.csv?columns=password",
-    "/download/records.csv?columns=gender&columns=gender",
-    "/download/records.csv?" + "&".join(f"columns=c{i}" for i in range(300)),
-    "/download/records.csv?" + "&".join("gender=Woman" for _ in range(2500)),
-    "/download/records.csv?gender=Martian",
-    "/download/records.csv?nope=1",
-    "/download/records.csv?columns=",
-    "/download/microdata.csv?gender=Woman",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/download/nothing.csv",
+        "/download/../../etc/passwd",
+        "/download/..%2F..%2Fetc%2Fpasswd",
+        "/download/records.csv/../../app.py",
+        "/download/records.csv?columns=password",
+        "/download/records.csv?columns=gender&columns=gender",
+        "/download/records.csv?" + "&".join(f"columns=c{i}" for i in range(300)),
+        "/download/records.csv?" + "&".join("gender=Woman" for _ in range(2500)),
+        "/download/records.csv?gender=Martian",
+        "/download/records.csv?nope=1",
+        "/download/records.csv?columns=",
+        "/download/microdata.csv?gender=Woman",
+    ],
+)
 def test_bad_requests_get_a_short_plain_400(client, url):
     response = client.get(url)
     assert response.status_code == 400
@@ -148,8 +157,10 @@ def test_links_show_the_count_first(app, store):
     first, items = out.children
     assert first.id == "download-count" and first.children[0].children == f"{count:,}"
     hrefs = [li.children.href for li in items.children]
-    assert hrefs == ["/download/records.csv?gender=Man&columns=gender&columns=ageBroad",
-                     "/download/records.parquet?gender=Man&columns=gender&columns=ageBroad"]
+    assert hrefs == [
+        "/download/records.csv?gender=Man&columns=gender&columns=ageBroad",
+        "/download/records.parquet?gender=Man&columns=gender&columns=ageBroad",
+    ]
     with app.server.test_request_context("/"):
         every = download_callbacks.links(service, {}, store.codebook.names)
     assert every.children[1].children[0].children.href == "/download/records.csv"
@@ -166,7 +177,10 @@ def test_links_ignore_a_column_choice_of_the_wrong_shape(app, store, columns):
 def test_no_demonstration_in_real_release_names(tmp_path):
     from data.exports import filename
 
-    assert filename({"name": "CTDC GSD 2025", "is_demonstration": False}, "records", "csv") == \
-        "ctdc-gsd-2025-records.csv"
-    assert filename({"name": "Demonstration build", "is_demonstration": True}, "codebook", "md") == \
-        "demonstration-build-codebook.md"
+    assert (
+        filename({"name": "CTDC GSD 2025", "is_demonstration": False}, "records", "csv") == "ctdc-gsd-2025-records.csv"
+    )
+    assert (
+        filename({"name": "Demonstration build", "is_demonstration": True}, "codebook", "md")
+        == "demonstration-build-codebook.md"
+    )

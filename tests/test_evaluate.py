@@ -1,5 +1,6 @@
 """The evaluate stage: vectorized counting of combinations, SDS's comparison figures and the
 agreement in noise units (checked against plain-loop recounts), and the figures in the store."""
+
 from __future__ import annotations
 
 import itertools
@@ -30,8 +31,9 @@ from synth_engine.noise_units import Noise, bucket_low, implications
 
 
 def _codebook(sizes):
-    return Codebook(tuple(categorical_attribute(f"c{j}", tuple(f"v{i}" for i in range(n)))
-                          for j, n in enumerate(sizes)))
+    return Codebook(
+        tuple(categorical_attribute(f"c{j}", tuple(f"v{i}" for i in range(n))) for j, n in enumerate(sizes))
+    )
 
 
 def _random_codes(rng, n, sizes, fill=0.6):
@@ -58,7 +60,7 @@ def test_count_combinations_matches_brute_force(weights):
     expected = brute_force_counts(np.repeat(codes, w, axis=0) if weights else codes, items, 3)
     for k in (1, 2, 3):
         assert _as_dict(counts, k) == {combo: n for combo, n in expected.items() if len(combo) == k}
-        assert np.all(np.diff(counts.keys[k]) > 0)          # sorted, distinct
+        assert np.all(np.diff(counts.keys[k]) > 0)  # sorted, distinct
     assert counts.n_records == (int(w.sum()) if weights else 300)
 
 
@@ -78,8 +80,9 @@ def test_incidence_lists_the_reference_combinations_of_each_row():
     full = count_combinations(codes, items, 2)
     # a reference that lacks some pairs: rows holding one of them count it as "outside"
     keep = np.arange(len(full.keys[2])) % 3 != 0
-    reference = CombinationCounts(full.base, {1: full.keys[1], 2: full.keys[2][keep]},
-                                  {1: full.counts[1], 2: full.counts[2][keep]}, 60)
+    reference = CombinationCounts(
+        full.base, {1: full.keys[1], 2: full.keys[2][keep]}, {1: full.counts[1], 2: full.counts[2][keep]}, 60
+    )
     matrix, outside = combination_incidence(codes, items, reference, 2)
     assert matrix.shape == (len(reference.keys[1]) + int(keep.sum()), 60)
     expected = np.concatenate([reference.counts[1], reference.counts[2]])
@@ -88,8 +91,9 @@ def test_incidence_lists_the_reference_combinations_of_each_row():
     ids = items.record_items(codes)
     for r, row in enumerate(ids):
         present = sorted(int(i) for i in row if i >= 0)
-        missing = sum(1 for a, b in itertools.combinations(present, 2)
-                      if int(pack(np.array([[a, b]]), full.base)[0]) in dropped)
+        missing = sum(
+            1 for a, b in itertools.combinations(present, 2) if int(pack(np.array([[a, b]]), full.base)[0]) in dropped
+        )
         assert outside[r] == missing
 
 
@@ -112,10 +116,10 @@ def test_compare_follows_sds_definitions():
     one, two = figures["lengths"][1], figures["lengths"][2]
     # length 1: S = {0, 1, 2}, T = {0, 1, 3}
     assert one["combinations"] == 3 and one["target_combinations"] == 3
-    assert one["suppressed_pct"] == pytest.approx(100 / 3)          # {2}
-    assert one["fabricated_pct"] == pytest.approx(100 / 3)          # {3}, over |S|
+    assert one["suppressed_pct"] == pytest.approx(100 / 3)  # {2}
+    assert one["fabricated_pct"] == pytest.approx(100 / 3)  # {3}, over |S|
     assert one["fabricated_of_target_pct"] == pytest.approx(100 / 3)
-    assert one["mean_absolute_error"] == pytest.approx((10 + 0) / 2)   # over S ∩ T
+    assert one["mean_absolute_error"] == pytest.approx((10 + 0) / 2)  # over S ∩ T
     # relative error over protected >= 10, absent counts 0: (10/100 + 0/40) / 2
     assert one["relative_error_combinations"] == 2
     assert one["mean_relative_error"] == pytest.approx(0.05)
@@ -134,7 +138,7 @@ def test_compare_follows_sds_definitions():
     assert buckets[(1, 80)]["combinations"] == 1 and buckets[(1, 80)]["mean_proportional_error"] == pytest.approx(0.1)
     assert buckets[(1, 40)]["mean_preservation"] == pytest.approx(1.0)
     assert buckets[(2, 10)]["mean_preservation"] == pytest.approx(0.0)
-    assert buckets[(None, 20)]["combinations"] == 1                 # the pair 01 (30)
+    assert buckets[(None, 20)]["combinations"] == 1  # the pair 01 (30)
     assert sum(b["combinations"] for b in figures["buckets"] if b["length"] is None) == 4
 
 
@@ -159,8 +163,7 @@ def _release(codes, items, noise_sd, thresholds, drop_every=5):
         combos[k] = unpack(true.keys[k][keep], k, true.base)
         counts[k] = true.counts[k][keep] + 1
     lengths = [LengthParameters(k, 1.0, 1, sd, t) for k, (sd, t) in enumerate(zip(noise_sd, thresholds), start=1)]
-    return ProtectedAggregates(items=items, record_count=len(codes) + 1, combos=combos, counts=counts,
-                               lengths=lengths)
+    return ProtectedAggregates(items=items, record_count=len(codes) + 1, combos=combos, counts=counts, lengths=lengths)
 
 
 def _oracle(protected, compared, sd, thresholds):
@@ -173,11 +176,13 @@ def _oracle(protected, compared, sd, thresholds):
         for z, p, x in measured:
             groups.setdefault(next(low for low in (10_000, 1_000, 100, 10) if p >= low), []).append((z, p, x))
         for bucket, rows in groups.items():
-            out[(k, bucket)] = {"measured_combinations": len(rows),
-                                "mean_abs_z": sum(abs(z) for z, _, _ in rows) / len(rows),
-                                "within_noise_95_pct": 100 * sum(abs(z) <= 1.96 for z, _, _ in rows) / len(rows),
-                                "max_abs_z": max(abs(z) for z, _, _ in rows),
-                                "mean_relative_error": sum(abs(x - p) / p for _, p, x in rows) / len(rows)}
+            out[(k, bucket)] = {
+                "measured_combinations": len(rows),
+                "mean_abs_z": sum(abs(z) for z, _, _ in rows) / len(rows),
+                "within_noise_95_pct": 100 * sum(abs(z) <= 1.96 for z, _, _ in rows) / len(rows),
+                "max_abs_z": max(abs(z) for z, _, _ in rows),
+                "mean_relative_error": sum(abs(x - p) / p for _, p, x in rows) / len(rows),
+            }
         if k >= 2:
             unlisted = [x for c, x in compared.items() if len(c) == k and c not in protected]
             out[(k, "unlisted")] = (len(unlisted), sum(x > thresholds[k] + 1.96 * s for x in unlisted))
@@ -196,15 +201,18 @@ def planted():
     sensitive = _planted(rng, 3000, SIZES)
     aggregates = _release(sensitive, items, NOISE_SD, THRESHOLDS)
     synthetic = _planted(rng, 2900, SIZES)
-    synthetic[:40, -1], synthetic[:40, 0] = 1, 2           # 40 records break the planted implication
-    synthetic[40:45] = [2, 3, 2, 4, 2]                      # and 5 hold combinations the release lacks
+    synthetic[:40, -1], synthetic[:40, 0] = 1, 2  # 40 records break the planted implication
+    synthetic[40:45] = [2, 3, 2, 4, 2]  # and 5 hold combinations the release lacks
     return items, sensitive, aggregates, synthetic
 
 
 def test_noise_unit_figures_match_a_brute_force_recount(planted):
     items, _, aggregates, synthetic = planted
-    protected = {tuple(int(i) for i in c): int(n) for k in aggregates.combos
-                 for c, n in zip(aggregates.combos[k], aggregates.counts[k])}
+    protected = {
+        tuple(int(i) for i in c): int(n)
+        for k in aggregates.combos
+        for c, n in zip(aggregates.combos[k], aggregates.counts[k])
+    }
     compared = brute_force_counts(synthetic, items, 3)
     sd = dict(enumerate(NOISE_SD, start=1))
     expected = _oracle(protected, compared, sd, dict(enumerate(THRESHOLDS, start=1)))
@@ -218,15 +226,26 @@ def test_noise_unit_figures_match_a_brute_force_recount(planted):
         unlisted = public["unlisted"][k]
         assert (unlisted["unlisted_combinations"], unlisted["unlisted_beyond_noise"]) == expected[(k, "unlisted")]
         assert unlisted["unlisted_combinations"] > 0
-    holding = sum(any(combo not in protected for size in (1, 2, 3) for combo in itertools.combinations(
-        sorted(int(i) for i in row if i >= 0), size)) for row in items.record_items(synthetic))
+    holding = sum(
+        any(
+            combo not in protected
+            for size in (1, 2, 3)
+            for combo in itertools.combinations(sorted(int(i) for i in row if i >= 0), size)
+        )
+        for row in items.record_items(synthetic)
+    )
     assert public["records_with_unlisted_pct"] == pytest.approx(100 * holding / len(synthetic))
     # the largest deviations: the LARGEST |z| of every listed combination, with both counts
-    everything = sorted(((abs((compared.get(c, 0) - p) / sd[len(c)]), items.key(c), p, compared.get(c, 0))
-                         for c, p in protected.items()), reverse=True)
+    everything = sorted(
+        (
+            (abs((compared.get(c, 0) - p) / sd[len(c)]), items.key(c), p, compared.get(c, 0))
+            for c, p in protected.items()
+        ),
+        reverse=True,
+    )
     largest = public["largest"]
     assert [row["z"] for row in largest] == sorted((row["z"] for row in largest), key=abs, reverse=True)
-    assert [abs(row["z"]) for row in largest] == pytest.approx([e[0] for e in everything[:len(largest)]])
+    assert [abs(row["z"]) for row in largest] == pytest.approx([e[0] for e in everything[: len(largest)]])
     assert len(largest) == 20
     top = everything[0]
     assert (largest[0]["key"], largest[0]["reference_count"], largest[0]["compared_count"]) == top[1:]
@@ -238,8 +257,11 @@ def test_implications_come_from_the_protected_counts_and_breaches_are_counted(pl
     b, a = items.item_of_text("c4:v0"), items.item_of_text("c0:v0")
     assert [b, a] in rules.tolist()
     # every rule found holds by the protected counts, and no value implies two of one column
-    protected = {tuple(int(i) for i in c): int(n) for k in aggregates.combos
-                 for c, n in zip(aggregates.combos[k], aggregates.counts[k])}
+    protected = {
+        tuple(int(i) for i in c): int(n)
+        for k in aggregates.combos
+        for c, n in zip(aggregates.combos[k], aggregates.counts[k])
+    }
     slack = 2 * np.hypot(NOISE_SD[0], NOISE_SD[1])
     for rule_b, rule_a in rules.tolist():
         assert protected[tuple(sorted((rule_b, rule_a)))] >= protected[(rule_b,)] - slack
@@ -256,8 +278,16 @@ def test_implications_come_from_the_protected_counts_and_breaches_are_counted(pl
 
 
 def test_bucket_lows_are_decades():
-    assert bucket_low(np.array([10, 99, 100, 999, 1000, 9999, 10_000, 123_456])).tolist() == \
-        [10, 10, 100, 100, 1000, 1000, 10_000, 10_000]
+    assert bucket_low(np.array([10, 99, 100, 999, 1000, 9999, 10_000, 123_456])).tolist() == [
+        10,
+        10,
+        100,
+        100,
+        1000,
+        1000,
+        10_000,
+        10_000,
+    ]
 
 
 def test_evaluate_keeps_sensitive_figures_out_of_the_public_ones(planted):
@@ -278,8 +308,9 @@ def test_evaluate_keeps_sensitive_figures_out_of_the_public_ones(planted):
     true = brute_force_counts(sensitive, items, 3)
     compared = brute_force_counts(synthetic, items, 3)
     listed = {tuple(int(i) for i in c) for c in aggregates.combos[2]}
-    measured = [abs(compared.get(c, 0) - n) / NOISE_SD[1] for c, n in true.items()
-                if len(c) == 2 and n >= 10 and c in listed]
+    measured = [
+        abs(compared.get(c, 0) - n) / NOISE_SD[1] for c, n in true.items() if len(c) == 2 and n >= 10 and c in listed
+    ]
     assert private["synthetic_vs_true"]["lengths"][2]["measured_combinations"] == len(measured)
     assert private["synthetic_vs_true"]["lengths"][2]["mean_abs_z"] == pytest.approx(np.mean(measured))
     assert len(measured) < sum(1 for c, n in true.items() if len(c) == 2 and n >= 10)
@@ -300,8 +331,14 @@ def _stored(planted, path):
     """The planted synthetic records written to a store at `path` with their public figures."""
     items, _, aggregates, synthetic = planted
     evaluation = evaluate(synthetic, aggregates)
-    write_store(path, Dataset(items.codebook, synthetic), Release("t", "built", "t.csv", True, "0"), aggregates,
-                evaluation.quality, evaluation.deviations)
+    write_store(
+        path,
+        Dataset(items.codebook, synthetic),
+        Release("t", "built", "t.csv", True, "0"),
+        aggregates,
+        evaluation.quality,
+        evaluation.deviations,
+    )
     return evaluation, path
 
 
@@ -313,14 +350,16 @@ def test_the_store_holds_the_public_figures(planted, tmp_path):
         public = evaluation.public
         assert by_length["length"].tolist()[:3] == [1, 2, 3] and pd.isna(by_length["length"].iloc[3])
         assert by_length["mean_abs_z"].tolist() == pytest.approx(
-            [public["lengths"][k]["mean_abs_z"] for k in (1, 2, 3)] + [public["overall"]["mean_abs_z"]])
+            [public["lengths"][k]["mean_abs_z"] for k in (1, 2, 3)] + [public["overall"]["mean_abs_z"]]
+        )
         by_bucket = store.agreement_by_bucket()
         assert len(by_bucket) == sum(len(public["lengths"][k]["buckets"]) for k in (1, 2, 3))
         row = by_bucket[(by_bucket["length"] == 2) & (by_bucket["bucket_low"] == 100)].iloc[0]
         assert row["within_noise_95_pct"] == pytest.approx(public["lengths"][2]["buckets"][100]["within_noise_95_pct"])
         unlisted = store.unlisted_by_length()
-        assert unlisted["unlisted_beyond_noise"].tolist() == [public["unlisted"][k]["unlisted_beyond_noise"]
-                                                              for k in (2, 3)]
+        assert unlisted["unlisted_beyond_noise"].tolist() == [
+            public["unlisted"][k]["unlisted_beyond_noise"] for k in (2, 3)
+        ]
         totals = store.quality_totals()
         assert totals["implications_violated"] == public["implications"]["implications_violated"]
         assert totals["records_with_unlisted_pct"] == pytest.approx(public["records_with_unlisted_pct"])

@@ -1,4 +1,5 @@
 """The Explore page: its state in the address, and its callbacks called as plain functions."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs
@@ -26,21 +27,39 @@ PUBLISHED = f"?{AGE}=39--47&{MONTHS}=13--24+%281-2+yrs%29"
 
 @pytest.fixture(scope="module", autouse=True)
 def dash_app():
-    return Dash(__name__)     # chart cards' asset URLs need an app
+    return Dash(__name__)  # chart cards' asset URLs need an app
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    records = rows((524, {AGE: A39, MONTHS: M13, "gender": "Woman"}), (100, {AGE: A39, "gender": "Man"}),
-                   (60, {AGE: "48+", MONTHS: M13}), (30, {"gender": "Woman", "isForcedLabour": "1"}))
-    protected = {f"{AGE}:{A39}": 630, f"{AGE}:48+": 55, f"{MONTHS}:{M13}": 590, "gender:Woman": 560,
-                 "gender:Man": 98, "isForcedLabour:1": 28, f"{AGE}:{A39};{MONTHS}:{M13}": 795,
-                 f"{AGE}:{A39};gender:Woman": 520, f"{AGE}:{A39};gender:Man": 101,
-                 f"{AGE}:{A39};gender:Trans/Transgender/NonConforming": 3,
-                 f"{MONTHS}:{M13};gender:Woman": 515, "gender:Woman;isForcedLabour:1": 27}
-    path = store_from_rows(tmp_path_factory.mktemp("explore") / "s.duckdb", records, aggregates=protected,
-                           record_count=716, parameters={"epsilon_n": 0.06},
-                           lengths=[LengthParameters(1, 2.0, 4, 4.0, 30.0), LengthParameters(2, 1.0, 9, 3.0, 0.0)])
+    records = rows(
+        (524, {AGE: A39, MONTHS: M13, "gender": "Woman"}),
+        (100, {AGE: A39, "gender": "Man"}),
+        (60, {AGE: "48+", MONTHS: M13}),
+        (30, {"gender": "Woman", "isForcedLabour": "1"}),
+    )
+    protected = {
+        f"{AGE}:{A39}": 630,
+        f"{AGE}:48+": 55,
+        f"{MONTHS}:{M13}": 590,
+        "gender:Woman": 560,
+        "gender:Man": 98,
+        "isForcedLabour:1": 28,
+        f"{AGE}:{A39};{MONTHS}:{M13}": 795,
+        f"{AGE}:{A39};gender:Woman": 520,
+        f"{AGE}:{A39};gender:Man": 101,
+        f"{AGE}:{A39};gender:Trans/Transgender/NonConforming": 3,
+        f"{MONTHS}:{M13};gender:Woman": 515,
+        "gender:Woman;isForcedLabour:1": 27,
+    }
+    path = store_from_rows(
+        tmp_path_factory.mktemp("explore") / "s.duckdb",
+        records,
+        aggregates=protected,
+        record_count=716,
+        parameters={"epsilon_n": 0.06},
+        lengths=[LengthParameters(1, 2.0, 4, 4.0, 30.0), LengthParameters(2, 1.0, 9, 3.0, 0.0)],
+    )
     return DataService(path)
 
 
@@ -55,27 +74,35 @@ def hrefs(component) -> list[str]:
 
 def sync(service, trigger, search, values=None, shown=None, pathname="/explore"):
     values = values or {}
-    return callbacks.sync(service, trigger, search, [values.get(n) for n in NAMES], CONTROL_IDS,
-                          [shown] if shown is not None else [{}], pathname)
+    return callbacks.sync(
+        service,
+        trigger,
+        search,
+        [values.get(n) for n in NAMES],
+        CONTROL_IDS,
+        [shown] if shown is not None else [{}],
+        pathname,
+    )
 
 
 # --- the address -----------------------------------------------------------------------------------
+
 
 def test_state_round_trips_through_the_address(service):
     codebook = service.store().codebook
     search = "?gender=Woman&gender=~&ageBroad=39--47&_view=gender&_sort=synthetic&_rows=gender&_cols=ageBroad"
     state = from_search(codebook, search)
     assert state.filter.as_dict() == {"gender": ["Woman", None], AGE: [A39]}
-    assert (state.view, state.sort, state.rows, state.cols, state.notices) == (
-        "gender", "synthetic", "gender", AGE, ())
+    assert (state.view, state.sort, state.rows, state.cols, state.notices) == ("gender", "synthetic", "gender", AGE, ())
     assert parse_qs(state.search()[1:]) == parse_qs(search[1:])
     assert from_search(codebook, state.search()) == state
 
 
 def test_invalid_parts_are_dropped_with_a_notice(service):
     codebook = service.store().codebook
-    state = from_search(codebook,
-                        "?gender=Nobody&nosuch=1&ageBroad=39--47&_view=zzz&_sort=up&_rows=gender&_cols=gender")
+    state = from_search(
+        codebook, "?gender=Nobody&nosuch=1&ageBroad=39--47&_view=zzz&_sort=up&_rows=gender&_cols=gender"
+    )
     assert state.filter.as_dict() == {AGE: [A39]}
     assert (state.view, state.sort, state.rows, state.cols) == ("*", "order", "gender", None)
     assert len(state.notices) == 5
@@ -86,16 +113,26 @@ def test_invalid_parts_are_dropped_with_a_notice(service):
 
 # --- the sync between address and controls ---------------------------------------------------------
 
+
 def test_a_new_address_sets_the_controls(service):
     address, values, options, disabled, shown = sync(
-        service, ids.URL, "?gender=Woman&gender=~&_sort=protected&_rows=gender",
-        {ATTRIBUTE: "gender", VALUES: [], VIEW: "*", SORT: "order"})
+        service,
+        ids.URL,
+        "?gender=Woman&gender=~&_sort=protected&_rows=gender",
+        {ATTRIBUTE: "gender", VALUES: [], VIEW: "*", SORT: "order"},
+    )
     assert address is no_update
-    assert dict(zip(NAMES, values)) == {ATTRIBUTE: no_update, VALUES: ["Woman", "~"], VIEW: no_update,
-                                         SORT: "protected", ROWS: "gender", COLS: no_update}
+    assert dict(zip(NAMES, values)) == {
+        ATTRIBUTE: no_update,
+        VALUES: ["Woman", "~"],
+        VIEW: no_update,
+        SORT: "protected",
+        ROWS: "gender",
+        COLS: no_update,
+    }
     value_options = options[NAMES.index(VALUES)]
     assert [o["value"] for o in value_options] == ["Man", "Woman", "Trans/Transgender/NonConforming", "~"]
-    assert value_options[1]["label"] == "Woman (554)"         # under the other selections: none
+    assert value_options[1]["label"] == "Woman (554)"  # under the other selections: none
     assert disabled[NAMES.index(VALUES)] is False
     assert shown == [{"search": "?gender=Woman&gender=~&_sort=protected&_rows=gender", "notices": []}]
 
@@ -108,8 +145,7 @@ def test_without_an_attribute_the_values_are_disabled(service):
 
 def test_choosing_values_writes_the_address(service):
     trigger = {"type": ids.EXPLORE_CONTROL, "name": VALUES}
-    address, *_, shown = sync(service, trigger, "?_view=gender",
-                              {ATTRIBUTE: AGE, VALUES: [A39, "~", "not-a-value"]})
+    address, *_, shown = sync(service, trigger, "?_view=gender", {ATTRIBUTE: AGE, VALUES: [A39, "~", "not-a-value"]})
     assert address == "?ageBroad=39--47&ageBroad=~&_view=gender"
     assert shown == [{"search": address, "notices": []}]
     address, *_ = sync(service, trigger, address, {ATTRIBUTE: AGE, VALUES: []})
@@ -145,8 +181,7 @@ def test_controls_ignore_values_that_are_not_text(service, bad):
         change(VALUES, [A39], "", **{ATTRIBUTE: bad})
     _, _, options, disabled, _ = sync(service, ids.URL, "?gender=Woman", {ATTRIBUTE: bad, VALUES: bad})
     assert options[NAMES.index(VALUES)] == [] and disabled[NAMES.index(VALUES)] is True
-    _, _, _, disabled, _ = sync(service, {"type": ids.EXPLORE_CONTROL, "name": ATTRIBUTE}, "",
-                                {ATTRIBUTE: bad})
+    _, _, _, disabled, _ = sync(service, {"type": ids.EXPLORE_CONTROL, "name": ATTRIBUTE}, "", {ATTRIBUTE: bad})
     assert disabled[NAMES.index(VALUES)] is True
 
 
@@ -156,6 +191,7 @@ def test_sync_does_nothing_on_another_page(service):
 
 
 # --- the rendered parts ----------------------------------------------------------------------------
+
 
 def test_panel_reads_the_published_example(service):
     state = from_search(service.store().codebook, PUBLISHED)
@@ -187,13 +223,18 @@ def test_per_attribute_view_sets_each_value_beside_its_protected_count(service):
     rows = explore_counts.sort_rows(values.rows, state.sort)
     # gender under age 39–47: Woman 524 (protected 520), Man 100 (101), Trans 0 (3),
     # not recorded 0 (derived: 630 − 520 − 101 − 3)
-    assert [(r.label, r.synthetic, r.protected, explore_views.protected_text(r.comparison), r.comparison.status)
-            for r in rows] == [("Woman", 524, 520, "520", "exact"), ("Man", 100, 101, "101", "exact"),
-                               ("Trans, transgender or non-conforming", 0, 3, "3", "exact"),
-                               ("not recorded", 0, 6, "6", "derived")]
+    assert [
+        (r.label, r.synthetic, r.protected, explore_views.protected_text(r.comparison), r.comparison.status)
+        for r in rows
+    ] == [
+        ("Woman", 524, 520, "520", "exact"),
+        ("Man", 100, 101, "101", "exact"),
+        ("Trans, transgender or non-conforming", 0, 3, "3", "exact"),
+        ("not recorded", 0, 6, "6", "derived"),
+    ]
     words = text(callbacks.render_view(service, state.data()))
     assert "Gender: synthetic and protected counts" in words
-    assert "derived by subtraction" in words        # the table alternative's note
+    assert "derived by subtraction" in words  # the table alternative's note
 
 
 def test_small_multiples_compare_only_the_values_they_show(service):
@@ -208,9 +249,11 @@ def test_small_multiples_compare_only_the_values_they_show(service):
 
 
 def test_flags_of_one_group_share_a_small_multiple(tmp_path):
-    path = store_from_rows(tmp_path / "flags.duckdb", rows((4, {"isForcedLabour": "1"}), (3, {"isSexualExploit": "1"}),
-                                                           (2, {"gender": "Man"})),
-                           aggregates={"isForcedLabour:1": 5, "isSexualExploit:1": 3, "gender:Man": 2})
+    path = store_from_rows(
+        tmp_path / "flags.duckdb",
+        rows((4, {"isForcedLabour": "1"}), (3, {"isSexualExploit": "1"}), (2, {"gender": "Man"})),
+        aggregates={"isForcedLabour:1": 5, "isSexualExploit:1": 3, "gender:Man": 2},
+    )
     service = DataService(path)
     words = text(callbacks.render_view(service, {"search": "?isForcedLabour=~", "notices": []}))
     assert "Exploitation type" in words and "2 flags of exploitation type" in words
@@ -239,11 +282,11 @@ def test_cross_tab_shows_three_grids_and_skips_needless_redraws(service):
     assert "Protected counts: Gender by Age group" in words
     assert "Synthetic minus protected: Gender by Age group" in words
     with pytest.raises(PreventUpdate):
-        callbacks.render_crosstab(service, {"search": "?_rows=gender&_cols=ageBroad&_view=gender",
-                                            "notices": []}, key)
+        callbacks.render_crosstab(service, {"search": "?_rows=gender&_cols=ageBroad&_view=gender", "notices": []}, key)
     # with another filter, cells are longer than the reporting length (2): bounds only
     content, _ = callbacks.render_crosstab(
-        service, {"search": f"?{MONTHS}=13--24+%281-2+yrs%29&_rows=gender&_cols=ageBroad", "notices": []}, None)
+        service, {"search": f"?{MONTHS}=13--24+%281-2+yrs%29&_rows=gender&_cols=ageBroad", "notices": []}, None
+    )
     words = text(content)
     assert "No protected counts for these cells" in words and "Synthetic minus protected" not in words
 
@@ -251,7 +294,7 @@ def test_cross_tab_shows_three_grids_and_skips_needless_redraws(service):
 def test_cross_tab_cells_compare_each_pair(service):
     ctx = explore_counts.context(service)
     data = explore_counts.crosstab_data(ctx, from_search(ctx.codebook, "?gender=Man&_rows=gender&_cols=ageBroad"))
-    assert data.ys == ["Man", "Woman", None] and data.xs == [A39, "48+", None]   # values with records
+    assert data.ys == ["Man", "Woman", None] and data.xs == [A39, "48+", None]  # values with records
     woman = data.cells["Woman", A39]
     assert (woman.synthetic, woman.protected, woman.status) == (524, 520, "exact")
     assert data.cells["Man", A39].protected == 101
@@ -259,8 +302,12 @@ def test_cross_tab_cells_compare_each_pair(service):
 
 
 def test_the_page_renders_for_any_address(service):
-    for query in ({}, parse_qs(PUBLISHED[1:]), {"_view": ["gender"], "_rows": ["gender"], "_cols": [AGE]},
-                  {"gender": ["nope"]}):
+    for query in (
+        {},
+        parse_qs(PUBLISHED[1:]),
+        {"_view": ["gender"], "_rows": ["gender"], "_cols": [AGE]},
+        {"gender": ["nope"]},
+    ):
         assert "Data comparability" in text(explore.layout(service, query))
 
 

@@ -1,4 +1,5 @@
 """The filter panel and its sync with the address, called as plain functions."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,13 @@ def ids_of(ctrls):
 
 def test_controls_come_from_the_codebook(ctrls):
     assert [(c.name, c.kind) for c in ctrls] == [
-        ("yearOfRegistration", "years"), ("gender", "values"), ("ageBroad", "values"),
-        ("group:exploitation type", "flags"), ("CountryOfExploitation", "values"), ("citizenship", "values")]
+        ("yearOfRegistration", "years"),
+        ("gender", "values"),
+        ("ageBroad", "values"),
+        ("group:exploitation type", "flags"),
+        ("CountryOfExploitation", "values"),
+        ("citizenship", "values"),
+    ]
 
 
 def test_values_and_mappings_round_trip(ctrls):
@@ -51,11 +57,14 @@ def test_values_and_mappings_round_trip(ctrls):
     assert filter_controls.values_from_mapping(ctrls, none)[0]["group:exploitation type"] == "~"
 
 
-@pytest.mark.parametrize("values", [
-    {"yearOfRegistration": True, "gender": 5.0},
-    {"yearOfRegistration": ["a", "b"], "gender": [["Woman"]]},
-    {"yearOfRegistration": [2016, 2019, 2020], "gender": {"Woman": 1}},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"yearOfRegistration": True, "gender": 5.0},
+        {"yearOfRegistration": ["a", "b"], "gender": [["Woman"]]},
+        {"yearOfRegistration": [2016, 2019, 2020], "gender": {"Woman": 1}},
+    ],
+)
 def test_control_values_of_the_wrong_shape_add_nothing(ctrls, values):
     assert filter_controls.mapping_from_values(ctrls, values) == {}
 
@@ -66,11 +75,19 @@ def test_a_lone_string_is_one_choice(ctrls):
 
 def test_what_the_controls_cannot_show_is_reported(service, ctrls):
     codebook = service.store().codebook
-    values, mapping, notices = filter_controls.from_query(codebook, ctrls, {
-        "gender": ["Woman", "Martian"], "nope": ["1"], "yearOfRegistration": ["2015", "~"],
-        "isForcedLabour": ["1"], "isSexualExploit": ["1"]})
+    values, mapping, notices = filter_controls.from_query(
+        codebook,
+        ctrls,
+        {
+            "gender": ["Woman", "Martian"],
+            "nope": ["1"],
+            "yearOfRegistration": ["2015", "~"],
+            "isForcedLabour": ["1"],
+            "isSexualExploit": ["1"],
+        },
+    )
     assert mapping["gender"] == ["Woman"]
-    assert mapping["yearOfRegistration"] == ["2015"]    # a range cannot hold "no year recorded"
+    assert mapping["yearOfRegistration"] == ["2015"]  # a range cannot hold "no year recorded"
     assert values["yearOfRegistration"] == [2015, 2015]
     assert mapping["isForcedLabour"] == ["1"] and "isSexualExploit" not in mapping
     assert len(notices) == 4
@@ -81,8 +98,9 @@ def test_what_the_controls_cannot_show_is_reported(service, ctrls):
 def test_a_filter_of_another_page_is_named_as_such(service, ctrls):
     codebook = service.store().codebook
     assert "isOtherExploit" in codebook
-    _, mapping, notices = filter_controls.from_query(codebook, [c for c in ctrls if c.kind != "flags"],
-                                             {"isOtherExploit": ["1"], "gender": ["Man"]})
+    _, mapping, notices = filter_controls.from_query(
+        codebook, [c for c in ctrls if c.kind != "flags"], {"isOtherExploit": ["1"], "gender": ["Man"]}
+    )
     assert mapping == {"gender": ["Man"]}
     assert notices == ["Other exploitation is not a filter on this page and was left out."]
 
@@ -91,7 +109,7 @@ def test_sync_from_the_address(service, ctrls):
     search = "?gender=Woman&gender=bogus&ageBroad=48%2B"
     out = sync_callbacks.sync(service, "/", True, search, [None] * len(ctrls), ids_of(ctrls), "/", {})
     new_search, values, notice, mapping = out
-    assert new_search is no_update           # the address is left as it was opened
+    assert new_search is no_update  # the address is left as it was opened
     assert mapping == {"gender": ["Woman"], "ageBroad": ["48+"]}
     by_name = dict(zip([c.name for c in ctrls], values))
     assert by_name["gender"] == ["Woman"] and by_name["ageBroad"] == ["48+"]
@@ -106,7 +124,8 @@ def test_sync_from_the_address(service, ctrls):
 def test_sync_from_the_controls(service, ctrls):
     values = [[2016, 2016] if c.kind == "years" else (["Man"] if c.name == "gender" else None) for c in ctrls]
     new_search, out_values, notice, mapping = sync_callbacks.sync(
-        service, "/", False, "", values, ids_of(ctrls), "/", {})
+        service, "/", False, "", values, ids_of(ctrls), "/", {}
+    )
     assert new_search == "?yearOfRegistration=2016&gender=Man"
     assert mapping == {"yearOfRegistration": ["2016"], "gender": ["Man"]}
     assert notice is None and out_values == [no_update] * len(ctrls)
@@ -114,10 +133,13 @@ def test_sync_from_the_controls(service, ctrls):
 
 def test_controls_inserted_with_the_page_read_the_address(service, ctrls):
     # The page was rendered from "?gender=Woman&gender=bogus": its controls show gender Woman.
-    values = [[2015, 2019] if c.kind == "years" else (["Woman"] if c.name == "gender" else
-                                                     [] if c.kind == "values" else None) for c in ctrls]
+    values = [
+        [2015, 2019] if c.kind == "years" else (["Woman"] if c.name == "gender" else [] if c.kind == "values" else None)
+        for c in ctrls
+    ]
     new_search, out_values, notice, mapping = sync_callbacks.sync(
-        service, "/", False, "?gender=Woman&gender=bogus", values, ids_of(ctrls), "/", {"gender": ["Woman"]})
+        service, "/", False, "?gender=Woman&gender=bogus", values, ids_of(ctrls), "/", {"gender": ["Woman"]}
+    )
     assert new_search is no_update and mapping is no_update and out_values == [no_update] * len(ctrls)
     assert "bogus" in str(notice)
 

@@ -1,6 +1,7 @@
 """Flows from citizenship to country of exploitation on a hand-built store: synthetic counts equal
 hand counts, the filters apply (on either end too), protected counts are shown or said to be
 suppressed, and the Sankey, its table and summary agree."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,14 +23,20 @@ ROWS = repeated_rows(
     (2, dict(UKR_USA, gender="Man")),
     (2, dict(PHL_USA, gender="Woman")),
     (1, {"citizenship": "RUS", "CountryOfExploitation": "RUS", "gender": "Man"}),
-    (1, {"CountryOfExploitation": "RUS", "gender": "Woman"}),          # no citizenship recorded
-    (1, {"citizenship": "PHL", "gender": "Man"}),                      # no country of exploitation
+    (1, {"CountryOfExploitation": "RUS", "gender": "Woman"}),  # no citizenship recorded
+    (1, {"citizenship": "PHL", "gender": "Man"}),  # no country of exploitation
 )
 # Protected counts, a little off the true ones; RUS -> RUS and PHL -> USA for women are not listed.
 AGGREGATES = {
-    "citizenship:UKR": 6, "citizenship:PHL": 3, "citizenship:RUS": 1,
-    "CountryOfExploitation:USA": 7, "CountryOfExploitation:RUS": 2, "gender:Woman": 6, "gender:Man": 4,
-    "CountryOfExploitation:USA;citizenship:UKR": 6, "CountryOfExploitation:USA;citizenship:PHL": 3,
+    "citizenship:UKR": 6,
+    "citizenship:PHL": 3,
+    "citizenship:RUS": 1,
+    "CountryOfExploitation:USA": 7,
+    "CountryOfExploitation:RUS": 2,
+    "gender:Woman": 6,
+    "gender:Man": 4,
+    "CountryOfExploitation:USA;citizenship:UKR": 6,
+    "CountryOfExploitation:USA;citizenship:PHL": 3,
     "CountryOfExploitation:USA;citizenship:UKR;gender:Woman": 4,
 }
 ORIGIN, DESTINATION = "citizenship", "CountryOfExploitation"
@@ -37,8 +44,12 @@ ORIGIN, DESTINATION = "citizenship", "CountryOfExploitation"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    path = store_from_rows(tmp_path_factory.mktemp("flows") / "f.duckdb", ROWS, aggregates=AGGREGATES,
-                           columns=["gender", "citizenship", "CountryOfExploitation"])
+    path = store_from_rows(
+        tmp_path_factory.mktemp("flows") / "f.duckdb",
+        ROWS,
+        aggregates=AGGREGATES,
+        columns=["gender", "citizenship", "CountryOfExploitation"],
+    )
     return DataService(path)
 
 
@@ -92,8 +103,11 @@ def test_the_sankey_its_table_and_summary(service):
     trace = view.figure["data"][0]
     assert trace["type"] == "sankey"
     assert trace["node"]["label"] == ["Ukraine", "Philippines", "Russia", "United States", "Russia"]
-    assert (trace["link"]["source"], trace["link"]["target"], trace["link"]["value"]) == ([0, 1, 2], [3, 3, 4],
-                                                                                          [5, 2, 1])
+    assert (trace["link"]["source"], trace["link"]["target"], trace["link"]["value"]) == (
+        [0, 1, 2],
+        [3, 3, 4],
+        [5, 2, 1],
+    )
     assert "protected count suppressed" in trace["link"]["customdata"][2]
     assert "8 synthetic records" in view.summary and "Ukraine → United States with 5" in view.summary
     assert "2 records lack one end" in view.summary
@@ -114,8 +128,12 @@ def test_the_flows_beyond_the_top_make_one_grey_band(service):
 
 def test_an_empty_selection_says_so(service):
     ctx = context(service)
-    view = flow_chart.flow_view(ctx, service.filter({"gender": ["Man"], DESTINATION: ["RUS"], ORIGIN: ["UKR"]}),
-                                ctx.codebook[ORIGIN], ctx.codebook[DESTINATION])
+    view = flow_chart.flow_view(
+        ctx,
+        service.filter({"gender": ["Man"], DESTINATION: ["RUS"], ORIGIN: ["UKR"]}),
+        ctx.codebook[ORIGIN],
+        ctx.codebook[DESTINATION],
+    )
     assert view.figure["data"] == [] and "No record" in view.summary
 
 
@@ -128,9 +146,8 @@ def test_the_overview_and_explore_callbacks_draw_the_flows(service):
     figures, summaries, _, shown = explore_callbacks.render_flows(service, state, None, [name])
     assert figures[0]["data"][0]["link"]["value"] == [2, 1]
     assert summaries[0].startswith("3 synthetic records")
-    with pytest.raises(PreventUpdate):      # another view or sort, the same filter: the flows stay
-        explore_callbacks.render_flows(service, {"search": "?gender=Man&_sort=synthetic", "notices": []}, shown,
-                                       [name])
+    with pytest.raises(PreventUpdate):  # another view or sort, the same filter: the flows stay
+        explore_callbacks.render_flows(service, {"search": "?gender=Man&_sort=synthetic", "notices": []}, shown, [name])
 
 
 def test_an_imported_release_of_another_schema_gets_its_regions_flows(tmp_path):
@@ -152,7 +169,7 @@ def test_an_imported_release_of_another_schema_gets_its_regions_flows(tmp_path):
     expected = frame[frame["sector"] == "Fishing"].groupby(["originRegion", "destinationRegion"]).size()
     assert {(f.origin, f.destination): f.synthetic for f in data.flows} == {k: int(n) for k, n in expected.items()}
     released = dict(line.split("\t") for line in Path(paths["aggregates"]).read_text(encoding="utf-8").splitlines()[2:])
-    for f in data.flows:     # with the sector filter each flow is a combination of three: beyond length 2
+    for f in data.flows:  # with the sector filter each flow is a combination of three: beyond length 2
         assert f.comparison.status == cmp.BEYOND and f.comparison.protected is None
     everyone = flows(ctx, service.filter({}), origin, destination, top=100)
     for f in everyone.flows:

@@ -1,4 +1,5 @@
 """import-release, export-aggregates and info from the command line; every bad input."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,11 @@ import pytest
 from data.store import Store
 from ops_support import ENGINE, ROOT, run_engine
 
-CTDC_HEADER_2024 = ("yearOfRegistration,gender,ageBroad,citizenship,CountryOfExploitation,traffickMonths,"
-                    "meansDebtBondageEarnings,isForcedLabour,isSexualExploit,typeOfLabourAgriculture,"
-                    "typeOfSexProstitution,recruiterRelationFamily")
+CTDC_HEADER_2024 = (
+    "yearOfRegistration,gender,ageBroad,citizenship,CountryOfExploitation,traffickMonths,"
+    "meansDebtBondageEarnings,isForcedLabour,isSexualExploit,typeOfLabourAgriculture,"
+    "typeOfSexProstitution,recruiterRelationFamily"
+)
 
 
 def write(path, text, encoding="utf-8"):
@@ -25,12 +28,15 @@ def write(path, text, encoding="utf-8"):
 
 @pytest.fixture
 def ctdc_csv(tmp_path):
-    return write(tmp_path / "ctdc.csv", CTDC_HEADER_2024 + "\n"
-                 "2016,Woman,09--17,UKR,USA,,,,1,,1,1\n"
-                 "2016,Woman,09--17,UKR,USA,,,,1,,1,1\n"
-                 "2019,Man,30--38,,RUS,25+ (2+ yrs),1,1,,1,,\n"
-                 ",,,,,,,,,,,\n"
-                 "2002,Trans/Transgender/NonConforming,48+,MDA,,0--12 (0-1 yr),1.0,1.0,,,,\n")
+    return write(
+        tmp_path / "ctdc.csv",
+        CTDC_HEADER_2024 + "\n"
+        "2016,Woman,09--17,UKR,USA,,,,1,,1,1\n"
+        "2016,Woman,09--17,UKR,USA,,,,1,,1,1\n"
+        "2019,Man,30--38,,RUS,25+ (2+ yrs),1,1,,1,,\n"
+        ",,,,,,,,,,,\n"
+        "2002,Trans/Transgender/NonConforming,48+,MDA,,0--12 (0-1 yr),1.0,1.0,,,,\n",
+    )
 
 
 def test_import_ctdc_file(ctdc_csv, tmp_path):
@@ -50,8 +56,10 @@ def test_import_ctdc_file(ctdc_csv, tmp_path):
 
 
 def test_later_column_names_get_the_builtin_metadata(tmp_path):
-    csv = write(tmp_path / "later.csv", "yearOfRegistration,sectorOfLabourAgriculture,sectorOfSexPornography\n"
-                "2020,1,\n2021,,1\n")
+    csv = write(
+        tmp_path / "later.csv",
+        "yearOfRegistration,sectorOfLabourAgriculture,sectorOfSexPornography\n2020,1,\n2021,,1\n",
+    )
     out = tmp_path / "s.duckdb"
     assert run_engine("import-release", "--microdata", csv, "--out", out).returncode == 0
     cb = Store(out).codebook
@@ -61,8 +69,10 @@ def test_later_column_names_get_the_builtin_metadata(tmp_path):
 
 
 def test_any_sds_style_csv_infers_kinds_and_order(tmp_path):
-    csv = write(tmp_path / "other.csv", "region,size_band,year,tags,code\n"
-                "North,10-19,2001,a;b,FRA\nSouth,2-9,2003,b,DEU\nNorth,100+,2002,,FRA\n")
+    csv = write(
+        tmp_path / "other.csv",
+        "region,size_band,year,tags,code\nNorth,10-19,2001,a;b,FRA\nSouth,2-9,2003,b,DEU\nNorth,100+,2002,,FRA\n",
+    )
     out = tmp_path / "s.duckdb"
     result = run_engine("import-release", "--microdata", csv, "--out", out)
     assert result.returncode == 0, result.stderr
@@ -78,9 +88,12 @@ def test_any_sds_style_csv_infers_kinds_and_order(tmp_path):
 
 
 def test_aggregates_round_trip_through_export_and_import(ctdc_csv, tmp_path):
-    aggregates = write(tmp_path / "agg.tsv", "selections\tprotected_count\nrecord_count\t6\n"
-                       "gender:Woman\t3\nageBroad:09--17\t2\ncitizenship:BEL\t11\n"
-                       "ageBroad:09--17;gender:Woman\t2\n")
+    aggregates = write(
+        tmp_path / "agg.tsv",
+        "selections\tprotected_count\nrecord_count\t6\n"
+        "gender:Woman\t3\nageBroad:09--17\t2\ncitizenship:BEL\t11\n"
+        "ageBroad:09--17;gender:Woman\t2\n",
+    )
     out = tmp_path / "s.duckdb"
     result = run_engine("import-release", "--microdata", ctdc_csv, "--aggregates", aggregates, "--out", out)
     assert result.returncode == 0, result.stderr
@@ -92,8 +105,12 @@ def test_aggregates_round_trip_through_export_and_import(ctdc_csv, tmp_path):
     assert run_engine("export-aggregates", "--store", out, "--out", exported).returncode == 0
     lines = exported.read_text().splitlines()
     assert lines[:2] == ["selections\tprotected_count", "record_count\t6"]
-    assert lines[2:] == ["citizenship:BEL\t11", "gender:Woman\t3", "ageBroad:09--17\t2",
-                         "ageBroad:09--17;gender:Woman\t2"]
+    assert lines[2:] == [
+        "citizenship:BEL\t11",
+        "gender:Woman\t3",
+        "ageBroad:09--17\t2",
+        "ageBroad:09--17;gender:Woman\t2",
+    ]
     again = tmp_path / "again.duckdb"
     done = run_engine("import-release", "--microdata", ctdc_csv, "--aggregates", exported, "--out", again)
     assert done.returncode == 0
@@ -126,8 +143,10 @@ BAD_INPUTS = {
     "duplicate names": ("gender,gender\nWoman,Man\n", "duplicate column names: gender"),
     "empty": ("", "empty"),
     "wrong encoding": ("gender,citizenship\nFemme,CÔTE\n".encode("latin-1"), "not UTF-8"),
-    "too many values": ("caseId,gender\n" + "".join(f"c{i},Woman\n" for i in range(1200)),
-                        "'caseId' has 1,200 distinct values"),
+    "too many values": (
+        "caseId,gender\n" + "".join(f"c{i},Woman\n" for i in range(1200)),
+        "'caseId' has 1,200 distinct values",
+    ),
     "header only": ("gender,ageBroad\n", "no records"),
     "ragged rows": ("gender,ageBroad\nWoman,09--17,extra,more\n", "not a well-formed CSV"),
 }
@@ -160,14 +179,19 @@ def test_bad_microdata_is_one_clear_line_and_writes_nothing(case, tmp_path):
     assert sorted(os.listdir(tmp_path)) == (["in.csv"] if content is not None else [])
 
 
-@pytest.mark.parametrize("aggregates, message", [
-    ("selections\tprotected_count\nrecord_count\t6\ngender:Woman\tmany\n", "line 3 does not parse"),
-    ("selections\tprotected_count\nrecord_count\t6\ngender:Woman\t3\nshoeSize:42\t7\n",
-     "line 4 names unknown attribute 'shoeSize'"),
-    ("selections\tprotected_count\nrecord_count\t6\ngender:Woman;ageBroad:200\t3\n", "unknown value ageBroad:200"),
-    ("key,count\nrecord_count,6\n", "line 1 must be"),
-    ("selections\tprotected_count\ngender:Woman\t3\n", "no 'record_count' line"),
-])
+@pytest.mark.parametrize(
+    "aggregates, message",
+    [
+        ("selections\tprotected_count\nrecord_count\t6\ngender:Woman\tmany\n", "line 3 does not parse"),
+        (
+            "selections\tprotected_count\nrecord_count\t6\ngender:Woman\t3\nshoeSize:42\t7\n",
+            "line 4 names unknown attribute 'shoeSize'",
+        ),
+        ("selections\tprotected_count\nrecord_count\t6\ngender:Woman;ageBroad:200\t3\n", "unknown value ageBroad:200"),
+        ("key,count\nrecord_count,6\n", "line 1 must be"),
+        ("selections\tprotected_count\ngender:Woman\t3\n", "no 'record_count' line"),
+    ],
+)
 def test_bad_aggregates(ctdc_csv, tmp_path, aggregates, message):
     path = write(tmp_path / "agg.tsv", aggregates)
     out = tmp_path / "s.duckdb"
@@ -184,8 +208,9 @@ def _writing(folder):
 def _snapshot(path):
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("SELECT count(*), min(record_id), max(record_id) FROM records").fetchone(), \
-            con.execute("SELECT name FROM release").fetchone()
+        return con.execute("SELECT count(*), min(record_id), max(record_id) FROM records").fetchone(), con.execute(
+            "SELECT name FROM release"
+        ).fetchone()
     finally:
         con.close()
 
@@ -198,8 +223,12 @@ def test_an_interrupted_write_leaves_the_old_store(ctdc_csv, tmp_path, how):
     big = tmp_path / "big.csv"
     row = "2016,Woman,09--17,UKR,USA,,,,1,,1,1\n"
     write(big, CTDC_HEADER_2024 + "\n" + row * 400_000)
-    proc = subprocess.Popen([*ENGINE, "import-release", "--microdata", big,
-                             "--out", out, "--name", "new"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*ENGINE, "import-release", "--microdata", big, "--out", out, "--name", "new"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and not _writing(tmp_path):
         time.sleep(0.01)

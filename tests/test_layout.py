@@ -1,6 +1,7 @@
 """The project's layout rules that code can check: the layers import downwards only, packages are
 found through the installed project or pytest's pythonpath (never a sys.path edit), and the
 engine's console script is its command line."""
+
 from __future__ import annotations
 
 import ast
@@ -39,21 +40,37 @@ def _imported_modules(path: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("layer, forbidden", [
-    (("data",), ("synth_engine", "analysis", "components", "callbacks", "serving", "app")),
-    (DASHBOARD, ("synth_engine",)),
-])
+@pytest.mark.parametrize(
+    "layer, forbidden",
+    [
+        (("data",), ("synth_engine", "analysis", "components", "callbacks", "serving", "app")),
+        (DASHBOARD, ("synth_engine",)),
+        (("i18n",), ("data", "synth_engine", "analysis", "components", "callbacks", "serving", "app")),
+    ],
+)
 def test_layers_import_downwards_only(layer, forbidden):
-    wrong = {os.path.relpath(path, ROOT): sorted(m for m in _imported_modules(path)
-                                                  if m.split(".")[0] in forbidden)
-             for path in _python_files(*layer)}
+    wrong = {
+        os.path.relpath(path, ROOT): sorted(m for m in _imported_modules(path) if m.split(".")[0] in forbidden)
+        for path in _python_files(*layer)
+    }
     assert not {path: modules for path, modules in wrong.items() if modules}
 
 
 def test_no_module_edits_sys_path():
     editing = []
-    for path in _python_files("app.py", "gunicorn.conf.py", "analysis", "data", "synth_engine", "components",
-                              "callbacks", "serving", "bench", "tests", "scripts"):
+    for path in _python_files(
+        "app.py",
+        "gunicorn.conf.py",
+        "analysis",
+        "data",
+        "synth_engine",
+        "components",
+        "callbacks",
+        "serving",
+        "bench",
+        "tests",
+        "scripts",
+    ):
         with open(path, encoding="utf-8") as fh:
             tree = ast.parse(fh.read(), path)
         for node in ast.walk(tree):

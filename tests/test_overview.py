@@ -1,4 +1,5 @@
 """The data behind every overview chart, against counts worked out by hand on a hand-built store."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,20 +12,54 @@ from data.service import DataService
 
 W, M = "Woman", "Man"
 ROWS = [
-    dict(yearOfRegistration="2015", gender=W, ageBroad="18--20", citizenship="UKR", CountryOfExploitation="USA",
-         isSexualExploit="1", meansThreats="1"),
-    dict(yearOfRegistration="2015", gender=W, ageBroad="09--17", citizenship="UKR", CountryOfExploitation="USA",
-         isSexualExploit="1", isForcedLabour="1", meansThreats="1", meansAbusePsyPhySex="1"),
+    dict(
+        yearOfRegistration="2015",
+        gender=W,
+        ageBroad="18--20",
+        citizenship="UKR",
+        CountryOfExploitation="USA",
+        isSexualExploit="1",
+        meansThreats="1",
+    ),
+    dict(
+        yearOfRegistration="2015",
+        gender=W,
+        ageBroad="09--17",
+        citizenship="UKR",
+        CountryOfExploitation="USA",
+        isSexualExploit="1",
+        isForcedLabour="1",
+        meansThreats="1",
+        meansAbusePsyPhySex="1",
+    ),
     dict(yearOfRegistration="2016", gender=M, ageBroad="30--38", CountryOfExploitation="RUS", isForcedLabour="1"),
     dict(yearOfRegistration="2016", gender=M, citizenship="RUS", CountryOfExploitation="RUS"),
     dict(gender=W, ageBroad="18--20", citizenship="USA", CountryOfExploitation="USA", isOtherExploit="1"),
     dict(yearOfRegistration="2018", isSexualExploit="1", recruiterRelationFriend="1"),
 ]
-COLUMNS = ["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation", "meansThreats",
-           "meansAbusePsyPhySex", "isForcedLabour", "isSexualExploit", "isOtherExploit",
-           "recruiterRelationFriend", "recruiterRelationFamily"]
-NAMES = ["years", "person", "map-citizenship", "map-CountryOfExploitation", "group-means-of-control",
-         "group-exploitation-type", "group-recruiter-relation"]
+COLUMNS = [
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "meansThreats",
+    "meansAbusePsyPhySex",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+    "recruiterRelationFriend",
+    "recruiterRelationFamily",
+]
+NAMES = [
+    "years",
+    "person",
+    "map-citizenship",
+    "map-CountryOfExploitation",
+    "group-means-of-control",
+    "group-exploitation-type",
+    "group-recruiter-relation",
+]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +115,7 @@ def test_gender_by_age(service):
 
 def test_maps_count_each_country(service):
     _, v = views(service, {})
-    low = v["map-citizenship"].figure["data"][-1]      # every count here is under 10
+    low = v["map-citizenship"].figure["data"][-1]  # every count here is under 10
     assert dict(zip(low["locations"], [c[1] for c in low["customdata"]])) == {"UKR": 2, "RUS": 1, "USA": 1}
     assert "2 records (33.3 %)" in v["map-citizenship"].summary
     coe = v["map-CountryOfExploitation"].figure["data"][-1]
@@ -114,7 +149,7 @@ def test_headlines(service):
 def test_every_chart_follows_the_filter(service):
     headlines, v = views(service, {"gender": [W]})
     assert headlines[0].children[0].children == "3"
-    assert bars(v["years"])["More than one type"] == [1, 0]        # 2015 and "not recorded" only
+    assert bars(v["years"])["More than one type"] == [1, 0]  # 2015 and "not recorded" only
     assert v["years"].figure["data"][0]["x"] == ["2015", "not recorded"]
     ex = v["group-exploitation-type"].figure["data"][0]
     assert ex["customdata"] == [2, 1, 1] and ex["x"] == pytest.approx([200 / 3, 100 / 3, 100 / 3])
@@ -131,8 +166,11 @@ def test_counts_under_ten_are_marked(service):
 
 
 def test_a_store_without_groups_or_countries(tmp_path):
-    rows = [{"yearOfRegistration": "2020", "gender": "Man"}, {"yearOfRegistration": "2021", "gender": "Woman"},
-            {"gender": "Woman"}]
+    rows = [
+        {"yearOfRegistration": "2020", "gender": "Man"},
+        {"yearOfRegistration": "2021", "gender": "Woman"},
+        {"gender": "Woman"},
+    ]
     service = DataService(store_from_rows(tmp_path / "small.duckdb", rows))
     p = overview_plan.plan(service.store().codebook)
     assert [c.name for c in p.cards()] == ["years", "person"]
@@ -141,8 +179,9 @@ def test_a_store_without_groups_or_countries(tmp_path):
     assert data.views["person"].figure["data"][0]["customdata"] == [1, 2]
     other = DataService(store_from_rows(tmp_path / "other.duckdb", [{"region": "north", "size": "big"}]))
     # every attribute is drawn (#13): two one-valued columns are flags, shown as shares of all records
-    assert [(c.name, [a.name for a in c.attributes]) for c in overview_plan.plan(other.store().codebook).cards()] \
-        == [("flags", ["region", "size"])]
+    assert [(c.name, [a.name for a in c.attributes]) for c in overview_plan.plan(other.store().codebook).cards()] == [
+        ("flags", ["region", "size"])
+    ]
     assert overview.compute(other, other.filter({})).headlines[0].children[0].children == "1"
 
 
@@ -159,10 +198,11 @@ def test_page_queries_go_through_the_cache(tmp_path, monkeypatch):
     # the overview's counts come from the records' codes in memory; the SQL count is never needed
     for owner, name in ((RecordCodes, "grouping_counts"), (RecordCodes, "flag_groups_counts"), (Store, "count")):
         original = getattr(owner, name)
-        monkeypatch.setattr(owner, name,
-                            lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
+        monkeypatch.setattr(
+            owner, name, lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k)
+        )
     first = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
-    assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]       # two queries serve every chart
+    assert sorted(calls) == ["flag_groups_counts", "grouping_counts"]  # two queries serve every chart
     second = overview_callbacks.refresh(service, {"gender": [W]}, NAMES)
     assert len(calls) == 2 and second[1] == first[1]
     overview_callbacks.refresh(service, {"gender": [M]}, NAMES)

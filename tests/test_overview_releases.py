@@ -1,6 +1,7 @@
 """The Overview composed from the codebook of releases nobody here wrote the pages for: every
 attribute drawn in a card that suits it, another party's attributes in their own section, and
 the header and footer naming only what the release states."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,13 @@ def imported(folder, schema: str, aggregates: bool, **metadata) -> DataService:
 
 @pytest.fixture(scope="module")
 def perpetrators(tmp_path_factory):
-    return imported(tmp_path_factory.mktemp("perp"), "perpetrators", False,
-                    title="Survivors and perpetrators, test release", publisher="Example Lab")
+    return imported(
+        tmp_path_factory.mktemp("perp"),
+        "perpetrators",
+        False,
+        title="Survivors and perpetrators, test release",
+        publisher="Example Lab",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,32 +50,37 @@ def test_every_attribute_is_drawn(perpetrators, regions):
         p = overview_plan.plan(codebook)
         assert p.attributes() == set(codebook.names)
         views = overview.compute(service, service.filter({})).views
-        assert set(views) == {c.name for c in p.cards()} | set(flow_chart.card_names(codebook))   # flows too
+        assert set(views) == {c.name for c in p.cards()} | set(flow_chart.card_names(codebook))  # flows too
         assert all(v.figure["data"] and v.summary and v.table is not None for v in views.values())
 
 
 def test_cards_suit_kinds_and_groups(perpetrators, regions):
     p = overview_plan.plan(perpetrators.store().codebook)
-    assert p.year.name == "yearBand"                        # year bands are the time axis
+    assert p.year.name == "yearBand"  # year bands are the time axis
     card_kinds = kinds(p)
     assert card_kinds["citizenship"] == "map" and card_kinds["gender"] == "bars"
-    assert card_kinds["typeOfExploitation_Forced labour"] == "group"     # a multi-value column's flags
+    assert card_kinds["typeOfExploitation_Forced labour"] == "group"  # a multi-value column's flags
     assert card_kinds["isAbduction"] == "flags"
     r = overview_plan.plan(regions.store().codebook)
     assert r.year.name == "year"
-    assert {n: k for n, k in kinds(r).items() if "Region" in n} == \
-        {"originRegion": "bars", "destinationRegion": "bars"}  # regions are places, not countries
+    assert {n: k for n, k in kinds(r).items() if "Region" in n} == {
+        "originRegion": "bars",
+        "destinationRegion": "bars",
+    }  # regions are places, not countries
 
 
 def test_another_party_has_its_own_section(perpetrators):
     p = overview_plan.plan(perpetrators.store().codebook)
     assert [s.party for s in p.sections()] == ["", "perpetrator"]
     theirs = p.others[0].section_cards()
-    assert [c.name for c in theirs] == ["perpetrator-map-perpetratorNationality",
-                                        "perpetrator-bars-perpetratorRelation", "perpetrator-group-perpetratorgender"]
+    assert [c.name for c in theirs] == [
+        "perpetrator-map-perpetratorNationality",
+        "perpetrator-bars-perpetratorRelation",
+        "perpetrator-group-perpetratorgender",
+    ]
     ours = {a.name for c in p.section_cards() for a in c.attributes}
     assert not ours & {a.name for c in theirs for a in c.attributes}
-    create_app(perpetrators.store_path)             # the cards' graphs need the app (asset addresses)
+    create_app(perpetrators.store_path)  # the cards' graphs need the app (asset addresses)
     page = overview.layout(perpetrators, {})
     assert "Perpetrators" in text(page) and "Perpetrator gender" in text(page)
 
@@ -106,8 +117,12 @@ def test_header_and_footer_say_only_what_the_release_states(perpetrators, region
     assert "Source:" not in bare_frame and "Example Lab" not in bare_frame
     for shown in (frame, bare_frame):
         assert "CTDC" not in shown and "Counter Trafficking" not in shown and "Global Synthetic Dataset" not in shown
-    cited = dict(release, citation="Example Lab (2026), test release", source_url="https://example.org/release",
-                 licence="CC-BY-4.0")
+    cited = dict(
+        release,
+        citation="Example Lab (2026), test release",
+        source_url="https://example.org/release",
+        licence="CC-BY-4.0",
+    )
     footer = shell.footer(cited)
     assert "Cite as: Example Lab (2026), test release" in text(footer) and "Licence: CC-BY-4.0" in text(footer)
     assert "href='https://example.org/release'" in str(footer)
@@ -125,11 +140,18 @@ def test_a_group_spanning_two_parties_is_drawn_once_and_whole():
     def flag(name: str, party: str, group: str = "relation") -> Attribute:
         return Attribute(name, name, "", group, "flag", ("1",), ("Yes",), party=party)
 
-    codebook = Codebook((flag("knewVictim", "victim"), flag("knewPerpetrator", "perpetrator"),
-                         flag("perpetratorArmed", "perpetrator", "other")))
+    codebook = Codebook(
+        (
+            flag("knewVictim", "victim"),
+            flag("knewPerpetrator", "perpetrator"),
+            flag("perpetratorArmed", "perpetrator", "other"),
+        )
+    )
     p = overview_plan.plan(codebook)
     assert [(c.name, [a.name for a in c.attributes]) for c in p.cards()] == [
-        ("group-relation", ["knewVictim", "knewPerpetrator"]), ("perpetrator-flags", ["perpetratorArmed"])]
+        ("group-relation", ["knewVictim", "knewPerpetrator"]),
+        ("perpetrator-flags", ["perpetratorArmed"]),
+    ]
     assert p.group_names() == ["relation"]
 
 

@@ -1,5 +1,6 @@
 """The privacy core (synth_engine/privacy.py): budget, percentile, truncation, noise, thresholds,
 post-processing, parameters and the command-line helpers. All inputs are small and fast."""
+
 from __future__ import annotations
 
 import itertools
@@ -43,11 +44,15 @@ def make_dataset(n: int, sizes=(3, 4, 2, 5, 1, 1), presence=(0.9, 0.7, 0.6, 0.5,
 
 
 def as_tuples(aggregates) -> dict[tuple[int, ...], int]:
-    return {tuple(int(i) for i in row): int(c)
-            for k in aggregates.combos for row, c in zip(aggregates.combos[k], aggregates.counts[k])}
+    return {
+        tuple(int(i) for i in row): int(c)
+        for k in aggregates.combos
+        for row, c in zip(aggregates.combos[k], aggregates.counts[k])
+    }
 
 
 # --- budget --------------------------------------------------------------------------------------
+
 
 def test_check_values_of_the_budget():
     params = PrivacySettings(epsilon=12, delta=3.9e-7, reporting_length=3)
@@ -55,60 +60,68 @@ def test_check_values_of_the_budget():
     assert round(budget.rho, 5) == 1.69752
     assert round(budget.epsilon_q, 6) == 0.106380
     assert [round(s, 5) for s in budget.sigmas] == [2.04091, 1.02046, 0.68030]
-    spent = 3 * budget.epsilon_q ** 2 / 2 + 0.5 * sum(1 / s ** 2 for s in budget.sigmas)
+    spent = 3 * budget.epsilon_q**2 / 2 + 0.5 * sum(1 / s**2 for s in budget.sigmas)
     assert spent == pytest.approx(budget.rho, rel=1e-12)
     assert budget.epsilon_n == pytest.approx(0.06)
     assert budget.epsilon_m == pytest.approx(11.94)
 
 
-@pytest.mark.parametrize("mode, proportions", [
-    ("prioritize-long", [1, 1 / 2, 1 / 3, 1 / 4]),
-    ("prioritize-short", [1 / 4, 1 / 3, 1 / 2, 1]),
-    ("balanced", [1, 1, 1, 1]),
-])
+@pytest.mark.parametrize(
+    "mode, proportions",
+    [
+        ("prioritize-long", [1, 1 / 2, 1 / 3, 1 / 4]),
+        ("prioritize-short", [1 / 4, 1 / 3, 1 / 2, 1]),
+        ("balanced", [1, 1, 1, 1]),
+    ],
+)
 def test_accuracy_modes_give_the_documented_sigmas(mode, proportions):
     params = PrivacySettings(epsilon=5, delta=1e-6, reporting_length=4, accuracy_mode=mode)
     assert params.resolved_sigma_proportions() == pytest.approx(proportions)
     budget = split_budget(params, 1e-6)
-    base = math.sqrt(sum(1 / p ** 2 for p in proportions) / (2 * budget.rho * 0.99))
+    base = math.sqrt(sum(1 / p**2 for p in proportions) / (2 * budget.rho * 0.99))
     assert budget.sigmas == pytest.approx([p * base for p in proportions])
-    spent = 4 * budget.epsilon_q ** 2 / 2 + 0.5 * sum(1 / s ** 2 for s in budget.sigmas)
+    spent = 4 * budget.epsilon_q**2 / 2 + 0.5 * sum(1 / s**2 for s in budget.sigmas)
     assert spent == pytest.approx(budget.rho, rel=1e-12)
 
 
 def test_custom_sigma_proportions():
-    params = PrivacySettings(epsilon=5, delta=1e-6, reporting_length=3, accuracy_mode="custom",
-                               sigma_proportions=(1.0, 0.25, 0.5))
+    params = PrivacySettings(
+        epsilon=5, delta=1e-6, reporting_length=3, accuracy_mode="custom", sigma_proportions=(1.0, 0.25, 0.5)
+    )
     sigmas = split_budget(params, 1e-6).sigmas
     assert sigmas[1] == pytest.approx(sigmas[0] / 4) and sigmas[2] == pytest.approx(sigmas[0] / 2)
 
 
 # --- validation ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(epsilon=0), "epsilon"),
-    (dict(epsilon=-1), "epsilon"),
-    (dict(epsilon=float("nan")), "epsilon"),
-    (dict(epsilon=float("inf")), "epsilon"),
-    (dict(delta=0.0), "delta"),
-    (dict(delta=1.0), "delta"),
-    (dict(delta=-0.1), "delta"),
-    (dict(reporting_length=0), "reporting length"),
-    (dict(reporting_length=-2), "reporting length"),
-    (dict(reporting_length=2.5), "reporting length"),
-    (dict(percentile_percentage=101), "percentile percentage"),
-    (dict(percentile_epsilon_proportion=1.0), "percentile epsilon proportion"),
-    (dict(number_of_records_epsilon_proportion=0.0), "number of records epsilon proportion"),
-    (dict(accuracy_mode="fast"), "accuracy mode"),
-    (dict(accuracy_mode="custom"), "sigma proportions"),
-    (dict(accuracy_mode="custom", sigma_proportions=(1, 2)), "one value per length"),
-    (dict(accuracy_mode="custom", sigma_proportions=(1, 0, 2)), "greater than 0"),
-    (dict(sigma_proportions=(1, 1, 1)), "custom accuracy mode"),
-    (dict(fabrication_mode="none"), "fabrication mode"),
-    (dict(fabrication_mode="custom", thresholds=(1.0,)), "one value per length 2..3"),
-    (dict(fabrication_mode="custom", thresholds=(1.0, -1.0)), "at least 0"),
-    (dict(thresholds=(1.0, 2.0)), "custom fabrication mode"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(epsilon=0), "epsilon"),
+        (dict(epsilon=-1), "epsilon"),
+        (dict(epsilon=float("nan")), "epsilon"),
+        (dict(epsilon=float("inf")), "epsilon"),
+        (dict(delta=0.0), "delta"),
+        (dict(delta=1.0), "delta"),
+        (dict(delta=-0.1), "delta"),
+        (dict(reporting_length=0), "reporting length"),
+        (dict(reporting_length=-2), "reporting length"),
+        (dict(reporting_length=2.5), "reporting length"),
+        (dict(percentile_percentage=101), "percentile percentage"),
+        (dict(percentile_epsilon_proportion=1.0), "percentile epsilon proportion"),
+        (dict(number_of_records_epsilon_proportion=0.0), "number of records epsilon proportion"),
+        (dict(accuracy_mode="fast"), "accuracy mode"),
+        (dict(accuracy_mode="custom"), "sigma proportions"),
+        (dict(accuracy_mode="custom", sigma_proportions=(1, 2)), "one value per length"),
+        (dict(accuracy_mode="custom", sigma_proportions=(1, 0, 2)), "greater than 0"),
+        (dict(sigma_proportions=(1, 1, 1)), "custom accuracy mode"),
+        (dict(fabrication_mode="none"), "fabrication mode"),
+        (dict(fabrication_mode="custom", thresholds=(1.0,)), "one value per length 2..3"),
+        (dict(fabrication_mode="custom", thresholds=(1.0, -1.0)), "at least 0"),
+        (dict(thresholds=(1.0, 2.0)), "custom fabrication mode"),
+    ],
+)
 def test_bad_parameters_are_one_line_input_errors(kwargs, message):
     with pytest.raises(InputError, match=message) as err:
         PrivacySettings(**kwargs)
@@ -116,6 +129,7 @@ def test_bad_parameters_are_one_line_input_errors(kwargs, message):
 
 
 # --- the private percentile -------------------------------------------------------------------------
+
 
 def test_percentile_scores_follow_sds():
     # sorted: [0, 0, 1, 1, 1, 3, 3, 6] (n = 8); type-8 50th percentile = 1 → index 4, value 1
@@ -137,6 +151,7 @@ def test_dp_percentile_finds_the_percentile_with_a_large_budget():
 
 
 # --- truncation, noise, thresholds ------------------------------------------------------------------
+
 
 def test_truncation_keeps_at_most_the_allowed_combinations_per_record():
     rng = np.random.default_rng(3)
@@ -169,7 +184,7 @@ def test_aggregate_truncates_each_record_to_its_sensitivity():
     for parameters in out.lengths:
         k, sensitivity = parameters.length, parameters.sensitivity
         contributions = trace.contributions[k]
-        assert contributions.max() > sensitivity > 0        # some records were truncated
+        assert contributions.max() > sensitivity > 0  # some records were truncated
         # the counted total is exactly Σ min(contribution, Δ_k)
         assert trace.true_counts[k].sum() == np.minimum(contributions, sensitivity).sum()
 
@@ -204,8 +219,8 @@ def test_record_count_noise_is_laplace_with_scale_one_over_epsilon_n():
     rng = np.random.default_rng(6)
     epsilon_n = 0.06
     draws = np.array([protect_record_count(100_000, epsilon_n, rng) for _ in range(20_000)]) - 100_000
-    assert np.abs(draws).mean() == pytest.approx(1 / epsilon_n, rel=0.05)     # E|X| = b
-    assert draws.std() == pytest.approx(math.sqrt(2) / epsilon_n, rel=0.05)   # SD = √2·b
+    assert np.abs(draws).mean() == pytest.approx(1 / epsilon_n, rel=0.05)  # E|X| = b
+    assert draws.std() == pytest.approx(math.sqrt(2) / epsilon_n, rel=0.05)  # SD = √2·b
     assert abs(np.median(draws)) < 1.5
     assert protect_record_count(1, 0.01, np.random.default_rng(0)) >= 1
 
@@ -223,8 +238,10 @@ def test_first_length_threshold_formula():
 
 
 def test_fabrication_mode_thresholds():
-    params = {mode: PrivacySettings(reporting_length=4, fabrication_mode=mode)
-              for mode in ("uncontrolled", "balanced", "progressive", "minimize")}
+    params = {
+        mode: PrivacySettings(reporting_length=4, fabrication_mode=mode)
+        for mode in ("uncontrolled", "balanced", "progressive", "minimize")
+    }
     assert params["uncontrolled"].fabrication_etas() == {2: 1.0, 3: 1.0, 4: 1.0}
     assert params["balanced"].fabrication_etas() == {2: 0.55, 3: 1.0, 4: 1.0}
     assert params["progressive"].fabrication_etas() == pytest.approx({2: 0.1, 3: 0.55, 4: 1.0})
@@ -258,6 +275,7 @@ def test_fabrication_modes_order_fabrication_and_suppression():
 
 
 # --- the whole stage against a slow reference ------------------------------------------------------
+
 
 def test_candidates_counts_and_post_processing_match_a_slow_reference():
     dataset = make_dataset(250, sizes=(3, 4, 2, 5, 1, 1, 2), presence=(0.9, 0.7, 0.6, 0.5, 0.3, 0.2, 0.5), seed=4)
@@ -324,16 +342,17 @@ def test_with_little_noise_the_release_is_the_true_counts():
 
 # --- edge cases ------------------------------------------------------------------------------------
 
+
 def test_a_column_with_a_single_value_and_empty_rows():
     dataset = make_dataset(200, sizes=(1, 3, 2), presence=(0.8, 0.7, 0.6), seed=2)
     codes = dataset.codes.copy()
-    codes[:40] = 0                                            # 40 records with every value missing
+    codes[:40] = 0  # 40 records with every value missing
     dataset = Dataset(dataset.codebook, codes)
     trace = privacy._Trace()
     out = privacy._aggregate(dataset, PrivacySettings(epsilon=12, delta=1e-4), np.random.default_rng(0), trace)
     truth = brute_force_counts(dataset.codes, ItemSpace(dataset.codebook), 3)
     released = as_tuples(out)
-    assert (0,) in released and abs(released[(0,)] - truth[(0,)]) < 40     # the single-value column
+    assert (0,) in released and abs(released[(0,)] - truth[(0,)]) < 40  # the single-value column
     columns = ItemSpace(dataset.codebook).column_of
     assert all(len({columns[i] for i in combo}) == len(combo) for combo in released)
     assert all((trace.contributions[k][:40] == 0).all() for k in (1, 2, 3))  # empty records add nothing
@@ -347,7 +366,7 @@ def test_one_record_and_no_records():
     dataset = make_dataset(1, seed=3)
     out = aggregate(dataset, PrivacySettings(delta=1e-3), np.random.default_rng(0))
     assert out.record_count >= 1
-    assert out.total() == 0           # one record never clears the length-1 threshold
+    assert out.total() == 0  # one record never clears the length-1 threshold
     with pytest.raises(InputError, match="no records"):
         aggregate(Dataset(dataset.codebook, dataset.codes[:0]), PrivacySettings(), np.random.default_rng(0))
     # with a default δ, a protected count of 1 leaves no δ to derive: a clear error
@@ -371,6 +390,7 @@ def test_same_seed_same_release():
 
 # --- what is recorded ------------------------------------------------------------------------------
 
+
 def test_recorded_parameters_are_public():
     dataset = make_dataset(537)
     out = aggregate(dataset, PrivacySettings(), np.random.default_rng(1))
@@ -378,17 +398,25 @@ def test_recorded_parameters_are_public():
     assert p["epsilon"] == 12 and p["reporting_length"] == 3
     assert p["delta_is_default"] is True
     assert p["delta"] == pytest.approx(1 / (out.record_count * math.log(out.record_count)))
-    for name in ("rho", "epsilon_q", "epsilon_n", "percentile_percentage", "percentile_epsilon_proportion",
-                 "number_of_records_epsilon_proportion", "accuracy_mode", "sigma_proportions",
-                 "fabrication_mode", "fabrication_etas"):
+    for name in (
+        "rho",
+        "epsilon_q",
+        "epsilon_n",
+        "percentile_percentage",
+        "percentile_epsilon_proportion",
+        "number_of_records_epsilon_proportion",
+        "accuracy_mode",
+        "sigma_proportions",
+        "fabrication_mode",
+        "fabrication_etas",
+    ):
         assert name in p
     # nothing exact: the true record count appears nowhere (the record count itself is noisy)
     assert 537 not in [v for v in p.values() if isinstance(v, (int, float))]
     assert [q.length for q in out.lengths] == [1, 2, 3]
     for q in out.lengths:
         assert q.noise_sd == pytest.approx(q.sigma * math.sqrt(q.sensitivity))
-    custom = aggregate(dataset, PrivacySettings(fabrication_mode="custom", thresholds=(3, 1)),
-                       np.random.default_rng(1))
+    custom = aggregate(dataset, PrivacySettings(fabrication_mode="custom", thresholds=(3, 1)), np.random.default_rng(1))
     assert custom.parameters["thresholds"] == {"2": 3.0, "3": 1.0}
     assert [q.threshold for q in custom.lengths[1:]] == [3.0, 1.0]
 
@@ -406,6 +434,7 @@ def test_round_trip_through_the_aggregates_file(tmp_path):
 
 # --- command line ----------------------------------------------------------------------------------
 
+
 def test_command_line_defaults():
     params = privacy_settings(parse_privacy_args([]))
     assert params == PrivacySettings()
@@ -414,27 +443,47 @@ def test_command_line_defaults():
 
 
 def test_command_line_custom_values():
-    params = privacy_settings(parse_privacy_args([
-        "--epsilon", "4", "--delta", "1e-6", "--reporting-length", "4", "--percentile-percentage", "95",
-        "--percentile-epsilon-proportion", "0.02", "--number-of-records-epsilon-proportion", "0.01",
-        "--sigma-proportions", "1, 0.5,0.5,0.25", "--thresholds", "10,5,0"]))
+    params = privacy_settings(
+        parse_privacy_args(
+            [
+                "--epsilon",
+                "4",
+                "--delta",
+                "1e-6",
+                "--reporting-length",
+                "4",
+                "--percentile-percentage",
+                "95",
+                "--percentile-epsilon-proportion",
+                "0.02",
+                "--number-of-records-epsilon-proportion",
+                "0.01",
+                "--sigma-proportions",
+                "1, 0.5,0.5,0.25",
+                "--thresholds",
+                "10,5,0",
+            ]
+        )
+    )
     assert params.accuracy_mode == "custom" and params.sigma_proportions == (1, 0.5, 0.5, 0.25)
     assert params.fabrication_mode == "custom" and params.thresholds == (10, 5, 0)
     assert params.percentile_percentage == 95 and params.delta == 1e-6
-    modes = privacy_settings(
-        parse_privacy_args(["--accuracy-mode", "balanced", "--fabrication-mode", "minimize"]))
+    modes = privacy_settings(parse_privacy_args(["--accuracy-mode", "balanced", "--fabrication-mode", "minimize"]))
     assert modes.accuracy_mode == "balanced" and modes.fabrication_mode == "minimize"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--sigma-proportions", "1,x,2"], "numbers separated by commas"),
-    (["--sigma-proportions", "1,2"], "one value per length"),
-    (["--accuracy-mode", "balanced", "--sigma-proportions", "1,1,1"], "not both"),
-    (["--fabrication-mode", "minimize", "--thresholds", "1,1"], "not both"),
-    (["--epsilon", "0"], "epsilon"),
-    (["--delta", "2"], "delta"),
-    (["--reporting-length", "0"], "reporting length"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--sigma-proportions", "1,x,2"], "numbers separated by commas"),
+        (["--sigma-proportions", "1,2"], "one value per length"),
+        (["--accuracy-mode", "balanced", "--sigma-proportions", "1,1,1"], "not both"),
+        (["--fabrication-mode", "minimize", "--thresholds", "1,1"], "not both"),
+        (["--epsilon", "0"], "epsilon"),
+        (["--delta", "2"], "delta"),
+        (["--reporting-length", "0"], "reporting length"),
+    ],
+)
 def test_command_line_errors(argv, message):
     with pytest.raises(InputError, match=message):
         privacy_settings(parse_privacy_args(argv))

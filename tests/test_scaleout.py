@@ -1,5 +1,6 @@
 """Scale-out: app instances (gunicorn, several workers) sharing one Redis cache, each reading its
 own read-only copy of the store, as hosts behind a load balancer do; no sticky sessions."""
+
 from __future__ import annotations
 
 import logging
@@ -47,17 +48,25 @@ def hits(client: redis.Redis) -> int:
 def test_two_instances_share_cached_entries_and_sessions(tmp_path, redis_server, store_copies):
     from app import create_app
 
-    env = {"GSD_CACHE": "redis", "GSD_REDIS_URL": f"redis://127.0.0.1:{redis_server}/0",
-           "GSD_CACHE_PREFIX": PREFIX, "GSD_SECRET_KEY": "one-key-for-every-host",
-           "GSD_DOWNLOAD_CACHE": str(tmp_path / "downloads")}
+    env = {
+        "GSD_CACHE": "redis",
+        "GSD_REDIS_URL": f"redis://127.0.0.1:{redis_server}/0",
+        "GSD_CACHE_PREFIX": PREFIX,
+        "GSD_SECRET_KEY": "one-key-for-every-host",
+        "GSD_DOWNLOAD_CACHE": str(tmp_path / "downloads"),
+    }
     ports = [free_port(), free_port()]
-    servers = [start_gunicorn(ports[0], {**env, "GSD_STORE": store_copies[0]}, str(tmp_path / "a.log"), workers=2),
-               start_gunicorn(ports[1], {**env, "GSD_STORE": store_copies[1]}, str(tmp_path / "b.log"), workers=1)]
+    servers = [
+        start_gunicorn(ports[0], {**env, "GSD_STORE": store_copies[0]}, str(tmp_path / "a.log"), workers=2),
+        start_gunicorn(ports[1], {**env, "GSD_STORE": store_copies[1]}, str(tmp_path / "b.log"), workers=1),
+    ]
     rc = redis.Redis(host="127.0.0.1", port=redis_server)
     rc.flushdb()
     bodies_app = create_app(store_copies[0])
-    calls = [routing_body(bodies_app, path, search) for path, search in
-             [("/", ""), ("/", "?gender=Woman"), ("/explore", "?attribute=ageBroad"), ("/downloads", "")]]
+    calls = [
+        routing_body(bodies_app, path, search)
+        for path, search in [("/", ""), ("/", "?gender=Woman"), ("/explore", "?attribute=ageBroad"), ("/downloads", "")]
+    ]
     try:
         first = DashClient(f"http://127.0.0.1:{ports[0]}")
         assert first.open("/").status_code == 200
@@ -126,6 +135,7 @@ def test_an_unreachable_redis_is_a_cache_miss_not_an_error(tmp_path, store_copie
 
 # --- the load script itself --------------------------------------------------------------------
 
+
 def test_the_load_script_runs_sessions_without_errors(store_copies, tmp_path):
     import json
     import subprocess
@@ -133,17 +143,38 @@ def test_the_load_script_runs_sessions_without_errors(store_copies, tmp_path):
 
     from ops_support import ROOT
 
-    script = [sys.executable, "-m", "bench.load"]     # run from the repository root, as README says
-    done = subprocess.run([*script, "--serve", store_copies[0], "--workers", "1",
-                           "--clients", "3", "--duration", "6", "--json",
-                           "--server-log", str(tmp_path / "server.log")],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={**os.environ, "GSD_DOWNLOAD_CACHE": str(tmp_path / "downloads")})
+    script = [sys.executable, "-m", "bench.load"]  # run from the repository root, as README says
+    done = subprocess.run(
+        [
+            *script,
+            "--serve",
+            store_copies[0],
+            "--workers",
+            "1",
+            "--clients",
+            "3",
+            "--duration",
+            "6",
+            "--json",
+            "--server-log",
+            str(tmp_path / "server.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "GSD_DOWNLOAD_CACHE": str(tmp_path / "downloads")},
+    )
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["errors"] == 0, report["error_samples"]
     assert {"page", "layout", "dependencies", "callback"} <= set(report["by_kind"])
     assert report["requests"] > 20 and report["latency_ms"]["p95"] is not None
 
-    refused = subprocess.run([*script, "--url", "http://192.0.2.1:8050", "--clients", "1",
-                              "--duration", "1"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    refused = subprocess.run(
+        [*script, "--url", "http://192.0.2.1:8050", "--clients", "1", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert refused.returncode == 2 and "loopback" in refused.stderr

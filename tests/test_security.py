@@ -1,5 +1,6 @@
 """Headers, Content-Security-Policy, CSRF, the secret key, production defaults, and a browser
 visiting every page: no CSP violation, no request to any other origin."""
+
 from __future__ import annotations
 
 import logging
@@ -24,6 +25,7 @@ def policy_of(response) -> dict[str, list[str]]:
 
 # --- headers ----------------------------------------------------------------------------------
 
+
 def test_every_kind_of_response_carries_the_security_headers(app, client):
     responses = {
         "index": client.open("/"),
@@ -34,8 +36,9 @@ def test_every_kind_of_response_carries_the_security_headers(app, client):
         "refused callback": client.post_callback({"output": "nope"}),
         "no csrf": client.post_callback(routing_body(app, "/", ""), token=False),
         "asset": client.get("/assets/style.css"),
-        "component suite": client.get(re.search(r'src="([^"]*react@[^"]*)"',
-                                                client.open("/").get_data(as_text=True)).group(1)),
+        "component suite": client.get(
+            re.search(r'src="([^"]*react@[^"]*)"', client.open("/").get_data(as_text=True)).group(1)
+        ),
         "async chunk": client.get("/_dash-component-suites/dash/dcc/async-graph.js"),
         "unknown suite file": client.get("/_dash-component-suites/dash/../../etc/passwd"),
         "health": client.get("/healthz"),
@@ -82,6 +85,7 @@ def test_csp_allows_only_this_origin_and_the_exact_inline_scripts(app, client):
 
 # --- CSRF -------------------------------------------------------------------------------------
 
+
 def test_callbacks_need_the_signed_token_in_cookie_and_header(app, client):
     from serving.security import CsrfTokens
 
@@ -126,6 +130,7 @@ def test_other_unsafe_methods_need_the_token_too(client):
 
 
 # --- secret key, debug, dev tools, MCP --------------------------------------------------------
+
 
 def test_secret_key_comes_from_the_environment(monkeypatch, store_path):
     from app import create_app
@@ -174,12 +179,12 @@ def test_errors_are_short_and_logged(store_path, caplog):
 
 # --- gunicorn ---------------------------------------------------------------------------------
 
+
 def test_gunicorn_serves_the_hardened_app_without_a_version_banner(tmp_path, store_path):
     import requests
 
     port = free_port()
-    server = start_gunicorn(port, {"GSD_STORE": store_path, "GSD_CACHE": "simple"},
-                            str(tmp_path / "gunicorn.log"))
+    server = start_gunicorn(port, {"GSD_STORE": store_path, "GSD_CACHE": "simple"}, str(tmp_path / "gunicorn.log"))
     try:
         index = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert index.status_code == 200
@@ -198,6 +203,7 @@ def test_gunicorn_serves_the_hardened_app_without_a_version_banner(tmp_path, sto
 
 # --- in the browser ---------------------------------------------------------------------------
 
+
 @pytest.mark.browser
 def test_pages_load_nothing_from_elsewhere_and_break_no_policy(app, serve, page):
     from components.pages import all_pages
@@ -208,12 +214,15 @@ def test_pages_load_nothing_from_elsewhere_and_break_no_policy(app, serve, page)
     page.add_init_script(
         "window.__csp = [];"
         "document.addEventListener('securitypolicyviolation', e => window.__csp.push("
-        "e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));")
+        "e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));"
+    )
     page.on("request", lambda request: requests_seen.append(request.url))
-    page.on("response", lambda response: refused.append((response.status, response.url))
-            if response.status >= 400 else None)
-    page.on("console", lambda message: console.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "response", lambda response: refused.append((response.status, response.url)) if response.status >= 400 else None
+    )
+    page.on(
+        "console", lambda message: console.append(message.text) if "Content Security Policy" in message.text else None
+    )
 
     for path in [p.path for p in all_pages()] + ["/?gender=Woman&ageBroad=~", "/no-such-page"]:
         page.goto(base + path)
@@ -228,7 +237,6 @@ def test_pages_load_nothing_from_elsewhere_and_break_no_policy(app, serve, page)
     assert page.evaluate("window.__csp") == []
     assert console == []
     assert refused == []
-    foreign = [u for u in requests_seen
-               if not (u.startswith(("blob:", "data:")) or urlsplit(u)[:2] == origin[:2])]
+    foreign = [u for u in requests_seen if not (u.startswith(("blob:", "data:")) or urlsplit(u)[:2] == origin[:2])]
     assert foreign == [], foreign
     assert any("/_dash-update-component" in u for u in requests_seen)

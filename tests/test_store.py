@@ -1,4 +1,5 @@
 """The store's data layer: filters, every query against counts made by hand, read-only access."""
+
 from __future__ import annotations
 
 import duckdb
@@ -8,8 +9,12 @@ from builders import random_rows, store_from_rows
 from data.store import Filter, FilterError, Store, StoreError
 
 ROWS = random_rows(400, seed=11)
-AGGREGATES = {"gender:Woman": 120, "ageBroad:09--17": 50, "ageBroad:09--17;gender:Woman": 17,
-              "CountryOfExploitation:USA;gender:Woman": 31}
+AGGREGATES = {
+    "gender:Woman": 120,
+    "ageBroad:09--17": 50,
+    "ageBroad:09--17;gender:Woman": 17,
+    "CountryOfExploitation:USA;gender:Woman": 31,
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +29,17 @@ def matches(row, mapping):
     return all(row.get(a) in values for a, values in mapping.items())
 
 
-@pytest.mark.parametrize("mapping", [
-    {},
-    {"gender": ["Woman"]},
-    {"gender": ["Woman", "Man"], "ageBroad": ["09--17"]},
-    {"ageBroad": [None]},
-    {"ageBroad": [None, "48+"], "isForcedLabour": ["1"]},
-    {"CountryOfExploitation": ["USA"], "isSexualExploit": [None], "yearOfRegistration": ["2016", "2019"]},
-])
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {},
+        {"gender": ["Woman"]},
+        {"gender": ["Woman", "Man"], "ageBroad": ["09--17"]},
+        {"ageBroad": [None]},
+        {"ageBroad": [None, "48+"], "isForcedLabour": ["1"]},
+        {"CountryOfExploitation": ["USA"], "isSexualExploit": [None], "yearOfRegistration": ["2016", "2019"]},
+    ],
+)
 def test_count_matches_hand_count(store, mapping):
     assert store.count(store.filter(mapping)) == sum(matches(r, mapping) for r in ROWS)
 
@@ -61,8 +69,10 @@ def test_flag_group_counts_use_the_codebook_denominator(store):
     denominator, per_flag = store.flag_group_counts(flt, "exploitation type")
     women = [r for r in ROWS if r["gender"] == "Woman"]
     assert denominator == sum(bool(r["isForcedLabour"] or r["isSexualExploit"]) for r in women)
-    assert per_flag == {"isForcedLabour": sum(r["isForcedLabour"] == "1" for r in women),
-                        "isSexualExploit": sum(r["isSexualExploit"] == "1" for r in women)}
+    assert per_flag == {
+        "isForcedLabour": sum(r["isForcedLabour"] == "1" for r in women),
+        "isSexualExploit": sum(r["isSexualExploit"] == "1" for r in women),
+    }
 
 
 def test_records_page_and_batches(store):
@@ -80,8 +90,10 @@ def test_protected_counts(store):
     assert store.protected_count({"gender": "Woman", "ageBroad": "09--17"}) == 17
     assert store.protected_count({"ageBroad": "09--17", "gender": "Woman"}) == 17
     assert store.protected_count({"gender": "Man"}) is None
-    assert store.combination_key({"gender": "Woman", "CountryOfExploitation": "USA"}) == \
-        "CountryOfExploitation:USA;gender:Woman"
+    assert (
+        store.combination_key({"gender": "Woman", "CountryOfExploitation": "USA"})
+        == "CountryOfExploitation:USA;gender:Woman"
+    )
     assert store.release["protected_record_count"] == 404
     assert store.protected_counts(["gender:Woman", "nope"]) == {"gender:Woman": 120}
     every = store.all_protected_counts()
@@ -91,16 +103,19 @@ def test_protected_counts(store):
         store.combination_key({"gender": ["Woman"]})
 
 
-@pytest.mark.parametrize("mapping, message", [
-    ({"genderx": ["Woman"]}, "unknown attribute"),
-    ({"gender": ["Girl"]}, "unknown value"),
-    ({"gender": [3]}, "unknown value"),
-    ({"gender": ["Woman'; DROP TABLE records; --"]}, "unknown value"),
-    (["gender"], "must map"),
-    ({"gender": 0.5}, "must be a list"),          # shapes a hostile callback payload can take
-    ({"gender": True}, "must be a list"),
-    ({"gender": {"Woman": 1}}, "must be a list"),
-])
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        ({"genderx": ["Woman"]}, "unknown attribute"),
+        ({"gender": ["Girl"]}, "unknown value"),
+        ({"gender": [3]}, "unknown value"),
+        ({"gender": ["Woman'; DROP TABLE records; --"]}, "unknown value"),
+        (["gender"], "must map"),
+        ({"gender": 0.5}, "must be a list"),  # shapes a hostile callback payload can take
+        ({"gender": True}, "must be a list"),
+        ({"gender": {"Woman": 1}}, "must be a list"),
+    ],
+)
 def test_filter_rejects_what_the_codebook_does_not_know(store, mapping, message):
     with pytest.raises(FilterError, match=message):
         store.filter(mapping)
@@ -154,8 +169,11 @@ def test_missing_and_foreign_files_are_clear_errors(tmp_path):
 
 def test_records_keep_missing_as_null_and_enum_order(store):
     con = store._cursor()
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'records'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'records'"
+        ).fetchall()
+    )
     assert types["ageBroad"].startswith("ENUM('0--8', '09--17', '18--20'")
     assert types["isForcedLabour"] == "ENUM('1')"
     nulls = con.execute("SELECT count(*) FROM records WHERE isForcedLabour IS NULL").fetchone()[0]

@@ -1,4 +1,5 @@
 """The one-scan queries behind the overview: each part equals the query it stands for."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,7 +12,7 @@ from data.store import FilterError, Store
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     rows = random_rows(400, seed=5)
-    for i, row in enumerate(rows):     # a second flag group
+    for i, row in enumerate(rows):  # a second flag group
         row["recruiterRelationFriend"] = "1" if i % 3 == 0 else None
         row["recruiterRelationFamily"] = "1" if i % 5 == 0 else None
     s = Store(store_from_rows(tmp_path_factory.mktemp("g") / "g.duckdb", rows))
@@ -19,8 +20,12 @@ def store(tmp_path_factory):
     s.close()
 
 
-SETS = [("yearOfRegistration", "isForcedLabour", "isSexualExploit"), ("gender", "ageBroad"),
-        ("CountryOfExploitation",), ("gender",)]
+SETS = [
+    ("yearOfRegistration", "isForcedLabour", "isSexualExploit"),
+    ("gender", "ageBroad"),
+    ("CountryOfExploitation",),
+    ("gender",),
+]
 
 
 @pytest.mark.parametrize("mapping", [{}, {"gender": ["Woman", None]}, {"ageBroad": ["48+"], "isForcedLabour": ["1"]}])

@@ -1,6 +1,7 @@
 """The store in service: locked down on the app's own connection, replaced under load without
 a failed request, and a missing or corrupt store answered clearly, logged once, and recovered
 from without a restart."""
+
 from __future__ import annotations
 
 import logging
@@ -87,6 +88,7 @@ def test_the_apps_connection_cannot_leave_the_store_or_change_it(tmp_path, store
 
 # --- a rebuilt store renamed into place ---------------------------------------------------------
 
+
 def test_a_store_renamed_into_place_is_served_without_a_failed_request(tmp_path, stores, serve):
     from app import create_app
 
@@ -99,11 +101,14 @@ def test_a_store_renamed_into_place_is_served_without_a_failed_request(tmp_path,
     def hammer():
         client = DashClient(url)
         while not stop.is_set():
-            for response in (client.open("/"), client.get("/_dash-layout"),
-                             client.post_callback(page_call), client.get("/healthz")):
+            for response in (
+                client.open("/"),
+                client.get("/_dash-layout"),
+                client.post_callback(page_call),
+                client.get("/healthz"),
+            ):
                 if response.status_code != 200:
-                    failures.append((response.request.method, response.url, response.status_code,
-                                     response.text[:200]))
+                    failures.append((response.request.method, response.url, response.status_code, response.text[:200]))
             count = shown_count(client.get("/_dash-layout").text)
             seen.add(count)
 
@@ -131,6 +136,7 @@ def test_a_store_renamed_into_place_is_served_without_a_failed_request(tmp_path,
 
 # --- missing or corrupt, then good again --------------------------------------------------------
 
+
 def corrupt(path: str, how: str, good: str) -> None:
     staging = path + ".bad"
     if how == "garbage":
@@ -145,8 +151,9 @@ def corrupt(path: str, how: str, good: str) -> None:
 
 
 def unavailable_log_lines(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == "data.service" and "store unavailable" in r.getMessage()]
+    return [
+        r.getMessage() for r in caplog.records if r.name == "data.service" and "store unavailable" in r.getMessage()
+    ]
 
 
 def assert_unavailable(client, app) -> None:
@@ -199,6 +206,7 @@ def test_an_unusable_store_is_clear_logged_once_and_recovered_from(tmp_path, sto
 
 # --- whole-release downloads kept as files ------------------------------------------------------
 
+
 @pytest.fixture
 def download_app(tmp_path, stores, monkeypatch):
     from app import create_app
@@ -225,8 +233,14 @@ def test_whole_release_downloads_are_kept_and_sent_as_files(download_app, stores
         assert "Content-Security-Policy" in kept.headers
         assert kept.headers["Content-Length"] == str(len(body))  # sent as a file now
     (release,) = os.listdir(cache)
-    assert sorted(os.listdir(cache / release)) == ["codebook.md", "codebook.md.json", "microdata.csv",
-                                                   "microdata.csv.json", "records.parquet", "records.parquet.json"]
+    assert sorted(os.listdir(cache / release)) == [
+        "codebook.md",
+        "codebook.md.json",
+        "microdata.csv",
+        "microdata.csv.json",
+        "records.parquet",
+        "records.parquet.json",
+    ]
     # Filtered downloads are made each time; odd kinds are never files.
     assert client.get("/download/records.csv?gender=Man").status_code == 200
     assert client.get("/download/..%2frecords.csv").status_code in (400, 404)
