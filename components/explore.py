@@ -12,6 +12,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from analysis.address import NOT_RECORDED_TOKEN, Query
 from analysis.explore_counts import (
     Context,
@@ -199,7 +200,7 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
             ),
         )
     if c.protected is None:
-        return headline(_("protected count"), _("none"), cmp.note(c, ctx.comparator.facts))
+        return headline(_("protected count"), _("none"), cmp_words.note(c, ctx.comparator.facts))
     prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
     interval = c.interval
     detail = (
@@ -212,7 +213,7 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
         else _("noise not published for this release")
     )
     if c.status != cmp.EXACT:
-        detail += f" · {cmp.note(c, ctx.comparator.facts)}"
+        detail += f" · {cmp_words.note(c, ctx.comparator.facts)}"
     return headline(_("protected count"), prefix + format_count(c.protected), detail)
 
 
@@ -225,7 +226,7 @@ def _parts_table(ctx: Context, c: cmp.Comparison):
             how = _("released") if p.status == cmp.EXACT else _("derived by subtraction")
             rows.append([combination, p.count, how])
         elif p.status == cmp.BEYOND:
-            bounds = cmp.describe_bounds(p)
+            bounds = cmp_words.describe_bounds(p)
             rows.append([combination, "–", p.reason + (f" {bounds[:1].upper()}{bounds[1:]}." if bounds else "")])
         else:
             rows.append([combination, "–", p.reason])
@@ -323,28 +324,28 @@ def explanation(ctx: Context):
 def panel(ctx: Context, state: ExploreState):
     """The comparability panel for the current selection."""
     c = selection_comparison(ctx, state)
-    v = cmp.verdict(c)
+    v = cmp_words.verdict(c)
     figures = [
         headline(_("synthetic records"), format_count(c.synthetic), _("rows of the synthetic data matching")),
         _protected_figure(ctx, c),
     ]
     if c.difference is not None:
-        figures.append(headline(_("difference"), signed(c.difference), cmp.describe_difference(c)))
+        figures.append(headline(_("difference"), signed(c.difference), cmp_words.describe_difference(c)))
         if c.z is not None:
             figures.append(
                 headline(
                     _("difference in noise units"),
-                    f"z = {cmp.signed_z(c.z)}",
+                    f"z = {cmp_words.signed_z(c.z)}",
                     _("within the noise (|z| ≤ 1.96 for 95 % of noisy counts)")
                     if c.within_noise
                     else _("beyond the noise (|z| ≤ 1.96 for 95 % of noisy counts)"),
                 )
             )
-        grade = cmp.grade_name(v.grade)
+        grade = cmp_words.grade_name(v.grade)
         figures.append(
             headline(
                 _("comparability"),
-                cmp.percent(c.score),
+                cmp_words.percent(c.score),
                 _("%(grade)s (against a lower bound)", grade=grade) if c.status == cmp.LOWER_BOUND else grade,
             )
         )

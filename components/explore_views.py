@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from dash import dcc, html
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from analysis.explore_counts import (
     MAX_AXIS,
     AttributeValues,
@@ -41,7 +42,7 @@ def signed(n: int | None) -> str:
 
 
 def _score(c: cmp.Comparison) -> str:
-    return "–" if c.score is None else cmp.percent(c.score)
+    return "–" if c.score is None else cmp_words.percent(c.score)
 
 
 def protected_text(c: cmp.Comparison) -> str:
@@ -74,7 +75,7 @@ def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
                 protected_cell(r.comparison),
                 signed(r.comparison.difference),
                 _score(r.comparison),
-                cmp.note(r.comparison, ctx.comparator.facts),
+                cmp_words.note(r.comparison, ctx.comparator.facts),
             ]
             for r in rows
         ],
@@ -235,7 +236,7 @@ def mini_card(
                         peak,
                         PROTECTED_COLOUR,
                         protected_text(r.comparison),
-                        cmp.note(r.comparison, ctx.comparator.facts) or None,
+                        cmp_words.note(r.comparison, ctx.comparator.facts) or None,
                     ),
                 ],
             )
@@ -440,7 +441,7 @@ class _Axes:
 
 
 def _hover(ctx: Context, c: cmp.Comparison) -> str:
-    why = cmp.note(c, ctx.comparator.facts)
+    why = cmp_words.note(c, ctx.comparator.facts)
     return protected_text(c) + (f" ({why})" if why else "")
 
 
@@ -528,7 +529,7 @@ def _difference_view(ctx: Context, data: CrossTab, axes: _Axes) -> charts.ChartV
                     "Lowest comparability: %(row)s · %(col)s (%(score)s).",
                     row=ctx.label(data.rows, worst[1][0]),
                     col=ctx.label(data.cols, worst[1][1]),
-                    score=cmp.percent(worst[0]),
+                    score=cmp_words.percent(worst[0]),
                 )
                 if worst
                 else _("No cell has both counts.")
