@@ -390,8 +390,10 @@ def panel(ctx: Context, state: ExploreState):
 # --- the page ------------------------------------------------------------------------------------
 
 
-def _labelled(label: str, name: str, control):
+def _picker(label: str, name: str, **dropdown):
+    """A labelled dropdown whose id is the control `name` of the page's state."""
     label_id = f"explore-{name}-label"
+    control = dcc.Dropdown(id=control_id(name), **dropdown)
     return html.Div(
         className="explore-control",
         role="group",
@@ -414,28 +416,22 @@ def _selection_section(ctx, state):
             html.Div(
                 className="explore-pickers",
                 children=[
-                    _labelled(
+                    _picker(
                         _("Attribute"),
                         ATTRIBUTE,
-                        dcc.Dropdown(
-                            id=control_id(ATTRIBUTE),
-                            options=attribute_options(ctx.codebook),
-                            placeholder=_("Find an attribute…"),
-                            clearable=True,
-                        ),
+                        options=attribute_options(ctx.codebook),
+                        placeholder=_("Find an attribute…"),
+                        clearable=True,
                     ),
-                    _labelled(
+                    _picker(
                         _("Its values (any of them)"),
                         VALUES,
-                        dcc.Dropdown(
-                            id=control_id(VALUES),
-                            options=[],
-                            value=[],
-                            multi=True,
-                            disabled=True,
-                            placeholder=_("Choose an attribute first"),
-                            search_order="original",
-                        ),
+                        options=[],
+                        value=[],
+                        multi=True,
+                        disabled=True,
+                        placeholder=_("Choose an attribute first"),
+                        search_order="original",
                     ),
                 ],
             ),
@@ -461,26 +457,20 @@ def _values_section(ctx, state):
             html.Div(
                 className="explore-pickers",
                 children=[
-                    _labelled(
+                    _picker(
                         _("Attribute"),
                         VIEW,
-                        dcc.Dropdown(
-                            id=control_id(VIEW),
-                            options=view_options(ctx.codebook),
-                            value=state.view,
-                            clearable=False,
-                        ),
+                        options=view_options(ctx.codebook),
+                        value=state.view,
+                        clearable=False,
                     ),
-                    _labelled(
+                    _picker(
                         _("Sort by"),
                         SORT,
-                        dcc.Dropdown(
-                            id=control_id(SORT),
-                            value=state.sort,
-                            clearable=False,
-                            searchable=False,
-                            options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
-                        ),
+                        value=state.sort,
+                        clearable=False,
+                        searchable=False,
+                        options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
                     ),
                 ],
             ),
@@ -499,25 +489,19 @@ def _crosstab_section(ctx, state):
             html.Div(
                 className="explore-pickers",
                 children=[
-                    _labelled(
+                    _picker(
                         _("Rows"),
                         ROWS,
-                        dcc.Dropdown(
-                            id=control_id(ROWS),
-                            options=attribute_options(ctx.codebook),
-                            value=state.rows,
-                            placeholder=_("Choose an attribute…"),
-                        ),
+                        options=attribute_options(ctx.codebook),
+                        value=state.rows,
+                        placeholder=_("Choose an attribute…"),
                     ),
-                    _labelled(
+                    _picker(
                         _("Columns"),
                         COLS,
-                        dcc.Dropdown(
-                            id=control_id(COLS),
-                            options=attribute_options(ctx.codebook),
-                            value=state.cols,
-                            placeholder=_("Choose an attribute…"),
-                        ),
+                        options=attribute_options(ctx.codebook),
+                        value=state.cols,
+                        placeholder=_("Choose an attribute…"),
                     ),
                 ],
             ),
