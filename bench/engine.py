@@ -26,6 +26,7 @@ least 10× faster.
 The script is made of small steps (load_sample, true_counts, run_ours, run_pacsynth,
 compare_release, run_synthesis, run_pacsynth_synthesis, agreement, report, print_text).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,6 +56,7 @@ Release = dict[int, tuple[np.ndarray, np.ndarray]]
 
 # --- input ---------------------------------------------------------------------------------------
 
+
 def load_sample(rows: int, seed: int, source: str | None = None) -> Dataset:
     """`rows` records: a sample of `source` if given, else the demonstration source written with
     that many rows, loaded through the engine's own load/validate stages."""
@@ -77,6 +79,7 @@ def pacsynth_frame(dataset: Dataset):
 
 
 # --- releases ------------------------------------------------------------------------------------
+
 
 def true_counts(dataset: Dataset, max_length: int) -> Release:
     """Exact counts of every combination of length 1..max_length present in the records."""
@@ -106,6 +109,7 @@ def pacsynth_release(aggregates: dict[str, int], items: ItemSpace) -> Release:
 
 # --- the two engines -----------------------------------------------------------------------------
 
+
 def run_ours(dataset: Dataset, params: PrivacySettings, seed: int, trace_memory: bool = True) -> dict:
     if trace_memory:
         tracemalloc.start()
@@ -115,10 +119,14 @@ def run_ours(dataset: Dataset, params: PrivacySettings, seed: int, trace_memory:
     peak = tracemalloc.get_traced_memory()[1] if trace_memory else None
     if trace_memory:
         tracemalloc.stop()
-    return {"seconds": seconds, "peak_mb": peak / 2**20 if peak is not None else None,
-            "record_count": aggregates.record_count, "release": ours_release(aggregates),
-            "sensitivities": {p.length: p.sensitivity for p in aggregates.lengths},
-            "aggregates": aggregates}
+    return {
+        "seconds": seconds,
+        "peak_mb": peak / 2**20 if peak is not None else None,
+        "record_count": aggregates.record_count,
+        "release": ours_release(aggregates),
+        "sensitivities": {p.length: p.sensitivity for p in aggregates.lengths},
+        "aggregates": aggregates,
+    }
 
 
 def pacsynth_parameters(params: PrivacySettings, use_synthetic_counts: bool = False):
@@ -135,13 +143,15 @@ def pacsynth_parameters(params: PrivacySettings, use_synthetic_counts: bool = Fa
         "progressive": pacsynth.FabricationMode.progressive,
         "minimize": pacsynth.FabricationMode.minimize,
     }
-    builder = (pacsynth.DpAggregateSeededParametersBuilder()
-               .reporting_length(params.reporting_length)
-               .epsilon(float(params.epsilon))
-               .percentile_percentage(params.percentile_percentage)
-               .percentile_epsilon_proportion(params.percentile_epsilon_proportion)
-               .number_of_records_epsilon_proportion(params.number_of_records_epsilon_proportion)
-               .use_synthetic_counts(use_synthetic_counts))
+    builder = (
+        pacsynth.DpAggregateSeededParametersBuilder()
+        .reporting_length(params.reporting_length)
+        .epsilon(float(params.epsilon))
+        .percentile_percentage(params.percentile_percentage)
+        .percentile_epsilon_proportion(params.percentile_epsilon_proportion)
+        .number_of_records_epsilon_proportion(params.number_of_records_epsilon_proportion)
+        .use_synthetic_counts(use_synthetic_counts)
+    )
     if params.delta is not None:
         builder = builder.delta(params.delta)
     if params.accuracy_mode == "custom":
@@ -168,13 +178,16 @@ def run_pacsynth(dataset: Dataset, params: PrivacySettings, sensitive_zeros=()) 
     synthesizer.fit(data)
     seconds = time.perf_counter() - start
     items = ItemSpace(dataset.codebook)
-    return {"seconds": seconds, "record_count": synthesizer.get_dp_number_of_records(),
-            "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items)}
+    return {
+        "seconds": seconds,
+        "record_count": synthesizer.get_dp_number_of_records(),
+        "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items),
+    }
 
 
 # --- synthesis -----------------------------------------------------------------------------------
 
-SPEED_GOAL = 10.0      # pac-synth's fit + sample over our aggregate + default synthesis, at least
+SPEED_GOAL = 10.0  # pac-synth's fit + sample over our aggregate + default synthesis, at least
 
 
 def run_synthesis(aggregates, name: str, seed: int) -> dict:
@@ -198,8 +211,9 @@ def pd_categorical_codes(values, categories) -> np.ndarray:
     return (pd.Categorical(values, categories=list(categories)).codes + 1).astype(np.int32)
 
 
-def run_pacsynth_synthesis(dataset: Dataset, params: PrivacySettings, use_synthetic_counts: bool,
-                           sensitive_zeros=()) -> dict:
+def run_pacsynth_synthesis(
+    dataset: Dataset, params: PrivacySettings, use_synthetic_counts: bool, sensitive_zeros=()
+) -> dict:
     """pac-synth's fit + sample (aggregate-seeded) with use_synthetic_counts as given."""
     import pacsynth  # the benchmark peer, installed with the dev extra only
 
@@ -215,19 +229,26 @@ def run_pacsynth_synthesis(dataset: Dataset, params: PrivacySettings, use_synthe
     sample_seconds = time.perf_counter() - start
     synthetic = pd.DataFrame(raw[1:], columns=raw[0])
     items = ItemSpace(dataset.codebook)
-    return {"fit_seconds": fit_seconds, "sample_seconds": sample_seconds,
-            "seconds": fit_seconds + sample_seconds,
-            "record_count": synthesizer.get_dp_number_of_records(),
-            "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items),
-            "codes": _frame_codes(synthetic, dataset)}
+    return {
+        "fit_seconds": fit_seconds,
+        "sample_seconds": sample_seconds,
+        "seconds": fit_seconds + sample_seconds,
+        "record_count": synthesizer.get_dp_number_of_records(),
+        "release": pacsynth_release(synthesizer.get_dp_aggregates(";"), items),
+        "codes": _frame_codes(synthetic, dataset),
+    }
 
 
 def pacsynth_aggregates(release: Release, record_count: int, ours) -> ProtectedAggregates:
     """pac-synth's release as protected aggregates, with our release's noise sd and thresholds."""
     base = key_base(ours.items, max(release))
-    return ProtectedAggregates(items=ours.items, record_count=int(record_count),
-                               combos={k: unpack(keys, k, base) for k, (keys, _) in release.items()},
-                               counts={k: counts for k, (_, counts) in release.items()}, lengths=ours.lengths)
+    return ProtectedAggregates(
+        items=ours.items,
+        record_count=int(record_count),
+        combos={k: unpack(keys, k, base) for k, (keys, _) in release.items()},
+        counts={k: counts for k, (_, counts) in release.items()},
+        lengths=ours.lengths,
+    )
 
 
 def agreement(codes: np.ndarray, dataset: Dataset, aggregates: ProtectedAggregates) -> dict:
@@ -236,11 +257,17 @@ def agreement(codes: np.ndarray, dataset: Dataset, aggregates: ProtectedAggregat
     evaluation = evaluate(codes, aggregates, dataset.codes)
     public, private = evaluation.public, evaluation.private
     implications = {k: v for k, v in public["implications"].items() if k != "rules"}
-    return {"records": len(codes), "protected_records": int(aggregates.record_count),
-            "vs_protected": {"lengths": _deviations(public), "unlisted": public["unlisted"],
-                             "records_with_unlisted_pct": public["records_with_unlisted_pct"],
-                             "implications": implications},
-            "vs_true": {"lengths": _deviations(private["synthetic_vs_true"])}}
+    return {
+        "records": len(codes),
+        "protected_records": int(aggregates.record_count),
+        "vs_protected": {
+            "lengths": _deviations(public),
+            "unlisted": public["unlisted"],
+            "records_with_unlisted_pct": public["records_with_unlisted_pct"],
+            "implications": implications,
+        },
+        "vs_true": {"lengths": _deviations(private["synthetic_vs_true"])},
+    }
 
 
 def _deviations(figures: dict) -> dict:
@@ -248,6 +275,7 @@ def _deviations(figures: dict) -> dict:
 
 
 # --- metrics -------------------------------------------------------------------------------------
+
 
 def compare_release(truth: Release, release: Release) -> dict[int, dict]:
     """Per length, protected vs true (SDS's evaluation): combinations, errors, fabricated and
@@ -273,8 +301,11 @@ def compare_release(truth: Release, release: Release) -> dict[int, dict]:
 def _summary(runs: list[dict]) -> dict:
     """Means (and spreads, with several runs) of the per-run figures."""
     lengths = sorted(runs[0]["metrics"])
-    out = {"seconds": float(np.mean([r["seconds"] for r in runs])),
-           "record_count": [int(r["record_count"]) for r in runs], "lengths": {}}
+    out = {
+        "seconds": float(np.mean([r["seconds"] for r in runs])),
+        "record_count": [int(r["record_count"]) for r in runs],
+        "lengths": {},
+    }
     if runs[0].get("peak_mb") is not None:
         out["peak_mb"] = float(max(r["peak_mb"] for r in runs))
     if "sensitivities" in runs[0]:
@@ -295,8 +326,15 @@ def _summary(runs: list[dict]) -> dict:
     return out
 
 
-def report(rows: int, seed: int, params: PrivacySettings, repeats: int = 1, source: str | None = None,
-           with_pacsynth: bool = True, with_synthesis: bool = True) -> dict:
+def report(
+    rows: int,
+    seed: int,
+    params: PrivacySettings,
+    repeats: int = 1,
+    source: str | None = None,
+    with_pacsynth: bool = True,
+    with_synthesis: bool = True,
+) -> dict:
     start = time.perf_counter()
     dataset = load_sample(rows, seed, source)
     load_seconds = time.perf_counter() - start
@@ -315,7 +353,10 @@ def report(rows: int, seed: int, params: PrivacySettings, repeats: int = 1, sour
             peer["metrics"] = compare_release(truth, peer.pop("release"))
             peers.append(peer)
     result = {
-        "rows": dataset.n_records, "columns": len(dataset.codebook), "seed": seed, "repeats": repeats,
+        "rows": dataset.n_records,
+        "columns": len(dataset.codebook),
+        "seed": seed,
+        "repeats": repeats,
         "source": source or "demonstration source",
         "items_per_record": float((dataset.codes > 0).sum(axis=1).mean()),
         "load_seconds": load_seconds,
@@ -336,39 +377,53 @@ def synthesis_report(dataset: Dataset, params: PrivacySettings, ours, seed: int,
     engines = {}
     for name in ("default", "sds"):
         run = run_synthesis(aggregates, name, seed)
-        engines[name] = {"synthesis_seconds": run["seconds"],
-                         "seconds": aggregate_seconds + run["seconds"],
-                         **agreement(run["codes"], dataset, aggregates)}
+        engines[name] = {
+            "synthesis_seconds": run["seconds"],
+            "seconds": aggregate_seconds + run["seconds"],
+            **agreement(run["codes"], dataset, aggregates),
+        }
     if with_pacsynth:
         for counts in (False, True):
             run = run_pacsynth_synthesis(dataset, params, counts)
             engines[f"pacsynth_synthetic_counts_{str(counts).lower()}"] = {
-                "fit_seconds": run["fit_seconds"], "sample_seconds": run["sample_seconds"],
+                "fit_seconds": run["fit_seconds"],
+                "sample_seconds": run["sample_seconds"],
                 "seconds": run["seconds"],
-                **agreement(run["codes"], dataset,
-                            pacsynth_aggregates(run["release"], run["record_count"], aggregates))}
+                **agreement(
+                    run["codes"], dataset, pacsynth_aggregates(run["release"], run["record_count"], aggregates)
+                ),
+            }
     out = {"engines": engines}
     if with_pacsynth:
-        out["speedup"] = {f"{peer} / {ours_name}": engines[peer]["seconds"] / engines[ours_name]["seconds"]
-                          for peer in engines if peer.startswith("pacsynth")
-                          for ours_name in ("default", "sds")}
-        out["default_speed_goal_met"] = all(ratio >= SPEED_GOAL for label, ratio in out["speedup"].items()
-                                            if label.endswith("/ default"))
+        out["speedup"] = {
+            f"{peer} / {ours_name}": engines[peer]["seconds"] / engines[ours_name]["seconds"]
+            for peer in engines
+            if peer.startswith("pacsynth")
+            for ours_name in ("default", "sds")
+        }
+        out["default_speed_goal_met"] = all(
+            ratio >= SPEED_GOAL for label, ratio in out["speedup"].items() if label.endswith("/ default")
+        )
     return out
 
 
 # --- output --------------------------------------------------------------------------------------
+
 
 def _fmt(value, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
 def print_text(result: dict) -> None:
-    print(f"{result['rows']:,} records x {result['columns']} columns ({result['source']}, seed {result['seed']}), "
-          f"{result['items_per_record']:.2f} values per record; loaded in {result['load_seconds']:.1f} s")
+    print(
+        f"{result['rows']:,} records x {result['columns']} columns ({result['source']}, seed {result['seed']}), "
+        f"{result['items_per_record']:.2f} values per record; loaded in {result['load_seconds']:.1f} s"
+    )
     p = result["parameters"]
-    print(f"epsilon {p['epsilon']}, delta {p['delta'] or 'default'}, reporting length {p['reporting_length']}, "
-          f"{p['accuracy_mode']}, fabrication {p['fabrication_mode']}; {result['repeats']} run(s)")
+    print(
+        f"epsilon {p['epsilon']}, delta {p['delta'] or 'default'}, reporting length {p['reporting_length']}, "
+        f"{p['accuracy_mode']}, fabrication {p['fabrication_mode']}; {result['repeats']} run(s)"
+    )
     engines = [("ours", result["ours"])] + ([("pac-synth", result["pacsynth"])] if "pacsynth" in result else [])
     for name, summary in engines:
         extra = f", peak {summary['peak_mb']:.0f} MB" if summary.get("peak_mb") is not None else ""
@@ -381,41 +436,54 @@ def print_text(result: dict) -> None:
     for k in sorted(result["ours"]["lengths"]):
         for name, summary in engines:
             m = summary["lengths"][k]
-            print(f"{k:>6} {name:>9} {m['combinations']:>9.0f} {m['true_combinations']:>9} "
-                  f"{_fmt(m['mean_absolute_error'], '8.2f')} {_fmt(m['mean_relative_error'], '7.3f')} "
-                  f"{m['fabricated_pct']:>8.2f} {m['suppressed_pct']:>8.2f}")
+            print(
+                f"{k:>6} {name:>9} {m['combinations']:>9.0f} {m['true_combinations']:>9} "
+                f"{_fmt(m['mean_absolute_error'], '8.2f')} {_fmt(m['mean_relative_error'], '7.3f')} "
+                f"{m['fabricated_pct']:>8.2f} {m['suppressed_pct']:>8.2f}"
+            )
 
 
 def print_synthesis(synthesis: dict) -> None:
     engines = synthesis["engines"]
-    print("\nsynthesis (seconds: aggregate + synthesize for ours, fit + sample for pac-synth); each engine "
-          "against its own protected counts, in noise units, over protected counts >= 10")
+    print(
+        "\nsynthesis (seconds: aggregate + synthesize for ours, fit + sample for pac-synth); each engine "
+        "against its own protected counts, in noise units, over protected counts >= 10"
+    )
     print(f"{'engine':>32} {'seconds':>8} {'records':>8} {'protected':>9}")
     for name, e in engines.items():
         print(f"{name:>32} {e['seconds']:>8.1f} {e['records']:>8} {e['protected_records']:>9}")
-    print(f"{'length':>6} {'engine':>32} {'mean|z|':>8} {'in 95 %':>8} {'max|z|':>8} {'MRE':>7} "
-          f"{'unlisted > noise / all':>24} {'fabr %':>7} {'true mean|z|':>12}")
+    print(
+        f"{'length':>6} {'engine':>32} {'mean|z|':>8} {'in 95 %':>8} {'max|z|':>8} {'MRE':>7} "
+        f"{'unlisted > noise / all':>24} {'fabr %':>7} {'true mean|z|':>12}"
+    )
     for k in sorted(next(iter(engines.values()))["vs_protected"]["lengths"]):
         for name, e in engines.items():
             f = e["vs_protected"]["lengths"][k]
             unlisted = e["vs_protected"]["unlisted"].get(k)
-            beyond = (f"{unlisted['unlisted_beyond_noise']:,} / {unlisted['unlisted_combinations']:,}"
-                      if unlisted else "-")
-            print(f"{k:>6} {name:>32} {f['mean_abs_z']:>8.2f} {f['within_noise_95_pct']:>8.1f} "
-                  f"{f['max_abs_z']:>8.1f} {f['mean_relative_error']:>7.3f} {beyond:>24} "
-                  f"{_fmt(unlisted and unlisted['fabricated_pct'], '7.2f'):>7} "
-                  f"{e['vs_true']['lengths'][k]['mean_abs_z']:>12.2f}")
+            beyond = (
+                f"{unlisted['unlisted_beyond_noise']:,} / {unlisted['unlisted_combinations']:,}" if unlisted else "-"
+            )
+            print(
+                f"{k:>6} {name:>32} {f['mean_abs_z']:>8.2f} {f['within_noise_95_pct']:>8.1f} "
+                f"{f['max_abs_z']:>8.1f} {f['mean_relative_error']:>7.3f} {beyond:>24} "
+                f"{_fmt(unlisted and unlisted['fabricated_pct'], '7.2f'):>7} "
+                f"{e['vs_true']['lengths'][k]['mean_abs_z']:>12.2f}"
+            )
     print(f"{'engine':>32} {'records with unlisted %':>24} {'implications violated / found':>30} {'breaches':>9}")
     for name, e in engines.items():
         v = e["vs_protected"]
         rules = v["implications"]
-        print(f"{name:>32} {v['records_with_unlisted_pct']:>24.2f} "
-              f"{rules['implications_violated']:>20} / {rules['implications']:<7} {rules['implication_breaches']:>9}")
+        print(
+            f"{name:>32} {v['records_with_unlisted_pct']:>24.2f} "
+            f"{rules['implications_violated']:>20} / {rules['implications']:<7} {rules['implication_breaches']:>9}"
+        )
     for label, ratio in synthesis.get("speedup", {}).items():
         print(f"time {label}: {ratio:.1f}x")
     if "default_speed_goal_met" in synthesis:
-        print(f"default synthesizer at least {SPEED_GOAL:.0f}x faster than pac-synth: "
-              f"{'yes' if synthesis['default_speed_goal_met'] else 'NO'}")
+        print(
+            f"default synthesizer at least {SPEED_GOAL:.0f}x faster than pac-synth: "
+            f"{'yes' if synthesis['default_speed_goal_met'] else 'NO'}"
+        )
 
 
 def _jsonable(value):
@@ -442,8 +510,9 @@ def main(argv=None) -> int:
     add_privacy_arguments(parser)
     args = parser.parse_args(argv)
     params = privacy_settings(args)
-    result = report(args.rows, args.seed, params, args.repeats, args.source, not args.no_pacsynth,
-                    not args.no_synthesis)
+    result = report(
+        args.rows, args.seed, params, args.repeats, args.source, not args.no_pacsynth, not args.no_synthesis
+    )
     if args.json:
         print(json.dumps(_jsonable(result), sort_keys=True))
     else:

@@ -15,6 +15,7 @@ shapes that broke fits tuned on the demonstration source alone:
 
 Seeded: the same arguments give the same file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,15 +72,13 @@ def varied_frame(rows: int, seed: int = 1, flags: int = 30, countries: int = 120
         "cohort": _categorical(latent, [f"y{y}" for y in range(2002, 2022)], 0.7, rng),
         "region": _categorical(latent, ["north", "south", "east", "west", "centre"], 1.0, rng),
         "stage": _categorical(latent, ["child", "youth", "adult", "older"], 1.0, rng, missing=0.35),
-        "channel": _categorical(latent, ["online", "agency", "family", "friend", "other"], 0.8, rng,
-                                missing=0.6),
+        "channel": _categorical(latent, ["online", "agency", "family", "friend", "other"], 0.8, rng, missing=0.6),
         "duration": _categorical(latent, ["short", "months", "year", "years"], 1.0, rng, missing=0.7),
         "language": _categorical(latent, [f"lang{i}" for i in range(12)], 0.5, rng, missing=0.5),
         "outcome": _categorical(latent, ["open", "closed", "referred"], 1.0, rng, missing=0.5),
         "contact": _categorical(latent, ["police", "ngo", "self", "other"], 1.0, rng, missing=0.8),
         "source": _categorical(latent, ["hotline", "case", "survey"], 1.0, rng),
-        "support": _categorical(latent, ["none", "shelter", "legal", "medical", "cash"], 0.8, rng,
-                                missing=0.4),
+        "support": _categorical(latent, ["none", "shelter", "legal", "medical", "cash"], 0.8, rng, missing=0.4),
         "origin": _country(latent, names, rng, missing=0.1),
     }
     destination = _country(latent, names, rng, missing=0.25)
@@ -88,8 +87,9 @@ def varied_frame(rows: int, seed: int = 1, flags: int = 30, countries: int = 120
     columns["destination"] = destination
     labour = _flag(latent, 0.3, rng)
     columns["labour"] = labour
-    columns["sector"] = np.where(labour == "1", _categorical(latent, [f"s{i}" for i in range(8)], 0.6, rng,
-                                                             missing=0.3), "")
+    columns["sector"] = np.where(
+        labour == "1", _categorical(latent, [f"s{i}" for i in range(8)], 0.6, rng, missing=0.3), ""
+    )
     flag_a = _flag(latent, 0.25, rng)
     columns["flagA"] = flag_a
     columns["subtypeA"] = np.where((flag_a == "1") & (rng.random(rows) < 0.55), "1", "")

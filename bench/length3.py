@@ -13,7 +13,7 @@ with --seed as `build --seed` seeds it: --seed 1 gives the default store's relea
    way counts of real records must be: in every column, the children of a combination
    (C ∪ {x}, x a value of that column) add up to no more than C's own count (the record count
    for single values). Whole records obey far more than this, so the bound is optimistic;
-2. the default synthesizer, then --rounds more rounds of its polish (200 proposals per record
+2. the default synthesizer, then --rounds more rounds of its polish (its proposals per record
    each): how much further the same search goes with more time;
 3. Synthetic Data Showcase's sampler, whose records hold too many combinations, padded with empty
    records to the protected record count and polished with the same budget: the same search

@@ -104,6 +104,67 @@ def _value(v) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
+def _bucket_view(title: str, metric: str, unit: str, by_bucket):
+    """Lines of the metric by count bucket, one per combination length."""
+    lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) + (
+        [None] if by_bucket["length"].isna().any() else []
+    )
+    buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
+    lookup = {
+        (None if n is None else int(n), int(b)): _value(v)
+        for n, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])
+    }
+    series = [
+        charts.Series(_("all lengths") if n is None else _("length %(k)s", k=n), [lookup.get((n, b)) for b in buckets])
+        for n in lengths
+    ]
+    categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
+    summary = ngettext(
+        "%(metric)s by count bucket for %(num)s combination length; from %(first)s in the "
+        "smallest bucket to %(last)s in the largest (first length).",
+        "%(metric)s by count bucket for %(num)s combination lengths; from %(first)s in the "
+        "smallest bucket to %(last)s in the largest (first length).",
+        len(lengths),
+        metric=humanize(metric),
+        first=charts.fmt_measure(_first(series), unit),
+        last=charts.fmt_measure(_last(series), unit),
+    )
+    return charts.bar_chart(
+        title,
+        categories,
+        series,
+        category_title=_("bucket of the first count (from b)"),
+        value_title=humanize(metric).lower(),
+        counts=False,
+        unit=unit,
+        lines=True,
+        summary=summary,
+    )
+
+
+def _length_view(title: str, metric: str, unit: str, by_length, overall):
+    """Bars of the metric by combination length, the overall value added to the summary."""
+    lengths = [int(x) for x in by_length["length"]]
+    values = [_value(v) for v in by_length["value"]]
+    summary = "; ".join(
+        _("length %(k)s: %(value)s", k=n, value=charts.fmt_measure(v, unit)) for n, v in zip(lengths, values)
+    )
+    if len(overall):
+        summary += "; " + _(
+            "over all lengths: %(value)s", value=charts.fmt_measure(_value(overall["value"].iloc[0]), unit)
+        )
+    return charts.bar_chart(
+        title,
+        [_("length %(k)s", k=n) for n in lengths],
+        [charts.Series(humanize(metric), values)],
+        category_title=_("combination length"),
+        value_title=humanize(metric).lower(),
+        counts=False,
+        unit=unit,
+        summary=_("%(metric)s by combination length", metric=humanize(metric)) + " — " + summary + ".",
+    )
+
+
 def quality_cards(quality) -> tuple[list, list]:
     """(headline figures for metrics with one value, chart cards for metrics by length or bucket)."""
     headlines, cards = [], []
@@ -128,63 +189,11 @@ def quality_cards(quality) -> tuple[list, list]:
             )
             continue
         name = f"q-{len(cards)}"
-        if len(by_bucket):
-            lengths = sorted({int(x) for x in by_bucket["length"].dropna()}) + (
-                [None] if by_bucket["length"].isna().any() else []
-            )
-            buckets = sorted({int(b) for b in by_bucket["bucket_low"]})
-            lookup = {
-                (None if n is None else int(n), int(b)): _value(v)
-                for n, b, v in zip(by_bucket["length"], by_bucket["bucket_low"], by_bucket["value"])
-            }
-            series = [
-                charts.Series(
-                    _("all lengths") if n is None else _("length %(k)s", k=n), [lookup.get((n, b)) for b in buckets]
-                )
-                for n in lengths
-            ]
-            categories = [f"≥{charts.fmt_compact(b)}" for b in buckets]
-            summary = ngettext(
-                "%(metric)s by count bucket for %(num)s combination length; from %(first)s in the "
-                "smallest bucket to %(last)s in the largest (first length).",
-                "%(metric)s by count bucket for %(num)s combination lengths; from %(first)s in the "
-                "smallest bucket to %(last)s in the largest (first length).",
-                len(lengths),
-                metric=humanize(metric),
-                first=charts.fmt_measure(_first(series), unit),
-                last=charts.fmt_measure(_last(series), unit),
-            )
-            view = charts.bar_chart(
-                title,
-                categories,
-                series,
-                category_title=_("bucket of the first count (from b)"),
-                value_title=humanize(metric).lower(),
-                counts=False,
-                unit=unit,
-                lines=True,
-                summary=summary,
-            )
-        else:
-            lengths = [int(x) for x in by_length["length"]]
-            values = [_value(v) for v in by_length["value"]]
-            summary = "; ".join(
-                _("length %(k)s: %(value)s", k=n, value=charts.fmt_measure(v, unit)) for n, v in zip(lengths, values)
-            )
-            if len(overall):
-                summary += "; " + _(
-                    "over all lengths: %(value)s", value=charts.fmt_measure(_value(overall["value"].iloc[0]), unit)
-                )
-            view = charts.bar_chart(
-                title,
-                [_("length %(k)s", k=n) for n in lengths],
-                [charts.Series(humanize(metric), values)],
-                category_title=_("combination length"),
-                value_title=humanize(metric).lower(),
-                counts=False,
-                unit=unit,
-                summary=_("%(metric)s by combination length", metric=humanize(metric)) + " — " + summary + ".",
-            )
+        view = (
+            _bucket_view(title, metric, unit, by_bucket)
+            if len(by_bucket)
+            else _length_view(title, metric, unit, by_length, overall)
+        )
         cards.append(charts.card(name, title, view, group=PAGE, notes=notes, counts=False, height=320))
     return headlines, cards
 
@@ -272,6 +281,146 @@ def other_measurements(quality):
     return quality[~quality["metric"].isin(about_agreement.METRICS_SHOWN)]
 
 
+def _two_kinds_section(eps):
+    """Why the synthetic records and the protected counts are different numbers."""
+    return html.Section(
+        [
+            html.H2(_("Two kinds of numbers")),
+            html.P(
+                _(
+                    "The release has two parts. The synthetic records are made-up records, one per row, that "
+                    "reproduce the patterns of the sensitive case records without being any of them. Every chart "
+                    "on the Overview and Explore pages counts synthetic records, because only records can be "
+                    "filtered and cut in any way."
+                )
+            ),
+            html.P(
+                _(
+                    "The protected counts are counts of short combinations of values (for example, “woman, aged "
+                    "18–20”) taken from the sensitive records, with random noise added and small counts removed, "
+                    "so that no one's presence in the data can be inferred (differential privacy, here with "
+                    "ε = %(epsilon)s). They are the release's reference figures for those combinations.",
+                    epsilon=format_number(eps, 3),
+                )
+                if eps is not None
+                else _(
+                    "The protected counts are counts of short combinations of values (for example, “woman, aged "
+                    "18–20”) taken from the sensitive records, with random noise added and small counts removed, "
+                    "so that no one's presence in the data can be inferred (differential privacy). They are the "
+                    "release's reference figures for those combinations."
+                )
+            ),
+            html.P(
+                _(
+                    "The two differ because the synthetic records are built from the noisy counts and then drawn "
+                    "at random: counts of records drift from the protected ones, longer combinations drift more, "
+                    "and combinations that are rare or absent among the protected counts can be missing or "
+                    "appear in the records. Where the Explore page shows both, trust the protected count."
+                )
+            ),
+        ]
+    )
+
+
+def _release_section(store):
+    """The release parameters and the noise per combination length."""
+    return html.Section(
+        [
+            html.H2(_("This release")),
+            parameters_table(store.release),
+            lengths_table(store.release_lengths),
+            html.P(
+                _(
+                    "σ_k is the share of the noise scale given to combinations of k values, Δ_k how many "
+                    "such combinations one record may contribute, and the threshold the noisy count a "
+                    "combination had to exceed to be released."
+                ),
+                className="muted",
+            ),
+        ]
+    )
+
+
+def _other_measurements_section(headlines, cards):
+    """Headline figures and charts of the measurements not shown by the agreement section."""
+    if not (headlines or cards):
+        return None
+    return html.Section(
+        [
+            html.H2(_("Other measurements")),
+            html.P(
+                _("Measured when the release was built, by comparing the synthetic records with the protected counts.")
+            ),
+            html.Div(headlines, className="headlines") if headlines else None,
+            html.Div(cards, className="chart-grid") if cards else None,
+        ]
+    )
+
+
+def _care_section(is_demonstration):
+    """Caveats for reading any figure of the release."""
+    return html.Section(
+        [
+            html.H2(_("Read the figures with care")),
+            html.Ul(
+                [
+                    html.Li(
+                        _(
+                            "Identified is not the same as trafficked: the records are of people identified by or "
+                            "reported to the contributing organisations, not a sample of all victims. Where they "
+                            "operate, and who comes forward, shapes the data."
+                        )
+                    ),
+                    html.Li(
+                        _(
+                            "Some countries are suppressed on purpose. A country with no records on a map may have "
+                            "cases that were removed to protect the people concerned."
+                        )
+                    ),
+                    html.Li(
+                        _(
+                            "An empty value means “not recorded”, never “no”. A record without a type of "
+                            "exploitation is not a record of no exploitation."
+                        )
+                    ),
+                    html.Li(
+                        _(
+                            "One record can be in several categories of a group (several means of control, both "
+                            "forced labour and sexual exploitation…). Percentages within a group are taken over the "
+                            "records with at least one value in that group and can add up to more than 100 %."
+                        )
+                    ),
+                    html.Li(
+                        _(
+                            "Counts under %(low)s are unreliable and are marked wherever they are shown.",
+                            low=charts.LOW_COUNT,
+                        )
+                    ),
+                ]
+                + (
+                    [
+                        html.Li(
+                            _(
+                                "This is demonstration data: generated stand-ins calibrated to published figures, "
+                                "not a real release."
+                            )
+                        )
+                    ]
+                    if is_demonstration
+                    else []
+                )
+            ),
+            html.P(
+                [
+                    _("The codebook and a data card with every parameter are on the Downloads page:"),
+                    " ",
+                    dcc.Link(_("Downloads"), href="/downloads"),
+                ]
+            ),
+        ]
+    )
+
+
 def layout(service, search):
     store = service.store()
     release = store.release
@@ -282,132 +431,9 @@ def layout(service, search):
         children=[
             html.H1(_("About the data")),
             about_agreement.section(about_agreement.Agreement.of(store), store.codebook),
-            html.Section(
-                [
-                    html.H2(_("Two kinds of numbers")),
-                    html.P(
-                        _(
-                            "The release has two parts. The synthetic records are made-up records, one per row, that "
-                            "reproduce the patterns of the sensitive case records without being any of them. Every chart "
-                            "on the Overview and Explore pages counts synthetic records, because only records can be "
-                            "filtered and cut in any way."
-                        )
-                    ),
-                    html.P(
-                        _(
-                            "The protected counts are counts of short combinations of values (for example, “woman, aged "
-                            "18–20”) taken from the sensitive records, with random noise added and small counts removed, "
-                            "so that no one's presence in the data can be inferred (differential privacy, here with "
-                            "ε = %(epsilon)s). They are the release's reference figures for those combinations.",
-                            epsilon=format_number(eps, 3),
-                        )
-                        if eps is not None
-                        else _(
-                            "The protected counts are counts of short combinations of values (for example, “woman, aged "
-                            "18–20”) taken from the sensitive records, with random noise added and small counts removed, "
-                            "so that no one's presence in the data can be inferred (differential privacy). They are the "
-                            "release's reference figures for those combinations."
-                        )
-                    ),
-                    html.P(
-                        _(
-                            "The two differ because the synthetic records are built from the noisy counts and then drawn "
-                            "at random: counts of records drift from the protected ones, longer combinations drift more, "
-                            "and combinations that are rare or absent among the protected counts can be missing or "
-                            "appear in the records. Where the Explore page shows both, trust the protected count."
-                        )
-                    ),
-                ]
-            ),
-            html.Section(
-                [
-                    html.H2(_("This release")),
-                    parameters_table(release),
-                    lengths_table(store.release_lengths),
-                    html.P(
-                        _(
-                            "σ_k is the share of the noise scale given to combinations of k values, Δ_k how many "
-                            "such combinations one record may contribute, and the threshold the noisy count a "
-                            "combination had to exceed to be released."
-                        ),
-                        className="muted",
-                    ),
-                ]
-            ),
-            html.Section(
-                [
-                    html.H2(_("Other measurements")),
-                    html.P(
-                        _(
-                            "Measured when the release was built, by comparing the synthetic records with the "
-                            "protected counts."
-                        )
-                    ),
-                    html.Div(headlines, className="headlines") if headlines else None,
-                    html.Div(cards, className="chart-grid") if cards else None,
-                ]
-            )
-            if headlines or cards
-            else None,
-            html.Section(
-                [
-                    html.H2(_("Read the figures with care")),
-                    html.Ul(
-                        [
-                            html.Li(
-                                _(
-                                    "Identified is not the same as trafficked: the records are of people identified by or "
-                                    "reported to the contributing organisations, not a sample of all victims. Where they "
-                                    "operate, and who comes forward, shapes the data."
-                                )
-                            ),
-                            html.Li(
-                                _(
-                                    "Some countries are suppressed on purpose. A country with no records on a map may have "
-                                    "cases that were removed to protect the people concerned."
-                                )
-                            ),
-                            html.Li(
-                                _(
-                                    "An empty value means “not recorded”, never “no”. A record without a type of "
-                                    "exploitation is not a record of no exploitation."
-                                )
-                            ),
-                            html.Li(
-                                _(
-                                    "One record can be in several categories of a group (several means of control, both "
-                                    "forced labour and sexual exploitation…). Percentages within a group are taken over the "
-                                    "records with at least one value in that group and can add up to more than 100 %."
-                                )
-                            ),
-                            html.Li(
-                                _(
-                                    "Counts under %(low)s are unreliable and are marked wherever they are shown.",
-                                    low=charts.LOW_COUNT,
-                                )
-                            ),
-                        ]
-                        + (
-                            [
-                                html.Li(
-                                    _(
-                                        "This is demonstration data: generated stand-ins calibrated to published figures, "
-                                        "not a real release."
-                                    )
-                                )
-                            ]
-                            if release["is_demonstration"]
-                            else []
-                        )
-                    ),
-                    html.P(
-                        [
-                            _("The codebook and a data card with every parameter are on the Downloads page:"),
-                            " ",
-                            dcc.Link(_("Downloads"), href="/downloads"),
-                        ]
-                    ),
-                ]
-            ),
+            _two_kinds_section(eps),
+            _release_section(store),
+            _other_measurements_section(headlines, cards),
+            _care_section(release["is_demonstration"]),
         ],
     )

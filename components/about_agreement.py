@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from dash import html
 
-from analysis.comparability import signed_z
+from analysis.comparison_text import signed_z
 from components import charts
 from components.common import headline
 from data.codebook import Codebook

@@ -96,14 +96,8 @@ def _file(label: str, kind: str, note: str):
     )
 
 
-def layout(service, search: Query):
-    store = service.store()
-    release = store.release
-    codebook = store.codebook
-    values, mapping, _notices = from_query(codebook, controls(codebook), search)  # the filter sync shows them
-    names = codebook.names
-    flt = store.filter(mapping)
-    count = service.count(flt)
+def _whole_release_files(release: dict) -> list:
+    """One list item per file of the whole release; the aggregates only when the release has them."""
     whole = [
         _file(
             _("Microdata, CSV"),
@@ -134,6 +128,18 @@ def layout(service, search: Query):
         ),
         _file(_("Data card (JSON)"), "datacard.json", _("release parameters, quality metrics and provenance")),
     ]
+    return whole
+
+
+def layout(service, search: Query):
+    store = service.store()
+    release = store.release
+    codebook = store.codebook
+    values, mapping, _notices = from_query(codebook, controls(codebook), search)  # the filter sync shows them
+    names = codebook.names
+    flt = store.filter(mapping)
+    count = service.count(flt)
+    whole = _whole_release_files(release)
     return html.Div(
         className="downloads",
         children=[

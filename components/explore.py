@@ -12,6 +12,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from analysis.address import NOT_RECORDED_TOKEN, Query
 from analysis.explore_counts import (
     Context,
@@ -200,7 +201,7 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
             ),
         )
     if c.protected is None:
-        return headline(_("protected count"), _("none"), cmp.note(c, ctx.comparator.facts))
+        return headline(_("protected count"), _("none"), cmp_words.note(c, ctx.comparator.facts))
     prefix = "≥ " if c.status == cmp.LOWER_BOUND else ""
     interval = c.interval
     detail = (
@@ -213,7 +214,7 @@ def _protected_figure(ctx: Context, c: cmp.Comparison):
         else _("noise not published for this release")
     )
     if c.status != cmp.EXACT:
-        detail += f" · {cmp.note(c, ctx.comparator.facts)}"
+        detail += f" · {cmp_words.note(c, ctx.comparator.facts)}"
     return headline(_("protected count"), prefix + format_count(c.protected), detail)
 
 
@@ -226,7 +227,7 @@ def _parts_table(ctx: Context, c: cmp.Comparison):
             how = _("released") if p.status == cmp.EXACT else _("derived by subtraction")
             rows.append([combination, p.count, how])
         elif p.status == cmp.BEYOND:
-            bounds = cmp.describe_bounds(p)
+            bounds = cmp_words.describe_bounds(p)
             rows.append([combination, "–", p.reason + (f" {bounds[:1].upper()}{bounds[1:]}." if bounds else "")])
         else:
             rows.append([combination, "–", p.reason])
@@ -324,28 +325,28 @@ def explanation(ctx: Context):
 def panel(ctx: Context, state: ExploreState):
     """The comparability panel for the current selection."""
     c = selection_comparison(ctx, state)
-    v = cmp.verdict(c)
+    v = cmp_words.verdict(c)
     figures = [
         headline(_("synthetic records"), format_count(c.synthetic), _("rows of the synthetic data matching")),
         _protected_figure(ctx, c),
     ]
     if c.difference is not None:
-        figures.append(headline(_("difference"), signed(c.difference), cmp.describe_difference(c)))
+        figures.append(headline(_("difference"), signed(c.difference), cmp_words.describe_difference(c)))
         if c.z is not None:
             figures.append(
                 headline(
                     _("difference in noise units"),
-                    f"z = {cmp.signed_z(c.z)}",
+                    f"z = {cmp_words.signed_z(c.z)}",
                     _("within the noise (|z| ≤ 1.96 for 95 % of noisy counts)")
                     if c.within_noise
                     else _("beyond the noise (|z| ≤ 1.96 for 95 % of noisy counts)"),
                 )
             )
-        grade = cmp.grade_name(v.grade)
+        grade = cmp_words.grade_name(v.grade)
         figures.append(
             headline(
                 _("comparability"),
-                cmp.percent(c.score),
+                cmp_words.percent(c.score),
                 _("%(grade)s (against a lower bound)", grade=grade) if c.status == cmp.LOWER_BOUND else grade,
             )
         )
@@ -390,8 +391,10 @@ def panel(ctx: Context, state: ExploreState):
 # --- the page ------------------------------------------------------------------------------------
 
 
-def _labelled(label: str, name: str, control):
+def _picker(label: str, name: str, **dropdown):
+    """A labelled dropdown whose id is the control `name` of the page's state."""
     label_id = f"explore-{name}-label"
+    control = dcc.Dropdown(id=control_id(name), **dropdown)
     return html.Div(
         className="explore-control",
         role="group",
@@ -402,6 +405,111 @@ def _labelled(label: str, name: str, control):
 
 def view_options(codebook: Codebook) -> list[dict]:
     return [{"label": _("All attributes (small multiples)"), "value": ALL_ATTRIBUTES}] + attribute_options(codebook)
+
+
+def _selection_section(ctx, state):
+    """The attribute and value pickers that add a filter, with the chips of the filters set."""
+    return html.Section(
+        className="explore-filters",
+        **{"aria-labelledby": "explore-filters-title"},
+        children=[
+            html.H2(_("Selection"), id="explore-filters-title"),
+            html.Div(
+                className="explore-pickers",
+                children=[
+                    _picker(
+                        _("Attribute"),
+                        ATTRIBUTE,
+                        options=attribute_options(ctx.codebook),
+                        placeholder=_("Find an attribute…"),
+                        clearable=True,
+                    ),
+                    _picker(
+                        _("Its values (any of them)"),
+                        VALUES,
+                        options=[],
+                        value=[],
+                        multi=True,
+                        disabled=True,
+                        placeholder=_("Choose an attribute first"),
+                        search_order="original",
+                    ),
+                ],
+            ),
+            html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
+        ],
+    )
+
+
+def _values_section(ctx, state):
+    """Counts of each value of one attribute beside their protected counts."""
+    return html.Section(
+        className="explore-section",
+        **{"aria-labelledby": "explore-values-title"},
+        children=[
+            html.H2(_("Values of each attribute"), id="explore-values-title"),
+            html.P(
+                _(
+                    "Each value's synthetic count under the other filters, beside the protected count of the "
+                    "selection plus that value."
+                ),
+                className="section-intro",
+            ),
+            html.Div(
+                className="explore-pickers",
+                children=[
+                    _picker(
+                        _("Attribute"),
+                        VIEW,
+                        options=view_options(ctx.codebook),
+                        value=state.view,
+                        clearable=False,
+                    ),
+                    _picker(
+                        _("Sort by"),
+                        SORT,
+                        value=state.sort,
+                        clearable=False,
+                        searchable=False,
+                        options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
+                    ),
+                ],
+            ),
+            html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
+        ],
+    )
+
+
+def _crosstab_section(ctx, state):
+    """Counts of two attributes crossed, with the pickers for rows and columns."""
+    return html.Section(
+        className="explore-section",
+        **{"aria-labelledby": "explore-crosstab-title"},
+        children=[
+            html.H2(_("Cross-tab of two attributes"), id="explore-crosstab-title"),
+            html.Div(
+                className="explore-pickers",
+                children=[
+                    _picker(
+                        _("Rows"),
+                        ROWS,
+                        options=attribute_options(ctx.codebook),
+                        value=state.rows,
+                        placeholder=_("Choose an attribute…"),
+                    ),
+                    _picker(
+                        _("Columns"),
+                        COLS,
+                        options=attribute_options(ctx.codebook),
+                        value=state.cols,
+                        placeholder=_("Choose an attribute…"),
+                    ),
+                ],
+            ),
+            html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
+            dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
+        ],
+    )
 
 
 def layout(service, search: Query):
@@ -421,118 +529,10 @@ def layout(service, search: Query):
                 className="page-intro",
             ),
             html.Div(notice(state.notices, NOTICE_CLASS), id=ids.EXPLORE_NOTICE, role="status"),
-            html.Section(
-                className="explore-filters",
-                **{"aria-labelledby": "explore-filters-title"},
-                children=[
-                    html.H2(_("Selection"), id="explore-filters-title"),
-                    html.Div(
-                        className="explore-pickers",
-                        children=[
-                            _labelled(
-                                _("Attribute"),
-                                ATTRIBUTE,
-                                dcc.Dropdown(
-                                    id=control_id(ATTRIBUTE),
-                                    options=attribute_options(ctx.codebook),
-                                    placeholder=_("Find an attribute…"),
-                                    clearable=True,
-                                ),
-                            ),
-                            _labelled(
-                                _("Its values (any of them)"),
-                                VALUES,
-                                dcc.Dropdown(
-                                    id=control_id(VALUES),
-                                    options=[],
-                                    value=[],
-                                    multi=True,
-                                    disabled=True,
-                                    placeholder=_("Choose an attribute first"),
-                                    search_order="original",
-                                ),
-                            ),
-                        ],
-                    ),
-                    html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
-                ],
-            ),
+            _selection_section(ctx, state),
             html.Div(panel(ctx, state), id=ids.EXPLORE_PANEL, **{"aria-live": "polite"}),
-            html.Section(
-                className="explore-section",
-                **{"aria-labelledby": "explore-values-title"},
-                children=[
-                    html.H2(_("Values of each attribute"), id="explore-values-title"),
-                    html.P(
-                        _(
-                            "Each value's synthetic count under the other filters, beside the protected count of the "
-                            "selection plus that value."
-                        ),
-                        className="section-intro",
-                    ),
-                    html.Div(
-                        className="explore-pickers",
-                        children=[
-                            _labelled(
-                                _("Attribute"),
-                                VIEW,
-                                dcc.Dropdown(
-                                    id=control_id(VIEW),
-                                    options=view_options(ctx.codebook),
-                                    value=state.view,
-                                    clearable=False,
-                                ),
-                            ),
-                            _labelled(
-                                _("Sort by"),
-                                SORT,
-                                dcc.Dropdown(
-                                    id=control_id(SORT),
-                                    value=state.sort,
-                                    clearable=False,
-                                    searchable=False,
-                                    options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
-                                ),
-                            ),
-                        ],
-                    ),
-                    html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
-                ],
-            ),
-            html.Section(
-                className="explore-section",
-                **{"aria-labelledby": "explore-crosstab-title"},
-                children=[
-                    html.H2(_("Cross-tab of two attributes"), id="explore-crosstab-title"),
-                    html.Div(
-                        className="explore-pickers",
-                        children=[
-                            _labelled(
-                                _("Rows"),
-                                ROWS,
-                                dcc.Dropdown(
-                                    id=control_id(ROWS),
-                                    options=attribute_options(ctx.codebook),
-                                    value=state.rows,
-                                    placeholder=_("Choose an attribute…"),
-                                ),
-                            ),
-                            _labelled(
-                                _("Columns"),
-                                COLS,
-                                dcc.Dropdown(
-                                    id=control_id(COLS),
-                                    options=attribute_options(ctx.codebook),
-                                    value=state.cols,
-                                    placeholder=_("Choose an attribute…"),
-                                ),
-                            ),
-                        ],
-                    ),
-                    html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
-                    dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
-                ],
-            ),
+            _values_section(ctx, state),
+            _crosstab_section(ctx, state),
             flow_chart.explore_section(ctx, state.filter),
         ],
     )

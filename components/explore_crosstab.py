@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dash import html
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from analysis.explore_counts import (
     MAX_AXIS,
     Context,
@@ -91,7 +92,7 @@ class _Axes:
 
 
 def _hover(ctx: Context, c: cmp.Comparison) -> str:
-    why = cmp.note(c, ctx.comparator.facts)
+    why = cmp_words.note(c, ctx.comparator.facts)
     return protected_text(c) + (f" ({why})" if why else "")
 
 
@@ -179,7 +180,7 @@ def _difference_view(ctx: Context, data: CrossTab, axes: _Axes) -> charts.ChartV
                     "Lowest comparability: %(row)s · %(col)s (%(score)s).",
                     row=ctx.label(data.rows, worst[1][0]),
                     col=ctx.label(data.cols, worst[1][1]),
-                    score=cmp.percent(worst[0]),
+                    score=cmp_words.percent(worst[0]),
                 )
                 if worst
                 else _("No cell has both counts.")

@@ -11,6 +11,7 @@ from dataclasses import replace
 from dash import dcc, html
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from analysis.explore_counts import (
     AttributeValues,
     Context,
@@ -35,7 +36,7 @@ def signed(n: int | None) -> str:
 
 
 def _score(c: cmp.Comparison) -> str:
-    return "–" if c.score is None else cmp.percent(c.score)
+    return "–" if c.score is None else cmp_words.percent(c.score)
 
 
 def protected_text(c: cmp.Comparison) -> str:
@@ -68,7 +69,7 @@ def comparison_table(ctx: Context, rows: list[ValueRow], attribute_label: str):
                 protected_cell(r.comparison),
                 signed(r.comparison.difference),
                 _score(r.comparison),
-                cmp.note(r.comparison, ctx.comparator.facts),
+                cmp_words.note(r.comparison, ctx.comparator.facts),
             ]
             for r in rows
         ],
@@ -229,7 +230,7 @@ def mini_card(
                         peak,
                         PROTECTED_COLOUR,
                         protected_text(r.comparison),
-                        cmp.note(r.comparison, ctx.comparator.facts) or None,
+                        cmp_words.note(r.comparison, ctx.comparator.facts) or None,
                     ),
                 ],
             )

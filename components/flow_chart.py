@@ -11,6 +11,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from analysis.explore_counts import Context
 from analysis.flows import TOP_FLOWS, Flows, flows
 from components import charts, ids
@@ -129,7 +130,7 @@ def _table(ctx: Context, data: Flows):
             f.synthetic,
             protected_cell(f.comparison),
             signed(f.comparison.difference),
-            cmp.note(f.comparison, ctx.comparator.facts),
+            cmp_words.note(f.comparison, ctx.comparator.facts),
         ]
         for f in data.flows
     ]
@@ -173,7 +174,7 @@ def _summary(data: Flows) -> str:
             "The %(shown)s largest, drawn one by one, hold %(drawn)s of them (%(share)s).",
             shown=len(data.flows),
             drawn=format_count(drawn),
-            share=cmp.percent(drawn / data.placed),
+            share=cmp_words.percent(drawn / data.placed),
         )
     if data.unplaced:
         text += " " + ngettext(

@@ -4,6 +4,7 @@
 The only module that knows about flags: each command's flags are parsed here and turned into the
 plain arguments and settings objects (dataclasses) the engine's functions take.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,18 @@ def _demo_source(args) -> None:
 
 
 def _import_release(args) -> None:
-    release = import_release(args.microdata, args.out, aggregates=args.aggregates, name=args.name,
-                             demonstration=args.demonstration, epsilon=args.epsilon, delta=args.delta,
-                             codebook=args.codebook, metadata=release_metadata(args), warn=_warn)
+    release = import_release(
+        args.microdata,
+        args.out,
+        aggregates=args.aggregates,
+        name=args.name,
+        demonstration=args.demonstration,
+        epsilon=args.epsilon,
+        delta=args.delta,
+        codebook=args.codebook,
+        metadata=release_metadata(args),
+        warn=_warn,
+    )
     print(f"imported {release.name} into {args.out}", file=sys.stderr)
 
 
@@ -63,22 +73,30 @@ def _build(args) -> None:
     result = pipeline.build(settings, warn=_warn)
     print(pipeline.summary(result), file=sys.stderr)
     if settings.private_report:
-        print(f"private report (not differentially private) written to {settings.private_report}",
-              file=sys.stderr)
+        print(f"private report (not differentially private) written to {settings.private_report}", file=sys.stderr)
 
 
 # --- flags of `build` and the settings they make --------------------------------------------------
 
+
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", required=True, help="the sensitive records (CSV)")
     parser.add_argument("--out", required=True, help="the store to write (DuckDB file)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="make the build reproducible (recorded in the store); default: random")
-    parser.add_argument("--synthesizer", choices=SYNTHESIZERS, default="default",
-                        help="default: the project's; sds: Synthetic Data Showcase's aggregate-seeded sampler")
-    parser.add_argument("--private-report", metavar="FILE.json", default=None,
-                        help="also write figures computed from the sensitive records (not "
-                             "differentially private: keep it to yourself)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="make the build reproducible (recorded in the store); default: random"
+    )
+    parser.add_argument(
+        "--synthesizer",
+        choices=SYNTHESIZERS,
+        default="default",
+        help="default: the project's; sds: Synthetic Data Showcase's aggregate-seeded sampler",
+    )
+    parser.add_argument(
+        "--private-report",
+        metavar="FILE.json",
+        default=None,
+        help="also write figures computed from the sensitive records (not differentially private: keep it to yourself)",
+    )
     parser.add_argument("--name", default=None, help="the release's name (default: the input's file name)")
     parser.add_argument("--demonstration", action="store_true", help="label the release as demonstration data")
     add_release_arguments(parser)
@@ -107,49 +125,89 @@ _METADATA_FLAGS = (
 
 
 def add_release_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--codebook", metavar="DATAPACKAGE.json", default=None,
-                        help="the release's codebook (a Data Package descriptor); without one, kinds, "
-                             "order and labels come from the built-in CTDC codebook where the values fit "
-                             "it, else from the values")
+    parser.add_argument(
+        "--codebook",
+        metavar="DATAPACKAGE.json",
+        default=None,
+        help="the release's codebook (a Data Package descriptor); without one, kinds, "
+        "order and labels come from the built-in CTDC codebook where the values fit "
+        "it, else from the values",
+    )
     for flag, text in _METADATA_FLAGS:
         parser.add_argument(f"--{flag}", default=None, help=f"{text} (overrides the codebook file's)")
 
 
 def release_metadata(args: argparse.Namespace) -> ReleaseMetadata:
     """The metadata flags given (InputError when one is malformed)."""
-    return ReleaseMetadata(title=args.title, publisher=args.publisher, source_url=args.source_url,
-                           licence=args.licence, citation=args.citation, release_date=args.release_date,
-                           version=args.release_version)
+    return ReleaseMetadata(
+        title=args.title,
+        publisher=args.publisher,
+        source_url=args.source_url,
+        licence=args.licence,
+        citation=args.citation,
+        release_date=args.release_date,
+        version=args.release_version,
+    )
 
 
 def add_privacy_arguments(parser: argparse.ArgumentParser) -> None:
     """The privacy flags of `build`; their defaults are PrivacySettings' (SDS's, with ε = 12)."""
     default = PrivacySettings()
     group = parser.add_argument_group("privacy", "differentially private aggregates (Synthetic Data Showcase's method)")
-    group.add_argument("--epsilon", type=float, default=default.epsilon,
-                       help=f"privacy budget ε (default {default.epsilon:g})")
-    group.add_argument("--delta", type=float, default=default.delta,
-                       help="δ (default 1/(n·ln n), n the protected record count)")
-    group.add_argument("--reporting-length", type=int, default=default.reporting_length,
-                       help=f"longest combination counted and released (default {default.reporting_length})")
-    group.add_argument("--percentile-percentage", type=int, default=default.percentile_percentage,
-                       help="percentile of records' contributions allowed per length "
-                            f"(default {default.percentile_percentage})")
-    group.add_argument("--percentile-epsilon-proportion", type=float, default=default.percentile_epsilon_proportion,
-                       help=f"share of the budget spent on those percentiles "
-                            f"(default {default.percentile_epsilon_proportion:g})")
-    group.add_argument("--number-of-records-epsilon-proportion", type=float,
-                       default=default.number_of_records_epsilon_proportion,
-                       help=f"share of ε spent on the record count "
-                            f"(default {default.number_of_records_epsilon_proportion:g})")
-    group.add_argument("--accuracy-mode", choices=ACCURACY_MODES[:-1], default=None,
-                       help=f"how noise is split across lengths (default {default.accuracy_mode})")
-    group.add_argument("--sigma-proportions", default=None, metavar="P1,P2,...",
-                       help="custom split instead of an accuracy mode: one proportion per length 1..R")
-    group.add_argument("--fabrication-mode", choices=FABRICATION_MODES[:-1], default=None,
-                       help=f"how much noise-made combinations are let through (default {default.fabrication_mode})")
-    group.add_argument("--thresholds", default=None, metavar="T2,T3,...",
-                       help="custom fixed thresholds instead of a fabrication mode: one per length 2..R")
+    group.add_argument(
+        "--epsilon", type=float, default=default.epsilon, help=f"privacy budget ε (default {default.epsilon:g})"
+    )
+    group.add_argument(
+        "--delta", type=float, default=default.delta, help="δ (default 1/(n·ln n), n the protected record count)"
+    )
+    group.add_argument(
+        "--reporting-length",
+        type=int,
+        default=default.reporting_length,
+        help=f"longest combination counted and released (default {default.reporting_length})",
+    )
+    group.add_argument(
+        "--percentile-percentage",
+        type=int,
+        default=default.percentile_percentage,
+        help=f"percentile of records' contributions allowed per length (default {default.percentile_percentage})",
+    )
+    group.add_argument(
+        "--percentile-epsilon-proportion",
+        type=float,
+        default=default.percentile_epsilon_proportion,
+        help=f"share of the budget spent on those percentiles (default {default.percentile_epsilon_proportion:g})",
+    )
+    group.add_argument(
+        "--number-of-records-epsilon-proportion",
+        type=float,
+        default=default.number_of_records_epsilon_proportion,
+        help=f"share of ε spent on the record count (default {default.number_of_records_epsilon_proportion:g})",
+    )
+    group.add_argument(
+        "--accuracy-mode",
+        choices=ACCURACY_MODES[:-1],
+        default=None,
+        help=f"how noise is split across lengths (default {default.accuracy_mode})",
+    )
+    group.add_argument(
+        "--sigma-proportions",
+        default=None,
+        metavar="P1,P2,...",
+        help="custom split instead of an accuracy mode: one proportion per length 1..R",
+    )
+    group.add_argument(
+        "--fabrication-mode",
+        choices=FABRICATION_MODES[:-1],
+        default=None,
+        help=f"how much noise-made combinations are let through (default {default.fabrication_mode})",
+    )
+    group.add_argument(
+        "--thresholds",
+        default=None,
+        metavar="T2,T3,...",
+        help="custom fixed thresholds instead of a fabrication mode: one per length 2..R",
+    )
 
 
 def privacy_settings(args: argparse.Namespace) -> PrivacySettings:
@@ -189,6 +247,7 @@ def _number_list(text: str | None, flag: str) -> tuple[float, ...] | None:
 
 
 # --- the parser and the entry point ---------------------------------------------------------------
+
 
 def parser() -> argparse.ArgumentParser:
     # Usage lines name the command as it was typed: the console script or `python -m`.

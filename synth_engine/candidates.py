@@ -6,6 +6,7 @@ With items renumbered 0..s-1, a sorted combination (i_1 < ... < i_k) has the key
 so the key order is the lexicographic order of the item tuples. Everything is vectorized: Python
 loops run over record sizes, index tuples and blocks of records, never over single records.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -61,7 +62,7 @@ class RecordItems:
         bounds = np.r_[0, np.cumsum(np.bincount(sizes, minlength=local.shape[1] + 1))]
         self.groups = {}
         for size in range(1, local.shape[1] + 1):
-            rows = order[bounds[size]:bounds[size + 1]]
+            rows = order[bounds[size] : bounds[size + 1]]
             if len(rows):
                 self.groups[size] = (rows, packed[rows, :size])
 
@@ -75,22 +76,23 @@ class RecordItems:
             tuples = _index_tuples(size, length)
             block = max(1, _BLOCK_CELLS // len(tuples))
             for start in range(0, len(rows), block):
-                chunk = items[start:start + block]
+                chunk = items[start : start + block]
                 keys = np.zeros((len(chunk), len(tuples)), dtype=np.int64)
                 for j in range(length):
                     keys += chunk[:, tuples[:, j]].astype(np.int64) * powers[j]
                 found = lookup.find(keys)
                 hit = found >= 0
                 record, _ = np.nonzero(hit)
-                rows_out.append(rows[start:start + block][record].astype(np.int32))
+                rows_out.append(rows[start : start + block][record].astype(np.int32))
                 combos_out.append(found[hit].astype(np.int32))
         if not rows_out:
             return np.zeros(0, np.int32), np.zeros(0, np.int32)
         return np.concatenate(rows_out), np.concatenate(combos_out)
 
 
-def next_candidates(keys: np.ndarray, items: np.ndarray, base: int, columns: np.ndarray,
-                     lookup: KeyLookup) -> tuple[np.ndarray, np.ndarray]:
+def next_candidates(
+    keys: np.ndarray, items: np.ndarray, base: int, columns: np.ndarray, lookup: KeyLookup
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidates of length k from the surviving (k-1)-combinations (keys sorted, items (n, k-1)):
     two survivors sharing their first k-2 items join into a k-combination when their last items
     are of different columns, and the join stays if every other (k-1)-subset survived too."""
@@ -110,7 +112,7 @@ def next_candidates(keys: np.ndarray, items: np.ndarray, base: int, columns: np.
     first, last_second = first[ok], last_second[ok]
     new_items = np.column_stack([items[first], last_second])
     new_keys = keys[first] * base + last_second
-    for drop in range(width - 1):    # the subsets without one of the shared first k-2 items
+    for drop in range(width - 1):  # the subsets without one of the shared first k-2 items
         sub = np.delete(new_items, drop, axis=1)
         keep = lookup.find(pack(sub, base)) >= 0
         new_items, new_keys = new_items[keep], new_keys[keep]

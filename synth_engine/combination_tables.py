@@ -17,16 +17,17 @@ An index into the counts is a listed row (>= 0) or an unlisted slot s coded as -
 unlisted fill per length, unlisted firsts, unlisted masks, unlisted insertion limits, unlisted
 counts at the start of the round).
 """
+
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-_HASH_MULTIPLIER = np.int64(-7046029254386353131)    # odd 64-bit constant (Fibonacci hashing)
+_HASH_MULTIPLIER = np.int64(-7046029254386353131)  # odd 64-bit constant (Fibonacci hashing)
 REFUSED = -1
 MIN_UNLISTED_SLOTS = 1 << 16
 MAX_UNLISTED_SLOTS = 1 << 22
-OVER_CAP = 1e4            # the error of one unit above an unlisted combination's cap
+OVER_CAP = 1e4  # the error of one unit above an unlisted combination's cap
 
 
 @njit(cache=True)
@@ -120,8 +121,7 @@ def _locate(tables, size, key, adding, step, caps):
         if held + step > caps[size] + 1e-9:
             return REFUSED
         if slot < 0:
-            slot = find_unlisted(ukeys, ucounts, ubase, ufill, ufirsts[size], umasks[size], ulimits, size,
-                                 key, True)
+            slot = find_unlisted(ukeys, ucounts, ubase, ufill, ufirsts[size], umasks[size], ulimits, size, key, True)
             if slot < 0:
                 return REFUSED
     return -(slot + 2)
@@ -133,8 +133,8 @@ def combinations_with(others, n_others, item, R, base, tables, out, adding, step
     (ascending item ids) with |T| < R; returns how many, or -1 when adding one of them is
     refused (the counts held are then unchanged)."""
     n = 0
-    subset = out[len(out) - 2 * R:len(out) - R]           # scratch space at the end of `out`
-    position = out[len(out) - R:]
+    subset = out[len(out) - 2 * R : len(out) - R]  # scratch space at the end of `out`
+    position = out[len(out) - R :]
     for size in range(min(R - 1, n_others) + 1):
         for i in range(size):
             position[i] = i
@@ -146,7 +146,7 @@ def combinations_with(others, n_others, item, R, base, tables, out, adding, step
                 return -1
             out[n] = index
             n += 1
-            i = size - 1                      # next subset of this size, in lexicographic order
+            i = size - 1  # next subset of this size, in lexicographic order
             while i >= 0 and position[i] == n_others - size + i:
                 i -= 1
             if i < 0:
@@ -207,8 +207,9 @@ def merge_unlisted(tables, base_keys, part_keys, part_counts, parts):
                 change = (part_counts[part, slot] - before) / parts
                 if change == 0.0:
                     continue
-                target = find_unlisted(ukeys, ucounts, base_counts, ufill, ufirsts[length], umasks[length],
-                                       umasks, length, key, True)
+                target = find_unlisted(
+                    ukeys, ucounts, base_counts, ufill, ufirsts[length], umasks[length], umasks, length, key, True
+                )
                 ucounts[target] += change
 
 
@@ -217,13 +218,27 @@ def build_tables(counts, R: int):
     lengths = range(1, R + 1)
     sizes = [len(counts.keys.get(k, ())) for k in lengths]
     capacities = [1 << max(4, (2 * size).bit_length()) for size in sizes]
-    table = np.concatenate([_hash_table(np.asarray(counts.keys.get(k, np.zeros(0, np.int64)), np.int64), capacity)
-                            for k, capacity in zip(lengths, capacities)])
+    table = np.concatenate(
+        [
+            _hash_table(np.asarray(counts.keys.get(k, np.zeros(0, np.int64)), np.int64), capacity)
+            for k, capacity in zip(lengths, capacities)
+        ]
+    )
     firsts = np.concatenate([[0], np.cumsum(capacities)[:-1]]).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     unlisted = [min(max(1 << (8 * size).bit_length(), MIN_UNLISTED_SLOTS), MAX_UNLISTED_SLOTS) for size in sizes]
     ufirsts = np.concatenate([[0], np.cumsum(unlisted)[:-1]]).astype(np.int64)
     total = int(sum(unlisted))
-    return (table, firsts, np.asarray(capacities, np.int64) - 1, starts,
-            np.full(total, -1, np.int64), np.zeros(total), np.zeros(R, np.int64), ufirsts,
-            np.asarray(unlisted, np.int64) - 1, np.asarray(unlisted, np.int64) // 4, np.zeros(total)), int(sum(sizes))
+    return (
+        table,
+        firsts,
+        np.asarray(capacities, np.int64) - 1,
+        starts,
+        np.full(total, -1, np.int64),
+        np.zeros(total),
+        np.zeros(R, np.int64),
+        ufirsts,
+        np.asarray(unlisted, np.int64) - 1,
+        np.asarray(unlisted, np.int64) // 4,
+        np.zeros(total),
+    ), int(sum(sizes))

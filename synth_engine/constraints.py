@@ -21,6 +21,7 @@ and brings each value's 1-count to its protected count (the fill leaves a record
 where the value would make an unlisted combination, which wide records with many columns often
 would); the polish then keeps the rules and rearranges the values by swaps, which keep 1-counts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,23 +30,26 @@ import numpy as np
 
 from data.aggregates import ProtectedAggregates
 
-Z95 = 1.96                 # the 95 % noise interval, in noise sd
-IMPLICATION_SDS = 3.0      # n(A and B) >= n(B) - this many noise sd: B implies A ...
-IMPLICATION_SUPPORT_SDS = 20.0   # ... when n(B) is at least this many noise sd
-REPAIR_PASSES = 6          # rounds of setting the implied items (each may imply further ones)
+Z95 = 1.96  # the 95 % noise interval, in noise sd
+IMPLICATION_SDS = 3.0  # n(A and B) >= n(B) - this many noise sd: B implies A ...
+IMPLICATION_SUPPORT_SDS = 20.0  # ... when n(B) is at least this many noise sd
+REPAIR_PASSES = 6  # rounds of setting the implied items (each may imply further ones)
 
 
 @dataclass
 class FitRules:
-    noise_sd: np.ndarray        # (R,) noise sd of a count of length k = 1..R
-    caps: np.ndarray            # (R,) largest synthetic count of an unlisted combination of length k
-    complete: np.ndarray        # (columns,) True: the column is never missing
-    antecedent: np.ndarray      # (n,) implication A -> B as parallel arrays: B needs A
+    noise_sd: np.ndarray  # (R,) noise sd of a count of length k = 1..R
+    caps: np.ndarray  # (R,) largest synthetic count of an unlisted combination of length k
+    complete: np.ndarray  # (columns,) True: the column is never missing
+    antecedent: np.ndarray  # (n,) implication A -> B as parallel arrays: B needs A
     consequent: np.ndarray
 
     def as_dict(self) -> dict:
-        return {"unlisted_caps": [round(float(c), 2) for c in self.caps],
-                "complete_columns": int(self.complete.sum()), "implications": len(self.antecedent)}
+        return {
+            "unlisted_caps": [round(float(c), 2) for c in self.caps],
+            "complete_columns": int(self.complete.sum()),
+            "implications": len(self.antecedent),
+        }
 
     def needs(self, n_items: int) -> tuple[np.ndarray, np.ndarray]:
         """CSR over items: the antecedents each item needs (ptr, items)."""
@@ -94,8 +98,9 @@ def _implications(aggregates, single: np.ndarray, sd: np.ndarray):
     b = np.concatenate([pairs[:, 1], pairs[:, 0]]).astype(np.int64)
     both = np.concatenate([both, both])
     sd_difference = np.hypot(sd[0], sd[1])
-    holds = ((IMPLICATION_SUPPORT_SDS * sd_difference <= single[b])
-             & (both >= single[b] - IMPLICATION_SDS * sd_difference))
+    holds = (IMPLICATION_SUPPORT_SDS * sd_difference <= single[b]) & (
+        both >= single[b] - IMPLICATION_SDS * sd_difference
+    )
     return a[holds], b[holds]
 
 
@@ -112,8 +117,9 @@ def _complete_columns(aggregates, single: np.ndarray, sd: float, threshold: floa
     values = np.diff(items.offsets)
     unlisted = (values - listed) * max(threshold, 0.0) / 2
     shortfall = aggregates.record_count - total
-    near = (listed > 0) & (shortfall <= IMPLICATION_SDS * sd * np.sqrt(listed + 1) + unlisted
-                           + truncation_loss(aggregates, n_columns))
+    near = (listed > 0) & (
+        shortfall <= IMPLICATION_SDS * sd * np.sqrt(listed + 1) + unlisted + truncation_loss(aggregates, n_columns)
+    )
     if not near.any():
         return near
     best = int(np.flatnonzero(near)[np.argmin(shortfall[near])])

@@ -4,6 +4,7 @@ release's fill counts and country x year table, and the stand-in tendencies and 
 Every tendency here is a plausible pattern chosen for the demonstration, not a measurement (see
 demo_source.py for how the model uses them and where the published figures disagree).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 
 from data.codebook_file import builtin_codebook_file
 
-COLUMNS = tuple(builtin_codebook_file().names)   # CTDC's column layout and value lists, as shipped
+COLUMNS = tuple(builtin_codebook_file().names)  # CTDC's column layout and value lists, as shipped
 MEANS = COLUMNS[6:14]
 EXPLOITATION = COLUMNS[14:17]
 SECTORS = COLUMNS[17:21]
@@ -23,10 +24,12 @@ AGES = builtin_codebook_file().entry_for("ageBroad").values
 DURATIONS = builtin_codebook_file().entry_for("traffickMonths").values
 
 # Citizenship codes of the 2024 release (ctdc-2024-country-codes.md); nothing else may appear.
-CITIZENSHIP_CODES = tuple("""
+CITIZENSHIP_CODES = tuple(
+    """
 AFG ALB BDI BGD BGR BLR BOL BRA CHN CIV COD COL DOM ERI ETH GHA GTM HND HTI HUN IDN IND JAM KAZ
 KEN KGZ KHM KOR LAO LKA MDA MDG MEX MMR NER NGA NPL PHL ROU RUS SDN SLE SLV SOM SRB THA TJK TKM
-UGA UKR USA UZB VEN VNM""".split())
+UGA UKR USA UZB VEN VNM""".split()
+)
 
 # ---------------------------------------------------------------------------------------------
 # Calibration tables
@@ -37,17 +40,33 @@ REFERENCE_ROWS = 257_969
 
 # Non-empty cells per column in the 2025 release (ctdc-2025-column-fill.csv).
 FILL_2025 = {
-    "yearOfRegistration": 222_751, "gender": 205_148, "ageBroad": 137_139,
-    "citizenship": 126_643, "CountryOfExploitation": 202_006, "traffickMonths": 23_512,
-    "meansDebtBondageEarnings": 38_725, "meansThreats": 46_655, "meansAbusePsyPhySex": 57_647,
-    "meansFalsePromises": 27_375, "meansDrugsAlcohol": 12_890, "meansDenyBasicNeeds": 48_072,
-    "meansExcessiveWorkHours": 25_280, "meansWithholdDocs": 19_918,
-    "isForcedLabour": 62_821, "isSexualExploit": 99_618, "isOtherExploit": 12_964,
-    "typeOfLabourAgriculture": 9_564, "typeOfLabourConstruction": 5_445,
-    "typeOfLabourDomesticWork": 10_947, "typeOfLabourHospitality": 3_703,
-    "typeOfSexProstitution": 39_406, "typeOfSexPornography": 6_684,
-    "recruiterRelationIntimatePartner": 8_831, "recruiterRelationFriend": 7_401,
-    "recruiterRelationFamily": 10_701, "recruiterRelationOther": 40_273,
+    "yearOfRegistration": 222_751,
+    "gender": 205_148,
+    "ageBroad": 137_139,
+    "citizenship": 126_643,
+    "CountryOfExploitation": 202_006,
+    "traffickMonths": 23_512,
+    "meansDebtBondageEarnings": 38_725,
+    "meansThreats": 46_655,
+    "meansAbusePsyPhySex": 57_647,
+    "meansFalsePromises": 27_375,
+    "meansDrugsAlcohol": 12_890,
+    "meansDenyBasicNeeds": 48_072,
+    "meansExcessiveWorkHours": 25_280,
+    "meansWithholdDocs": 19_918,
+    "isForcedLabour": 62_821,
+    "isSexualExploit": 99_618,
+    "isOtherExploit": 12_964,
+    "typeOfLabourAgriculture": 9_564,
+    "typeOfLabourConstruction": 5_445,
+    "typeOfLabourDomesticWork": 10_947,
+    "typeOfLabourHospitality": 3_703,
+    "typeOfSexProstitution": 39_406,
+    "typeOfSexPornography": 6_684,
+    "recruiterRelationIntimatePartner": 8_831,
+    "recruiterRelationFriend": 7_401,
+    "recruiterRelationFamily": 10_701,
+    "recruiterRelationOther": 40_273,
 }
 
 # CountryOfExploitation x yearOfRegistration of the 2025 release
@@ -144,9 +163,15 @@ MAN_BASE_WEIGHT = 0.3
 # Age among records with an age: 18-29 = 43 %, under 18 = 24 % (CTDC data story, 2024); the split
 # inside those bands and of the over-30s (33 %) is a plausible stand-in.
 AGE_SHARE_OF_KNOWN = {
-    "0--8": 0.050, "09--17": 0.190,
-    "18--20": 0.115, "21--23": 0.110, "24--26": 0.105, "27--29": 0.100,
-    "30--38": 0.185, "39--47": 0.095, "48+": 0.050,
+    "0--8": 0.050,
+    "09--17": 0.190,
+    "18--20": 0.115,
+    "21--23": 0.110,
+    "24--26": 0.105,
+    "27--29": 0.100,
+    "30--38": 0.185,
+    "39--47": 0.095,
+    "48+": 0.050,
 }
 
 # Share of records with a citizenship, by country of exploitation: USA low (hotline records rarely
@@ -163,20 +188,74 @@ EXPLOITATION_PAIR_SHARE = {("FL", "SE"): 0.0252, ("FL", "OT"): 0.0058, ("SE", "O
 # countries low; unlisted countries and "no country" get the default.
 FL_TENDENCY_DEFAULT = 0.5
 FL_TENDENCY = {
-    "USA": 0.18, "MDA": 0.35, "PHL": 0.25, "MEX": 0.30, "NGA": 0.30, "ITA": 0.30, "DEU": 0.35,
-    "ROU": 0.40, "SRB": 0.40, "MKD": 0.30, "BIH": 0.30, "ALB": 0.35, "BGR": 0.35, "GRC": 0.30,
-    "ESP": 0.30, "NLD": 0.35, "COL": 0.35, "DNK": 0.35, "SWE": 0.35, "CHE": 0.35, "CAN": 0.35,
-    "UKR": 0.65, "RUS": 0.85, "KAZ": 0.85, "UZB": 0.85, "TJK": 0.80, "KGZ": 0.80, "MYS": 0.85,
-    "IDN": 0.80, "SAU": 0.90, "ARE": 0.85, "KWT": 0.90, "OMN": 0.90, "QAT": 0.90, "LBN": 0.90,
-    "JOR": 0.85, "HKG": 0.85, "BGD": 0.80, "KHM": 0.75, "THA": 0.75, "LBY": 0.80, "POL": 0.70,
-    "TUR": 0.60, "BLR": 0.60, "IND": 0.80, "GHA": 0.75, "HTI": 0.70, "MLI": 0.70, "AFG": 0.70,
-    "EGY": 0.60, "NER": 0.60, "CHN": 0.50,
+    "USA": 0.18,
+    "MDA": 0.35,
+    "PHL": 0.25,
+    "MEX": 0.30,
+    "NGA": 0.30,
+    "ITA": 0.30,
+    "DEU": 0.35,
+    "ROU": 0.40,
+    "SRB": 0.40,
+    "MKD": 0.30,
+    "BIH": 0.30,
+    "ALB": 0.35,
+    "BGR": 0.35,
+    "GRC": 0.30,
+    "ESP": 0.30,
+    "NLD": 0.35,
+    "COL": 0.35,
+    "DNK": 0.35,
+    "SWE": 0.35,
+    "CHE": 0.35,
+    "CAN": 0.35,
+    "UKR": 0.65,
+    "RUS": 0.85,
+    "KAZ": 0.85,
+    "UZB": 0.85,
+    "TJK": 0.80,
+    "KGZ": 0.80,
+    "MYS": 0.85,
+    "IDN": 0.80,
+    "SAU": 0.90,
+    "ARE": 0.85,
+    "KWT": 0.90,
+    "OMN": 0.90,
+    "QAT": 0.90,
+    "LBN": 0.90,
+    "JOR": 0.85,
+    "HKG": 0.85,
+    "BGD": 0.80,
+    "KHM": 0.75,
+    "THA": 0.75,
+    "LBY": 0.80,
+    "POL": 0.70,
+    "TUR": 0.60,
+    "BLR": 0.60,
+    "IND": 0.80,
+    "GHA": 0.75,
+    "HTI": 0.70,
+    "MLI": 0.70,
+    "AFG": 0.70,
+    "EGY": 0.60,
+    "NER": 0.60,
+    "CHN": 0.50,
 }
 
 # Relative chance that a record identified in a country is a child (stand-in; e.g. the 2016
 # spike of the Philippines, child labour on Lake Volta, domestic servitude of children in Haiti).
-CHILD_TENDENCY = {"PHL": 3.0, "GHA": 3.0, "HTI": 3.0, "SEN": 2.5, "MLI": 2.0, "NER": 2.0,
-                  "KHM": 1.5, "UGA": 1.5, "BDI": 1.5, "USA": 1.1}
+CHILD_TENDENCY = {
+    "PHL": 3.0,
+    "GHA": 3.0,
+    "HTI": 3.0,
+    "SEN": 2.5,
+    "MLI": 2.0,
+    "NER": 2.0,
+    "KHM": 1.5,
+    "UGA": 1.5,
+    "BDI": 1.5,
+    "USA": 1.1,
+}
 
 # Children a little more likely where sexual exploitation dominates (tendency < 0.5); stand-in.
 CHILD_SE_COUNTRY_WEIGHT = 1.5
@@ -220,17 +299,21 @@ MEANS_RECORDED_SHARE = 0.38
 # threats 38 %, denial of basic needs 37 % (CTDC data story); the other five are stand-ins.
 MEANS_SE_RECORDED_SHARE = 0.50
 MEANS_SE_FLAG_SHARE = {
-    "meansDebtBondageEarnings": 0.25, "meansThreats": 0.38, "meansAbusePsyPhySex": 0.62,
-    "meansFalsePromises": 0.22, "meansDrugsAlcohol": 0.20, "meansDenyBasicNeeds": 0.37,
-    "meansExcessiveWorkHours": 0.10, "meansWithholdDocs": 0.10,
+    "meansDebtBondageEarnings": 0.25,
+    "meansThreats": 0.38,
+    "meansAbusePsyPhySex": 0.62,
+    "meansFalsePromises": 0.22,
+    "meansDrugsAlcohol": 0.20,
+    "meansDenyBasicNeeds": 0.37,
+    "meansExcessiveWorkHours": 0.10,
+    "meansWithholdDocs": 0.10,
 }
 # The rest of the means flags (fill count minus the sexual-exploitation part) go to the other
 # records, chosen with these relative weights by exploitation type (stand-in: labour cases
 # document control most often, records without a type rarely).
 MEANS_REST_RECORDED_WEIGHT = {"FL": 4.0, "OT": 1.5, "none": 0.2}
 # Means typical of labour exploitation, favoured on forced-labour records (stand-in weight).
-MEANS_LABOUR_FLAGS = ("meansDebtBondageEarnings", "meansExcessiveWorkHours", "meansWithholdDocs",
-                      "meansFalsePromises")
+MEANS_LABOUR_FLAGS = ("meansDebtBondageEarnings", "meansExcessiveWorkHours", "meansWithholdDocs", "meansFalsePromises")
 MEANS_LABOUR_WEIGHT = 2.5
 
 # Records with a recruiter relation: all recruiter flags empty ~74 % (2024 missing shares).
@@ -240,12 +323,33 @@ RECRUITER_RECORDED_SHARE = 0.26
 # higher for sexual-only records because records with both types lean to "other"; forced
 # labour: "other" 81 %, set a little higher for labour-only records for the same reason.
 RECRUITER_GROUPS = {
-    "SE": (0.33, {"recruiterRelationIntimatePartner": 0.26, "recruiterRelationFriend": 0.15,
-                  "recruiterRelationFamily": 0.225, "recruiterRelationOther": 0.365}),
-    "FLSE": (0.35, {"recruiterRelationIntimatePartner": 0.10, "recruiterRelationFriend": 0.14,
-                    "recruiterRelationFamily": 0.15, "recruiterRelationOther": 0.61}),
-    "FL": (0.38, {"recruiterRelationIntimatePartner": 0.01, "recruiterRelationFriend": 0.07,
-                  "recruiterRelationFamily": 0.09, "recruiterRelationOther": 0.83}),
+    "SE": (
+        0.33,
+        {
+            "recruiterRelationIntimatePartner": 0.26,
+            "recruiterRelationFriend": 0.15,
+            "recruiterRelationFamily": 0.225,
+            "recruiterRelationOther": 0.365,
+        },
+    ),
+    "FLSE": (
+        0.35,
+        {
+            "recruiterRelationIntimatePartner": 0.10,
+            "recruiterRelationFriend": 0.14,
+            "recruiterRelationFamily": 0.15,
+            "recruiterRelationOther": 0.61,
+        },
+    ),
+    "FL": (
+        0.38,
+        {
+            "recruiterRelationIntimatePartner": 0.01,
+            "recruiterRelationFriend": 0.07,
+            "recruiterRelationFamily": 0.09,
+            "recruiterRelationOther": 0.83,
+        },
+    ),
 }
 # The remaining relations go to the other records (other exploitation, no type), weighted:
 RECRUITER_REST_RECORDED_WEIGHT = {"OT": 3.0, "none": 1.0}
@@ -277,8 +381,7 @@ _WESTERN_EUROPE = "ROU:20 NGA:15 BGR:12 UKR:10 ALB:8 HUN:8 MDA:5 VNM:5 CHN:4 BRA
 _NORTH_AFRICA = "ERI:25 ETH:20 SDN:20 SOM:10 NGA:10 CIV:5 GHA:5 NER:5"
 _WEST_AFRICA = "NGA:25 NER:20 CIV:20 GHA:15 SLE:10 CHN:5 BDI:5"
 CITIZENSHIP_ORIGINS = {
-    "USA": (0.55, "MEX:30 HND:10 GTM:8 PHL:8 SLV:6 CHN:6 IND:5 DOM:5 JAM:4 VEN:4 COL:4 THA:3 "
-                  "KOR:3 NGA:2 HTI:2"),
+    "USA": (0.55, "MEX:30 HND:10 GTM:8 PHL:8 SLV:6 CHN:6 IND:5 DOM:5 JAM:4 VEN:4 COL:4 THA:3 KOR:3 NGA:2 HTI:2"),
     "RUS": (0.10, "UZB:35 TJK:15 KGZ:15 UKR:15 MDA:10 KAZ:5 BLR:5"),
     "KAZ": (0.30, "UZB:50 KGZ:30 TJK:20"),
     "UKR": (0.97, "MDA:1 BLR:1 RUS:1"),
@@ -292,17 +395,24 @@ CITIZENSHIP_ORIGINS = {
     "POL": (0.0, "UKR:45 BLR:20 ROU:10 BGR:10 VNM:5 MDA:5 PHL:5"),
     "BGD": (0.97, "MMR:1"),
     "LBN": (0.0, "ETH:40 BGD:15 LKA:10 SLE:10 KEN:10 MDG:10 PHL:5"),
-    "SAU": (0.0, _GULF), "ARE": (0.0, _GULF), "KWT": (0.0, _GULF), "OMN": (0.0, _GULF),
-    "QAT": (0.0, _GULF), "JOR": (0.0, "BGD:30 LKA:20 PHL:15 IND:15 ETH:10 UGA:10"),
+    "SAU": (0.0, _GULF),
+    "ARE": (0.0, _GULF),
+    "KWT": (0.0, _GULF),
+    "OMN": (0.0, _GULF),
+    "QAT": (0.0, _GULF),
+    "JOR": (0.0, "BGD:30 LKA:20 PHL:15 IND:15 ETH:10 UGA:10"),
     "KHM": (0.97, "VNM:1 THA:1"),
     "MLI": (0.0, "NER:25 CIV:20 NGA:20 GHA:10 SLE:10"),
     "THA": (0.40, "MMR:40 KHM:30 LAO:30"),
     "MEX": (0.60, "HND:15 GTM:15 SLV:10 COL:5 VEN:5"),
     "ITA": (0.0, "NGA:40 ROU:20 ALB:10 CIV:10 MDA:5 CHN:5 BRA:5"),
     "SRB": (0.90, "ALB:5 BGR:5 MDA:2"),
-    "EGY": (0.0, _NORTH_AFRICA), "TUN": (0.0, _NORTH_AFRICA), "MAR": (0.0, _NORTH_AFRICA),
+    "EGY": (0.0, _NORTH_AFRICA),
+    "TUN": (0.0, _NORTH_AFRICA),
+    "MAR": (0.0, _NORTH_AFRICA),
     "ARG": (0.0, "BOL:50 DOM:20 COL:15 BRA:10 VEN:5"),
-    "SEN": (0.0, _WEST_AFRICA), "CIV": (0.80, "NGA:5 GHA:5 NER:5"),
+    "SEN": (0.0, _WEST_AFRICA),
+    "CIV": (0.80, "NGA:5 GHA:5 NER:5"),
     "ZAF": (0.0, "COD:25 ETH:20 SOM:15 NGA:15 THA:10 CHN:10 MDG:5"),
     "HKG": (0.0, "PHL:50 IDN:35 THA:5 VNM:5 IND:5"),
     "IRQ": (0.0, "BGD:30 ETH:20 NPL:15 KEN:15 UGA:10 IND:10"),
@@ -328,7 +438,7 @@ CITIZENSHIP_GLOBAL = (
 
 
 def parse_weights(text: str) -> tuple[list[str], np.ndarray]:
-    """"CODE:weight CODE:weight ..." as the codes with a positive weight and their probabilities."""
+    """ "CODE:weight CODE:weight ..." as the codes with a positive weight and their probabilities."""
     codes, weights = [], []
     for item in text.split():
         code, weight = item.split(":")
@@ -348,8 +458,11 @@ def coe_year_table() -> pd.DataFrame:
         code, *numbers = line.split()
         countries.append("" if code == "---" else code)
         counts.append([int(x) for x in numbers])
-    return pd.DataFrame(counts, index=pd.Index(countries, name="CountryOfExploitation"),
-                        columns=pd.Index(_TABLE_YEARS, name="yearOfRegistration"))
+    return pd.DataFrame(
+        counts,
+        index=pd.Index(countries, name="CountryOfExploitation"),
+        columns=pd.Index(_TABLE_YEARS, name="yearOfRegistration"),
+    )
 
 
 def _check_tables() -> None:
@@ -360,8 +473,7 @@ def _check_tables() -> None:
             raise ValueError(f"origin codes outside the citizenship list: {sorted(unknown)}")
     if set(parse_weights(CITIZENSHIP_GLOBAL)[0]) - set(CITIZENSHIP_CODES):
         raise ValueError("CITIZENSHIP_GLOBAL names a code outside the citizenship list")
-    for shares in (GENDER_SHARE_OF_KNOWN.values(), AGE_SHARE_OF_KNOWN.values(),
-                   *DURATION_SHARE.values()):
+    for shares in (GENDER_SHARE_OF_KNOWN.values(), AGE_SHARE_OF_KNOWN.values(), *DURATION_SHARE.values()):
         if abs(sum(shares) - 1) > 1e-9:
             raise ValueError("a share table must add up to 1")
 

@@ -56,6 +56,7 @@ The fill counts always win:
 Everything in the module is a stand-in: the per-country tendencies and origin lists below are
 plausible patterns, not measurements, and must never be quoted as facts about trafficking.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,13 +69,13 @@ import pandas as pd
 from synth_engine import demo_calibration as cal
 from synth_engine.demo_calibration import COLUMNS, FILL_2025, REFERENCE_ROWS, coe_year_table
 
-__all__ = ["COLUMNS", "REFERENCE_ROWS", "FILL_2025", "coe_year_table", "generate_demo_frame",
-           "write_demo_source"]
+__all__ = ["COLUMNS", "REFERENCE_ROWS", "FILL_2025", "coe_year_table", "generate_demo_frame", "write_demo_source"]
 
 
 # ---------------------------------------------------------------------------------------------
 # Sampling primitives
 # ---------------------------------------------------------------------------------------------
+
 
 def _scaled(count: float, rows: int) -> int:
     """A 2025 count scaled to ``rows`` and rounded."""
@@ -95,8 +96,7 @@ def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def _pick(rng: np.random.Generator, candidates: np.ndarray, k: int,
-          weights: np.ndarray | None = None) -> np.ndarray:
+def _pick(rng: np.random.Generator, candidates: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Choose exactly ``k`` of ``candidates`` without replacement, favouring large weights.
 
     Efraimidis-Spirakis: key = log(u) / w, keep the k largest keys. ``weights`` is aligned with
@@ -117,8 +117,9 @@ def _pick(rng: np.random.Generator, candidates: np.ndarray, k: int,
     return candidates[np.sort(chosen)]
 
 
-def _assign_classes(rng: np.random.Generator, candidates: np.ndarray, counts: np.ndarray,
-                    weight_of: Callable[[int], np.ndarray | None]) -> np.ndarray:
+def _assign_classes(
+    rng: np.random.Generator, candidates: np.ndarray, counts: np.ndarray, weight_of: Callable[[int], np.ndarray | None]
+) -> np.ndarray:
     """Give each candidate one class 0..K-1 with exactly ``counts[c]`` members per class.
 
     Classes are filled in order from the candidates still free, each by a weighted pick
@@ -137,10 +138,15 @@ def _assign_classes(rng: np.random.Generator, candidates: np.ndarray, counts: np
     return labels
 
 
-def _flag_block(rng: np.random.Generator, candidates: np.ndarray, recorded: int,
-                targets: np.ndarray, recorded_weight: np.ndarray | None,
-                class_weight: Callable[[int], np.ndarray | None],
-                flags: np.ndarray) -> np.ndarray:
+def _flag_block(
+    rng: np.random.Generator,
+    candidates: np.ndarray,
+    recorded: int,
+    targets: np.ndarray,
+    recorded_weight: np.ndarray | None,
+    class_weight: Callable[[int], np.ndarray | None],
+    flags: np.ndarray,
+) -> np.ndarray:
     """Set a group of flags on ``recorded`` of the ``candidates``, flag k on ``targets[k]`` rows.
 
     Every chosen record gets one primary flag (classes sized in proportion to the targets), then
@@ -152,8 +158,7 @@ def _flag_block(rng: np.random.Generator, candidates: np.ndarray, recorded: int,
     targets = np.minimum(targets, recorded)
     if recorded <= 0:
         return candidates[:0]
-    chosen = _pick(rng, candidates, recorded,
-                   None if recorded_weight is None else recorded_weight[candidates])
+    chosen = _pick(rng, candidates, recorded, None if recorded_weight is None else recorded_weight[candidates])
     primary = _largest_remainder(targets, recorded)
     labels = _assign_classes(rng, chosen, primary, class_weight)
     flags[chosen, labels] = True
@@ -172,7 +177,6 @@ def _lookup(table: dict, keys, default: float) -> np.ndarray:
     return np.array([table.get(k, default) for k in keys], dtype=float)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # The model: one function per step, in the order the steps draw from the generator
 # ---------------------------------------------------------------------------------------------
@@ -183,14 +187,15 @@ Columns = dict[str, tuple[np.ndarray, tuple[str, ...]]]
 @dataclass
 class _Cases:
     """What the earlier steps drew about every record, for the later steps to condition on."""
+
     rng: np.random.Generator
     rows: int
     coe_vocab: tuple[str, ...]
     coe_code: np.ndarray
-    coe: np.ndarray                  # country of exploitation ("" = none)
-    year: np.ndarray                 # year of registration ("" = none)
-    rich: np.ndarray                 # weight towards "recorded" (latent level of detail)
-    sparse: np.ndarray               # weight towards "not recorded"
+    coe: np.ndarray  # country of exploitation ("" = none)
+    year: np.ndarray  # year of registration ("" = none)
+    rich: np.ndarray  # weight towards "recorded" (latent level of detail)
+    sparse: np.ndarray  # weight towards "not recorded"
     fl_tendency: np.ndarray
     child_tendency: np.ndarray
     other_tendency: np.ndarray
@@ -222,10 +227,14 @@ def _where_and_when(rng: np.random.Generator, rows: int, out: Columns) -> _Cases
     detail = rng.beta(2.0, 2.0, rows)
     rich = np.exp(cal.DETAIL_STRENGTH * (detail - 0.5))
     return _Cases(
-        rng=rng, rows=rows, coe_vocab=coe_vocab, coe_code=coe_code,
+        rng=rng,
+        rows=rows,
+        coe_vocab=coe_vocab,
+        coe_code=coe_code,
         coe=np.array(coe_vocab, dtype=object)[coe_code],
         year=np.array(year_vocab, dtype=object)[year_code],
-        rich=rich, sparse=1.0 / rich,
+        rich=rich,
+        sparse=1.0 / rich,
         fl_tendency=_lookup(cal.FL_TENDENCY, coe_vocab, cal.FL_TENDENCY_DEFAULT)[coe_code],
         child_tendency=_lookup(cal.CHILD_TENDENCY, coe_vocab, 1.0)[coe_code],
         other_tendency=_lookup(cal.OTHER_TENDENCY, coe_vocab, 1.0)[coe_code],
@@ -265,10 +274,10 @@ def _draw_citizenship(cases: _Cases, out: Columns) -> None:
     rows, rng, coe, rich = cases.rows, cases.rng, cases.coe, cases.rich
     citizenship = np.full(rows, "", dtype=object)
     total = _scaled(cal.FILL_2025["citizenship"], rows)
-    fixed = {key: int(round(share * np.count_nonzero(coe == key)))
-             for key, share in cal.CITIZENSHIP_KNOWN_SHARE.items()}
-    known_parts = [_pick(rng, np.flatnonzero(coe == key), k, rich[coe == key])
-                   for key, k in fixed.items()]
+    fixed = {
+        key: int(round(share * np.count_nonzero(coe == key))) for key, share in cal.CITIZENSHIP_KNOWN_SHARE.items()
+    }
+    known_parts = [_pick(rng, np.flatnonzero(coe == key), k, rich[coe == key]) for key, k in fixed.items()]
     others = np.flatnonzero(~np.isin(coe, list(fixed)))
     known_parts.append(_pick(rng, others, total - sum(fixed.values()), rich[others]))
     has_cit = np.zeros(rows, dtype=bool)
@@ -296,22 +305,35 @@ def _draw_exploitation(cases: _Cases, out: Columns) -> None:
     }
     none_n = rows - sum(singles.values()) - sum(pair.values())
     combos = [(), ("FL", "SE"), ("FL", "OT"), ("SE", "OT"), ("OT",), ("FL",), ("SE",)]
-    combo_counts = np.array([none_n, pair[("FL", "SE")], pair[("FL", "OT")], pair[("SE", "OT")],
-                             singles["OT"], singles["FL"], singles["SE"]])
+    combo_counts = np.array(
+        [
+            none_n,
+            pair[("FL", "SE")],
+            pair[("FL", "OT")],
+            pair[("SE", "OT")],
+            singles["OT"],
+            singles["FL"],
+            singles["SE"],
+        ]
+    )
     g_code, g_vocab = out["gender"]
 
     def weight(kind: str, tendency: np.ndarray) -> np.ndarray:
-        return (tendency * _lookup(cal.EXPLOIT_GENDER_WEIGHT[kind], g_vocab, 1.0)[g_code]
-                * np.where(cases.is_child, cal.EXPLOIT_CHILD_WEIGHT[kind], 1.0) * cases.rich)
+        return (
+            tendency
+            * _lookup(cal.EXPLOIT_GENDER_WEIGHT[kind], g_vocab, 1.0)[g_code]
+            * np.where(cases.is_child, cal.EXPLOIT_CHILD_WEIGHT[kind], 1.0)
+            * cases.rich
+        )
 
     w_fl = weight("FL", cases.fl_tendency)
     w_se = weight("SE", 1.0 - cases.fl_tendency)
     w_ot = weight("OT", cases.other_tendency)
-    combo_weight = [cases.sparse, np.sqrt(w_fl * w_se), np.sqrt(w_fl * w_ot), np.sqrt(w_se * w_ot),
-                    w_ot, w_fl, None]
+    combo_weight = [cases.sparse, np.sqrt(w_fl * w_se), np.sqrt(w_fl * w_ot), np.sqrt(w_se * w_ot), w_ot, w_fl, None]
     combo = _assign_classes(cases.rng, cases.all_rows, combo_counts, lambda c: combo_weight[c])
     cases.is_fl, cases.is_se, cases.is_ot = (
-        np.isin(combo, [i for i, c in enumerate(combos) if kind in c]) for kind in ("FL", "SE", "OT"))
+        np.isin(combo, [i for i, c in enumerate(combos) if kind in c]) for kind in ("FL", "SE", "OT")
+    )
     for name, mask in zip(cal.EXPLOITATION, (cases.is_fl, cases.is_se, cases.is_ot)):
         out[name] = _flag_codes(mask)
 
@@ -328,12 +350,16 @@ def _draw_sectors(cases: _Cases, out: Columns) -> None:
         gw = cal.SECTOR_GENDER_WEIGHT[name]
         w = np.where(is_man, gw["Man"], np.where(is_woman, gw["Woman"], 1.0))
         if name == "typeOfLabourDomesticWork":
-            w = (w * np.where(domestic_place, cal.DOMESTIC_WORK_PLACE_WEIGHT, 1.0)
-                 * np.where(cases.is_child, cal.DOMESTIC_WORK_CHILD_WEIGHT, 1.0))
+            w = (
+                w
+                * np.where(domestic_place, cal.DOMESTIC_WORK_PLACE_WEIGHT, 1.0)
+                * np.where(cases.is_child, cal.DOMESTIC_WORK_CHILD_WEIGHT, 1.0)
+            )
         sector_w.append(w)
     sector_flags = np.zeros((rows, len(cal.SECTORS)), dtype=bool)
-    _flag_block(cases.rng, np.flatnonzero(cases.is_fl), recorded, targets, cases.rich,
-                lambda k: sector_w[k], sector_flags)
+    _flag_block(
+        cases.rng, np.flatnonzero(cases.is_fl), recorded, targets, cases.rich, lambda k: sector_w[k], sector_flags
+    )
     _flag_columns(cal.SECTORS, sector_flags, out)
 
 
@@ -343,8 +369,15 @@ def _draw_sex_types(cases: _Cases, out: Columns) -> None:
     recorded = int(round(targets.sum() / (1.0 + cal.SEX_TYPE_MULTI_SHARE)))
     porn_w = np.where(cases.is_child, cal.PORNOGRAPHY_CHILD_WEIGHT, 1.0)
     sex_flags = np.zeros((cases.rows, len(cal.SEX_TYPES)), dtype=bool)
-    _flag_block(cases.rng, np.flatnonzero(cases.is_se), recorded, targets, cases.rich,
-                lambda k: porn_w if k == 1 else None, sex_flags)
+    _flag_block(
+        cases.rng,
+        np.flatnonzero(cases.is_se),
+        recorded,
+        targets,
+        cases.rich,
+        lambda k: porn_w if k == 1 else None,
+        sex_flags,
+    )
     _flag_columns(cal.SEX_TYPES, sex_flags, out)
 
 
@@ -359,12 +392,21 @@ def _draw_means(cases: _Cases, out: Columns) -> None:
     _flag_block(rng, se_rows, se_recorded, se_targets, cases.rich, lambda k: None, means_flags)
     rest_targets = np.array([_scaled(cal.FILL_2025[m], rows) for m in cal.MEANS]) - se_targets
     rest_rows = np.flatnonzero(~is_se)
-    rest_w = cases.rich * np.where(is_fl, cal.MEANS_REST_RECORDED_WEIGHT["FL"],
-                                   np.where(cases.is_ot, cal.MEANS_REST_RECORDED_WEIGHT["OT"],
-                                            cal.MEANS_REST_RECORDED_WEIGHT["none"]))
+    rest_w = cases.rich * np.where(
+        is_fl,
+        cal.MEANS_REST_RECORDED_WEIGHT["FL"],
+        np.where(cases.is_ot, cal.MEANS_REST_RECORDED_WEIGHT["OT"], cal.MEANS_REST_RECORDED_WEIGHT["none"]),
+    )
     labour_w = np.where(is_fl, cal.MEANS_LABOUR_WEIGHT, 1.0)
-    _flag_block(rng, rest_rows, total_recorded - se_recorded, rest_targets, rest_w,
-                lambda k: labour_w if cal.MEANS[k] in cal.MEANS_LABOUR_FLAGS else None, means_flags)
+    _flag_block(
+        rng,
+        rest_rows,
+        total_recorded - se_recorded,
+        rest_targets,
+        rest_w,
+        lambda k: labour_w if cal.MEANS[k] in cal.MEANS_LABOUR_FLAGS else None,
+        means_flags,
+    )
     _flag_columns(cal.MEANS, means_flags, out)
 
 
@@ -387,15 +429,14 @@ def _draw_recruiters(cases: _Cases, out: Columns) -> None:
         recorded = int(round(share * members.size))
         targets = np.array([int(round(flag_share[r] * recorded)) for r in cal.RECRUITERS])
         targets = np.minimum(targets, np.maximum(remaining, 0))
-        chosen = _flag_block(rng, members, recorded, targets, rec_recorded_w, rec_class_w,
-                             rec_flags)
+        chosen = _flag_block(rng, members, recorded, targets, rec_recorded_w, rec_class_w, rec_flags)
         remaining = remaining - rec_flags[chosen].sum(axis=0)
         remaining_recorded -= chosen.size
     rest_rows = np.flatnonzero(~(is_se | is_fl))
-    rest_w = rec_recorded_w * np.where(cases.is_ot, cal.RECRUITER_REST_RECORDED_WEIGHT["OT"],
-                                       cal.RECRUITER_REST_RECORDED_WEIGHT["none"])
-    _flag_block(rng, rest_rows, remaining_recorded, remaining, rest_w, rec_class_w,
-                rec_flags)
+    rest_w = rec_recorded_w * np.where(
+        cases.is_ot, cal.RECRUITER_REST_RECORDED_WEIGHT["OT"], cal.RECRUITER_REST_RECORDED_WEIGHT["none"]
+    )
+    _flag_block(rng, rest_rows, remaining_recorded, remaining, rest_w, rec_class_w, rec_flags)
     _flag_columns(cal.RECRUITERS, rec_flags, out)
 
 
@@ -403,12 +444,21 @@ def _draw_duration(cases: _Cases, out: Columns) -> None:
     """4e. Duration: which records have one, then the band by exploitation group."""
     rows, is_fl, is_se, is_ot = cases.rows, cases.is_fl, cases.is_se, cases.is_ot
     duration = np.full(rows, "", dtype=object)
-    dur_w = cases.rich * np.where(cases.coe == "USA", cal.DURATION_USA_WEIGHT, 1.0) * np.select(
-        [is_fl, is_se, is_ot], [cal.DURATION_RECORDED_WEIGHT["FL"], cal.DURATION_RECORDED_WEIGHT["SE"],
-                                cal.DURATION_RECORDED_WEIGHT["OT"]], cal.DURATION_RECORDED_WEIGHT["none"])
+    dur_w = (
+        cases.rich
+        * np.where(cases.coe == "USA", cal.DURATION_USA_WEIGHT, 1.0)
+        * np.select(
+            [is_fl, is_se, is_ot],
+            [
+                cal.DURATION_RECORDED_WEIGHT["FL"],
+                cal.DURATION_RECORDED_WEIGHT["SE"],
+                cal.DURATION_RECORDED_WEIGHT["OT"],
+            ],
+            cal.DURATION_RECORDED_WEIGHT["none"],
+        )
+    )
     known = _pick(cases.rng, cases.all_rows, _scaled(cal.FILL_2025["traffickMonths"], rows), dur_w)
-    group_masks = {"SE": is_se & ~is_fl, "FLSE": is_se & is_fl, "FL": is_fl & ~is_se,
-                   "rest": ~(is_se | is_fl)}
+    group_masks = {"SE": is_se & ~is_fl, "FLSE": is_se & is_fl, "FL": is_fl & ~is_se, "rest": ~(is_se | is_fl)}
     for key, mask in group_masks.items():
         members = known[mask[known]]
         counts = _largest_remainder(cal.DURATION_SHARE[key], members.size)
@@ -418,8 +468,17 @@ def _draw_duration(cases: _Cases, out: Columns) -> None:
 
 
 # The steps after the first, in drawing order: each reads what the earlier ones left in _Cases.
-_STEPS = (_draw_gender, _draw_age, _draw_citizenship, _draw_exploitation, _draw_sectors,
-          _draw_sex_types, _draw_means, _draw_recruiters, _draw_duration)
+_STEPS = (
+    _draw_gender,
+    _draw_age,
+    _draw_citizenship,
+    _draw_exploitation,
+    _draw_sectors,
+    _draw_sex_types,
+    _draw_means,
+    _draw_recruiters,
+    _draw_duration,
+)
 
 
 def _simulate(rows: int, seed: int) -> Columns:
@@ -435,8 +494,7 @@ def _simulate(rows: int, seed: int) -> Columns:
     return out
 
 
-def _origin_distribution(country: str, global_codes: list[str],
-                         global_p: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _origin_distribution(country: str, global_codes: list[str], global_p: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Citizenship distribution for records exploited in ``country`` ("" = unknown)."""
     if country in cal.CITIZENSHIP_ORIGINS:
         same, text = cal.CITIZENSHIP_ORIGINS[country]
@@ -473,10 +531,10 @@ def _flag_columns(names: tuple[str, ...], flags: np.ndarray, out: Columns) -> No
         out[name] = _flag_codes(flags[:, k])
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------
+
 
 def generate_demo_frame(rows: int = cal.REFERENCE_ROWS, seed: int = 0) -> pd.DataFrame:
     """Demonstration records as a DataFrame of strings ("" = empty), sorted like the real file.
@@ -506,4 +564,3 @@ def write_demo_source(path, rows: int = cal.REFERENCE_ROWS, seed: int = 0) -> No
     text = frame.to_csv(index=False, lineterminator="\n")
     with open(os.fspath(path), "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
-

@@ -26,6 +26,7 @@ suppressed % = |S \\ T| / |S| · 100 and fabricated % = |T \\ S| / |S| · 100
 relative error |t − s| / s over s ≥ 10 (absent counting as 0); preservation min(t / s, 1) by
 count bucket [10·2^j, 10·2^(j+1)); record expansion % = (N_target / N_original − 1) · 100.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,11 +49,12 @@ from synth_engine.noise_units import (
     unlisted_figures,
 )
 
-RELATIVE_ERROR_FLOOR = 10          # relative errors are taken over original counts >= this
-BUCKET_START = 10                  # first preservation bucket [10, 20), then [20, 40) ...
+RELATIVE_ERROR_FLOOR = 10  # relative errors are taken over original counts >= this
+BUCKET_START = 10  # first preservation bucket [10, 20), then [20, 40) ...
 
 
 # --- keys -------------------------------------------------------------------------------------
+
 
 def key_base(items: ItemSpace, max_length: int) -> int:
     """The base of the packed keys; checks that a key of `max_length` items fits in int64."""
@@ -65,6 +67,7 @@ def key_base(items: ItemSpace, max_length: int) -> int:
 @dataclass
 class CombinationCounts:
     """Counts of combinations by length: keys[k] ascending int64 keys, counts[k] their counts."""
+
     base: int
     keys: dict[int, np.ndarray]
     counts: dict[int, np.ndarray]
@@ -103,6 +106,7 @@ def aggregate_counts(aggregates: ProtectedAggregates) -> CombinationCounts:
 
 # --- walking column tuples --------------------------------------------------------------------
 
+
 def _walk(codes: np.ndarray, items: ItemSpace, max_length: int, base: int):
     """Yield (length, rows, keys, local, size) for every column tuple of up to `max_length`
     columns that some row has in full: `rows` are those rows, `keys` the packed keys of their
@@ -140,8 +144,9 @@ def _walk(codes: np.ndarray, items: ItemSpace, max_length: int, base: int):
     yield from extend(-1, None, None, None, 1, 1)
 
 
-def count_combinations(codes: np.ndarray, items: ItemSpace, max_length: int,
-                       weights: np.ndarray | None = None) -> CombinationCounts:
+def count_combinations(
+    codes: np.ndarray, items: ItemSpace, max_length: int, weights: np.ndarray | None = None
+) -> CombinationCounts:
     """Count every combination of length 1..max_length in the rows of `codes` (each row counted
     `weights[row]` times when weights are given)."""
     base = key_base(items, max_length)
@@ -154,7 +159,7 @@ def count_combinations(codes: np.ndarray, items: ItemSpace, max_length: int,
             if len(nz) == 0:
                 continue
             first = np.zeros(size, dtype=np.int64)
-            first[local] = keys   # any row of a value tuple carries its key
+            first[local] = keys  # any row of a value tuple carries its key
             parts[depth].append((first[nz], np.rint(tally[nz]).astype(np.int64)))
         else:
             uniq, inverse = np.unique(keys, return_inverse=True)
@@ -187,8 +192,7 @@ def _matches(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts, 
         yield depth, rows, at, own[at] == keys
 
 
-def combination_incidence(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts,
-                          max_length: int):
+def combination_incidence(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts, max_length: int):
     """The combinations of `reference` that each row of `codes` contains.
 
     Returns (matrix, outside): `matrix` is a sparse CSR (combinations x rows) 0/1 matrix whose
@@ -218,8 +222,9 @@ def combination_incidence(codes: np.ndarray, items: ItemSpace, reference: Combin
     return matrix, outside
 
 
-def rows_with_unlisted(codes: np.ndarray, items: ItemSpace, reference: CombinationCounts,
-                       max_length: int) -> np.ndarray:
+def rows_with_unlisted(
+    codes: np.ndarray, items: ItemSpace, reference: CombinationCounts, max_length: int
+) -> np.ndarray:
     """Per row of `codes`, whether it holds a combination of length <= max_length that
     `reference` lacks (combination_incidence's `outside` > 0, without building the matrix)."""
     found = np.zeros(int(codes.shape[0]), dtype=bool)
@@ -229,6 +234,7 @@ def rows_with_unlisted(codes: np.ndarray, items: ItemSpace, reference: Combinati
 
 
 # --- comparing two sets of counts -------------------------------------------------------------
+
 
 def bucket_of(counts: np.ndarray) -> np.ndarray:
     """Index j of the bucket [10·2^j, 10·2^(j+1)) of each count (counts >= 10 only)."""
@@ -298,8 +304,7 @@ def compare(original: CombinationCounts, target: CombinationCounts) -> dict:
     records = {
         "original": int(original.n_records),
         "target": int(target.n_records),
-        "record_expansion_pct": (100.0 * (target.n_records / original.n_records - 1.0)
-                                 if original.n_records else 0.0),
+        "record_expansion_pct": (100.0 * (target.n_records / original.n_records - 1.0) if original.n_records else 0.0),
     }
     return {"lengths": per_length, "overall": overall, "buckets": bucket_rows, "records": records}
 
@@ -308,10 +313,15 @@ def _bucket_summary(buckets, pres, rel, length):
     rows = []
     for j in np.unique(buckets):
         sel = buckets == j
-        rows.append({"length": length, "bucket_low": int(BUCKET_START * 2 ** int(j)),
-                     "combinations": int(sel.sum()),
-                     "mean_preservation": float(pres[sel].mean()),
-                     "mean_proportional_error": float(rel[sel].mean())})
+        rows.append(
+            {
+                "length": length,
+                "bucket_low": int(BUCKET_START * 2 ** int(j)),
+                "combinations": int(sel.sum()),
+                "mean_preservation": float(pres[sel].mean()),
+                "mean_proportional_error": float(rel[sel].mean()),
+            }
+        )
     return rows
 
 
@@ -322,21 +332,33 @@ IMPLICATION_METRICS = ("implications", "implications_violated", "implication_bre
 
 @dataclass
 class Evaluation:
-    public: dict                      # synthetic vs protected (safe to publish)
-    quality: list                     # the same as QualityRows
-    deviations: list                  # its largest deviations as QualityDeviations
-    private: dict | None = None       # figures that involve the sensitive records
+    public: dict  # synthetic vs protected (safe to publish)
+    quality: list  # the same as QualityRows
+    deviations: list  # its largest deviations as QualityDeviations
+    private: dict | None = None  # figures that involve the sensitive records
 
 
-def agreement(reference: CombinationCounts, compared: CombinationCounts, noise: Noise,
-              items: ItemSpace, listed: CombinationCounts | None = None) -> dict:
+def agreement(
+    reference: CombinationCounts,
+    compared: CombinationCounts,
+    noise: Noise,
+    items: ItemSpace,
+    listed: CombinationCounts | None = None,
+) -> dict:
     """Deviation and unlisted figures of `compared` against `reference` (see noise_units; the
     deviations over the combinations `listed` when given), the largest deviations with their
     combinations written as keys."""
     figures = deviation_figures(reference, compared, noise, listed)
-    figures["largest"] = [{"length": k, "key": items.key(unpack(np.array([key]), k, reference.base)[0]),
-                           "reference_count": r, "compared_count": c, "z": z}
-                          for k, key, r, c, z in figures["largest"]]
+    figures["largest"] = [
+        {
+            "length": k,
+            "key": items.key(unpack(np.array([key]), k, reference.base)[0]),
+            "reference_count": r,
+            "compared_count": c,
+            "z": z,
+        }
+        for k, key, r, c, z in figures["largest"]
+    ]
     figures["unlisted"] = unlisted_figures(reference, compared, noise)
     return figures
 
@@ -344,13 +366,16 @@ def agreement(reference: CombinationCounts, compared: CombinationCounts, noise: 
 def implication_figures(rules: np.ndarray, counts: CombinationCounts, items: ItemSpace) -> dict:
     """implication_breaches with each rule written as keys: (B, A, records with B, lacking A)."""
     figures = implication_breaches(rules, counts)
-    figures["rules"] = [{"if": items.key([b]), "then": items.key([a]), "records_with_if": n, "lacking_then": m}
-                        for b, a, n, m in figures["rules"]]
+    figures["rules"] = [
+        {"if": items.key([b]), "then": items.key([a]), "records_with_if": n, "lacking_then": m}
+        for b, a, n, m in figures["rules"]
+    ]
     return figures
 
 
-def evaluate(synthetic_codes: np.ndarray, aggregates: ProtectedAggregates,
-             sensitive_codes: np.ndarray | None = None) -> Evaluation:
+def evaluate(
+    synthetic_codes: np.ndarray, aggregates: ProtectedAggregates, sensitive_codes: np.ndarray | None = None
+) -> Evaluation:
     """Compare the synthetic records with the protected aggregates in noise units (public), and,
     when the sensitive records are given, synthetic and protected counts with the true ones
     (private)."""
@@ -364,16 +389,22 @@ def evaluate(synthetic_codes: np.ndarray, aggregates: ProtectedAggregates,
     unlisted_rows = rows_with_unlisted(synthetic_codes, items, protected, length)
     public["records_with_unlisted_pct"] = 100.0 * float(unlisted_rows.mean()) if len(unlisted_rows) else 0.0
     public["implications"] = implication_figures(rules, synthetic, items)
-    public["records"] = {"protected": int(protected.n_records), "synthetic": int(synthetic.n_records),
-                         "record_expansion_pct": (100.0 * (synthetic.n_records / protected.n_records - 1.0)
-                                                  if protected.n_records else 0.0)}
+    public["records"] = {
+        "protected": int(protected.n_records),
+        "synthetic": int(synthetic.n_records),
+        "record_expansion_pct": (
+            100.0 * (synthetic.n_records / protected.n_records - 1.0) if protected.n_records else 0.0
+        ),
+    }
     private = None
     if sensitive_codes is not None:
         true = count_combinations(sensitive_codes, items, length)
-        private = {"true_records": true.n_records,
-                   "synthetic_vs_true": agreement(true, synthetic, noise, items, listed=protected),
-                   "protected_vs_true": agreement(true, protected, noise, items, listed=protected),
-                   "implications_in_true_records": implication_figures(rules, true, items)}
+        private = {
+            "true_records": true.n_records,
+            "synthetic_vs_true": agreement(true, synthetic, noise, items, listed=protected),
+            "protected_vs_true": agreement(true, protected, noise, items, listed=protected),
+            "implications_in_true_records": implication_figures(rules, true, items),
+        }
     return Evaluation(public, quality_rows(public), deviation_rows(public), private)
 
 
@@ -395,8 +426,9 @@ def quality_rows(public: dict, comparison: str = PUBLIC_COMPARISON) -> list:
         out += rows(figures, UNLISTED_METRICS, k)
     out += rows(public["implications"], IMPLICATION_METRICS)
     out += rows(public, ("records_with_unlisted_pct",))
-    out += [QualityRow(comparison, f"{name}_records", float(public["records"][name]))
-            for name in ("protected", "synthetic")]
+    out += [
+        QualityRow(comparison, f"{name}_records", float(public["records"][name])) for name in ("protected", "synthetic")
+    ]
     out += rows(public["records"], ("record_expansion_pct",))
     return out
 
@@ -405,9 +437,12 @@ def deviation_rows(public: dict, comparison: str = PUBLIC_COMPARISON) -> list:
     """The largest deviations of `evaluate`'s public figures as the store's rows."""
     from data.writer import QualityDeviation
 
-    return [QualityDeviation(comparison, rank, row["length"], row["key"], row["reference_count"],
-                             row["compared_count"], row["z"])
-            for rank, row in enumerate(public["largest"], start=1)]
+    return [
+        QualityDeviation(
+            comparison, rank, row["length"], row["key"], row["reference_count"], row["compared_count"], row["z"]
+        )
+        for rank, row in enumerate(public["largest"], start=1)
+    ]
 
 
 def summary_lines(public: dict) -> list[str]:
@@ -415,15 +450,23 @@ def summary_lines(public: dict) -> list[str]:
     lines = []
     for k, f in sorted(public["lengths"].items()):
         unlisted = public["unlisted"].get(k)
-        extra = (f"; {unlisted['unlisted_beyond_noise']:,} of {unlisted['unlisted_combinations']:,} unlisted "
-                 "combinations beyond the noise" if unlisted else "")
-        lines.append(f"length {k}: mean |z| {f['mean_abs_z']:.2f}, {f['within_noise_95_pct']:.1f} % inside the 95 % "
-                     f"noise interval, largest |z| {f['max_abs_z']:.1f} (over {f['measured_combinations']:,} "
-                     f"protected counts >= {FLOOR}), mean relative error {f['mean_relative_error']:.4f}{extra}")
+        extra = (
+            f"; {unlisted['unlisted_beyond_noise']:,} of {unlisted['unlisted_combinations']:,} unlisted "
+            "combinations beyond the noise"
+            if unlisted
+            else ""
+        )
+        lines.append(
+            f"length {k}: mean |z| {f['mean_abs_z']:.2f}, {f['within_noise_95_pct']:.1f} % inside the 95 % "
+            f"noise interval, largest |z| {f['max_abs_z']:.1f} (over {f['measured_combinations']:,} "
+            f"protected counts >= {FLOOR}), mean relative error {f['mean_relative_error']:.4f}{extra}"
+        )
     rules = public["implications"]
-    lines.append(f"{rules['implications_violated']} of {rules['implications']} implications of the protected "
-                 f"counts violated; {public['records_with_unlisted_pct']:.2f} % of the records hold an unlisted "
-                 f"combination; record expansion {public['records']['record_expansion_pct']:+.2f} %")
+    lines.append(
+        f"{rules['implications_violated']} of {rules['implications']} implications of the protected "
+        f"counts violated; {public['records_with_unlisted_pct']:.2f} % of the records hold an unlisted "
+        f"combination; record expansion {public['records']['record_expansion_pct']:+.2f} %"
+    )
     return lines
 
 

@@ -1,5 +1,6 @@
 """The default synthesizer's column fill: all records are filled one column at a time, each column's
 values chosen for all records at once (see the comment above `DefaultSettings` in synthesize.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,8 @@ class RowSpace:
             if keys is None or len(keys) == 0:
                 continue
             a = self.start[t]
-            self.length[a:a + len(keys)] = t
-            self.items[a:a + len(keys), :t] = unpack(keys, t, self.base)
+            self.length[a : a + len(keys)] = t
+            self.items[a : a + len(keys), :t] = unpack(keys, t, self.base)
 
     def find(self, length: int, keys: np.ndarray) -> np.ndarray:
         if length == 0:
@@ -73,8 +74,7 @@ def column_entries(counts, items, rows: RowSpace, R: int, weights: dict):
             else:
                 row = np.zeros(len(item), np.int64)
             ok = row >= 0
-            parts.append((items.column_of[item][ok], row[ok], items.code_of[item][ok] - 1,
-                          target[ok], weight[ok]))
+            parts.append((items.column_of[item][ok], row[ok], items.code_of[item][ok] - 1, target[ok], weight[ok]))
     n_columns = len(items.codebook)
     if not parts:
         empty = (np.zeros(0, np.int64),) * 2 + (np.zeros(0),) * 2
@@ -82,8 +82,10 @@ def column_entries(counts, items, rows: RowSpace, R: int, weights: dict):
     cols, rws, outs, tgs, wts = (np.concatenate(p) for p in zip(*parts))
     order = np.argsort(cols, kind="stable")
     bounds = np.searchsorted(cols[order], np.arange(n_columns + 1))
-    return [(rws[order[a:b]], outs[order[a:b]].astype(np.int64), tgs[order[a:b]], wts[order[a:b]])
-            for a, b in zip(bounds[:-1], bounds[1:])]
+    return [
+        (rws[order[a:b]], outs[order[a:b]].astype(np.int64), tgs[order[a:b]], wts[order[a:b]])
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
 
 
 def column_order(items, counts, how: str = "cardinality") -> list[int]:
@@ -113,7 +115,9 @@ def next_groups(group, outcome, V, B, rows: RowSpace, offset):
     indptr, indices = B.indptr, B.indices
     k_parent = np.diff(indptr)
     short = rows.length[indices] <= rows.R - 2
-    n_short = np.add.reduceat(short.astype(np.int64), indptr[:-1]) if len(indices) else np.zeros(len(k_parent), np.int64)
+    n_short = (
+        np.add.reduceat(short.astype(np.int64), indptr[:-1]) if len(indices) else np.zeros(len(k_parent), np.int64)
+    )
     n_short[k_parent == 0] = 0
     k_copy = k_parent[parent]
     k_ext = np.where(x < V, n_short[parent], 0)
@@ -127,7 +131,7 @@ def next_groups(group, outcome, V, B, rows: RowSpace, offset):
     # extensions by the new item
     takers = np.flatnonzero(k_ext > 0)
     if len(takers):
-        short_pos = np.flatnonzero(short)              # in row order, so each parent's are contiguous
+        short_pos = np.flatnonzero(short)  # in row order, so each parent's are contiguous
         first_short = np.concatenate([[0], np.cumsum(n_short)])
         kk = k_ext[takers]
         child = np.repeat(takers, kk)
@@ -155,7 +159,7 @@ def fill_column(j, group, B, column_entries, rows: RowSpace, items, settings, rn
     fit = target > 0
     allowed = fit.copy()
     allowed[:, V] = True
-    forbidden = (B @ (~allowed).astype(np.float64)) > 0.5        # (groups x outcomes)
+    forbidden = (B @ (~allowed).astype(np.float64)) > 0.5  # (groups x outcomes)
     used = np.zeros(rows.n, dtype=bool)
     used[B.indices] = True
     fit &= used[:, None]
@@ -174,9 +178,15 @@ def fill_column(j, group, B, column_entries, rows: RowSpace, items, settings, rn
     order = np.lexsort((rng.random(len(group)), group))
     outcome = np.empty(len(group), dtype=np.int64)
     outcome[order] = np.repeat(np.tile(np.arange(V1), n_groups), counts.ravel())
-    return outcome, {"column": items.codebook.attributes[j].name, "groups": int(n_groups),
-                     "subsets": int(B.nnz), "method": method, "error_start": error_start,
-                     "error_end": error_end, "repair_rounds": rounds}
+    return outcome, {
+        "column": items.codebook.attributes[j].name,
+        "groups": int(n_groups),
+        "subsets": int(B.nnz),
+        "method": method,
+        "error_start": error_start,
+        "error_end": error_end,
+        "repair_rounds": rounds,
+    }
 
 
 def _column_error(B, counts, target, weight, fit) -> float:
@@ -205,9 +215,9 @@ def _lp_counts(B, g, target, weight, fit, forbidden, rng, time_limit=2.0):
     from scipy.optimize import linprog
 
     n_groups, V1 = forbidden.shape
-    cell_g, cell_x = np.nonzero(~forbidden)                   # variables n[G, x]
+    cell_g, cell_x = np.nonzero(~forbidden)  # variables n[G, x]
     n_vars = len(cell_g)
-    fit_t, fit_x = np.nonzero(fit)                            # fitted combinations (T, x)
+    fit_t, fit_x = np.nonzero(fit)  # fitted combinations (T, x)
     n_fit = len(fit_t)
     fit_index = np.full(B.shape[1] * V1, -1, dtype=np.int64)
     fit_index[fit_t * V1 + fit_x] = np.arange(n_fit)
@@ -215,16 +225,16 @@ def _lp_counts(B, g, target, weight, fit, forbidden, rng, time_limit=2.0):
     constraint = fit_index[t_rows * V1 + cell_x[var_rep]]
     use = constraint >= 0
     a_rows = np.concatenate([constraint[use], np.arange(n_fit), np.arange(n_fit), n_fit + cell_g])
-    a_cols = np.concatenate([var_rep[use], n_vars + np.arange(n_fit), n_vars + n_fit + np.arange(n_fit),
-                             np.arange(n_vars)])
+    a_cols = np.concatenate(
+        [var_rep[use], n_vars + np.arange(n_fit), n_vars + n_fit + np.arange(n_fit), np.arange(n_vars)]
+    )
     a_vals = np.concatenate([np.ones(int(use.sum())), -np.ones(n_fit), np.ones(n_fit), np.ones(n_vars)])
     A = sparse.csr_matrix((a_vals, (a_rows, a_cols)), shape=(n_fit + n_groups, n_vars + 2 * n_fit))
     b = np.concatenate([target[fit_t, fit_x], g])
     w = weight[fit_t, fit_x]
     c = np.concatenate([np.zeros(n_vars), w, w])
     try:
-        result = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs",
-                         options={"time_limit": time_limit})
+        result = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs", options={"time_limit": time_limit})
     except ValueError:
         return None
     if result.status != 0 or result.x is None:

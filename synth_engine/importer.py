@@ -1,5 +1,6 @@
 """Import a published release (synthetic microdata, and optionally its aggregates file and its
 codebook file) into a store."""
+
 from __future__ import annotations
 
 import os
@@ -13,11 +14,18 @@ from data.writer import Release, write_store
 from synth_engine import __version__
 
 
-def import_release(microdata: str, out: str, aggregates: str | None = None, name: str | None = None,
-                   demonstration: bool = False, epsilon: float | None = None,
-                   delta: float | None = None, codebook: str | None = None,
-                   metadata: ReleaseMetadata = ReleaseMetadata(),
-                   warn: Callable[[str], None] | None = None) -> Release:
+def import_release(
+    microdata: str,
+    out: str,
+    aggregates: str | None = None,
+    name: str | None = None,
+    demonstration: bool = False,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    codebook: str | None = None,
+    metadata: ReleaseMetadata = ReleaseMetadata(),
+    warn: Callable[[str], None] | None = None,
+) -> Release:
     """Write the store and return its release. `metadata` overrides what the codebook file
     says; `warn` gets one line per column that did not fit the built-in codebook."""
     described = read_codebook_file(codebook) if codebook else None

@@ -21,6 +21,7 @@ that is the yardstick, where a mean of relative errors would hide large misses o
   take loose associations for implications. Records with B that lack A break it; an implication
   is violated when more than 0.5 % of the records with B break it.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,18 +31,19 @@ import numpy as np
 
 from data.aggregates import ProtectedAggregates, unpack
 
-FLOOR = 10                         # deviation figures are taken over reference counts >= this
+FLOOR = 10  # deviation figures are taken over reference counts >= this
 BUCKET_LOWS = (10, 100, 1_000, 10_000)
-INTERVAL_Z = 1.96                  # the two-sided 95 % interval of a Gaussian, in sd
-LARGEST = 20                       # how many of the largest deviations are kept
-IMPLICATION_SLACK_SD = 2.0         # n(A and B) within this many sd of n(B): B implies A
-IMPLICATION_SUPPORT_SD = 20.0      # ... when n(B) is at least this many sd
-BREACH_SHARE = 0.005               # more records with B lacking A than this share: violated
+INTERVAL_Z = 1.96  # the two-sided 95 % interval of a Gaussian, in sd
+LARGEST = 20  # how many of the largest deviations are kept
+IMPLICATION_SLACK_SD = 2.0  # n(A and B) within this many sd of n(B): B implies A
+IMPLICATION_SUPPORT_SD = 20.0  # ... when n(B) is at least this many sd
+BREACH_SHARE = 0.005  # more records with B lacking A than this share: violated
 
 
 @dataclass(frozen=True)
 class Noise:
     """The release's noise sd and threshold per combination length."""
+
     sd: dict[int, float]
     threshold: dict[int, float]
 
@@ -66,11 +68,13 @@ def bucket_low(counts: np.ndarray) -> np.ndarray:
 def _summary(z: np.ndarray, reference: np.ndarray, compared: np.ndarray) -> dict:
     """The deviation figures of one group of combinations."""
     gap = np.abs(compared - reference)
-    return {"measured_combinations": len(z),
-            "mean_abs_z": float(np.abs(z).mean()),
-            "within_noise_95_pct": 100.0 * float(np.mean(np.abs(z) <= INTERVAL_Z)),
-            "max_abs_z": float(np.abs(z).max()),
-            "mean_relative_error": float(np.mean(gap / reference))}
+    return {
+        "measured_combinations": len(z),
+        "mean_abs_z": float(np.abs(z).mean()),
+        "within_noise_95_pct": 100.0 * float(np.mean(np.abs(z) <= INTERVAL_Z)),
+        "max_abs_z": float(np.abs(z).max()),
+        "mean_relative_error": float(np.mean(gap / reference)),
+    }
 
 
 def deviation_figures(reference, compared, noise: Noise, listed=None) -> dict:
@@ -93,8 +97,9 @@ def deviation_figures(reference, compared, noise: Noise, listed=None) -> dict:
             group = (z[measured], ref[measured], got[measured])
             lows = bucket_low(group[1])
             lengths[k] = _summary(*group)
-            lengths[k]["buckets"] = {int(low): _summary(*(part[lows == low] for part in group))
-                                     for low in np.unique(lows)}
+            lengths[k]["buckets"] = {
+                int(low): _summary(*(part[lows == low] for part in group)) for low in np.unique(lows)
+            }
             pooled.append(group)
         top = np.argsort(-np.abs(z), kind="stable")[:LARGEST]
         candidates.extend((k, int(keys[i]), int(ref[i]), int(got[i]), float(z[i])) for i in top)
@@ -117,10 +122,12 @@ def unlisted_figures(reference, compared, noise: Noise) -> dict:
         unlisted = ~np.isin(own_keys, ref_keys, assume_unique=True)
         missing = int(np.count_nonzero(compared.lookup(k, ref_keys) == 0))
         n_ref = max(len(ref_keys), 1)
-        out[k] = {"unlisted_combinations": int(unlisted.sum()),
-                  "unlisted_beyond_noise": int(np.count_nonzero(own_counts[unlisted] > noise.allowance(k))),
-                  "fabricated_pct": 100.0 * float(unlisted.sum()) / n_ref,
-                  "suppressed_pct": 100.0 * missing / n_ref}
+        out[k] = {
+            "unlisted_combinations": int(unlisted.sum()),
+            "unlisted_beyond_noise": int(np.count_nonzero(own_counts[unlisted] > noise.allowance(k))),
+            "fabricated_pct": 100.0 * float(unlisted.sum()) / n_ref,
+            "suppressed_pct": 100.0 * missing / n_ref,
+        }
     return out
 
 
@@ -150,6 +157,9 @@ def implication_breaches(rules: np.ndarray, counts) -> dict:
     with_both = counts.lookup(2, pair_keys[:, 0] * counts.base + pair_keys[:, 1])
     lacking = with_b - with_both
     violated = lacking > BREACH_SHARE * with_b
-    return {"implications": len(rules), "implications_violated": int(violated.sum()),
-            "implication_breaches": int(lacking.sum()),
-            "rules": [(int(b), int(a), int(n), int(m)) for (b, a), n, m in zip(rules, with_b, lacking)]}
+    return {
+        "implications": len(rules),
+        "implications_violated": int(violated.sum()),
+        "implication_breaches": int(lacking.sum()),
+        "rules": [(int(b), int(a), int(n), int(m)) for (b, a), n, m in zip(rules, with_b, lacking)],
+    }

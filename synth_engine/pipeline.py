@@ -10,6 +10,7 @@ aggregates alone; the public quality figures compare the synthetic records with 
 aggregates. Figures that compare anything with the sensitive records go to the private report
 file only, never into the store.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,19 +40,21 @@ class BuildSettings:
     """What one build is asked to do. Every field but the two paths has a default, so a new
     option is one more field with its default (and, on the command line, the flag of the same
     name in __main__.py)."""
-    input: str                                  # the sensitive records (CSV)
-    out: str                                    # the store to write (DuckDB file)
-    seed: int | None = None                     # None: a random build, no seed recorded
+
+    input: str  # the sensitive records (CSV)
+    out: str  # the store to write (DuckDB file)
+    seed: int | None = None  # None: a random build, no seed recorded
     synthesizer: str = "default"
-    private_report: str | None = None           # figures from the sensitive records (JSON), not DP
-    name: str | None = None                     # the release's name; default: its title, else the input's name
+    private_report: str | None = None  # figures from the sensitive records (JSON), not DP
+    name: str | None = None  # the release's name; default: its title, else the input's name
     demonstration: bool = False
-    codebook: str | None = None                 # the release's codebook file (Data Package descriptor)
-    metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)   # overrides the codebook file's
+    codebook: str | None = None  # the release's codebook file (Data Package descriptor)
+    metadata: ReleaseMetadata = field(default_factory=ReleaseMetadata)  # overrides the codebook file's
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 # --- stages -----------------------------------------------------------------------------------
+
 
 def load(path: str, codebook_file: CodebookFile | None = None) -> Dataset:
     """The records of the input CSV (load_csv also checks the file and builds the codebook,
@@ -70,14 +73,17 @@ def validate(dataset: Dataset, reporting_length: int) -> None:
     if reporting_length < 1:
         raise InputError(f"reporting length must be at least 1 (got {reporting_length})")
     if reporting_length > len(dataset.codebook):
-        raise InputError(f"reporting length {reporting_length} is longer than the number of "
-                         f"attributes ({len(dataset.codebook)})")
+        raise InputError(
+            f"reporting length {reporting_length} is longer than the number of attributes ({len(dataset.codebook)})"
+        )
     items = ItemSpace(dataset.codebook)
     try:
-        key_base(items, reporting_length)       # a combination's key must fit in 64 bits
+        key_base(items, reporting_length)  # a combination's key must fit in 64 bits
     except ValueError:
-        raise InputError(f"{items.n_items:,} distinct values are too many for combinations of length "
-                         f"{reporting_length}: use a shorter reporting length") from None
+        raise InputError(
+            f"{items.n_items:,} distinct values are too many for combinations of length "
+            f"{reporting_length}: use a shorter reporting length"
+        ) from None
 
 
 def aggregate(dataset: Dataset, settings: PrivacySettings, rng: np.random.Generator):
@@ -147,7 +153,7 @@ class BuildResult:
     timings: dict = field(default_factory=dict)
 
 
-PROGRESS_ENVIRONMENT = "GSD_PROGRESS"   # "1": progress bars even when stderr is not a terminal
+PROGRESS_ENVIRONMENT = "GSD_PROGRESS"  # "1": progress bars even when stderr is not a terminal
 
 
 class _Stages:
@@ -164,8 +170,14 @@ class _Stages:
 
     def run(self, name: str, function, *args, with_progress: bool = False, **kwargs):
         start = time.perf_counter()
-        bar = tqdm(total=100, desc=f"{name:<10}", file=self.stream, disable=not self.enabled, leave=True,
-                   bar_format="{desc} {percentage:3.0f}%|{bar:30}| {elapsed}")
+        bar = tqdm(
+            total=100,
+            desc=f"{name:<10}",
+            file=self.stream,
+            disable=not self.enabled,
+            leave=True,
+            bar_format="{desc} {percentage:3.0f}%|{bar:30}| {elapsed}",
+        )
         try:
             if with_progress:
                 result = function(*args, progress=bar.update, **kwargs)
@@ -187,8 +199,9 @@ def check_outputs(settings: BuildSettings) -> None:
         raise InputError("the private report and the store to write name the same file")
 
 
-def build(settings: BuildSettings, show_progress: bool | None = None,
-          warn: Callable[[str], None] | None = None) -> BuildResult:
+def build(
+    settings: BuildSettings, show_progress: bool | None = None, warn: Callable[[str], None] | None = None
+) -> BuildResult:
     """Run every stage; nothing is written unless every stage succeeds. `warn` gets one line per
     column that did not fit the built-in codebook."""
     check_outputs(settings)
@@ -227,11 +240,16 @@ def _private_report(settings: BuildSettings, evaluation, aggregates, synthesis) 
 def summary(result: BuildResult) -> str:
     """What the build did, in a few lines (public figures only)."""
     public = result.evaluation.public
-    lines = [f"built {result.release.name!r}: {len(result.synthesis.codes):,} synthetic records "
-             f"(protected record count {result.aggregates.record_count:,}), synthesizer {result.release.synthesizer}"]
+    lines = [
+        f"built {result.release.name!r}: {len(result.synthesis.codes):,} synthetic records "
+        f"(protected record count {result.aggregates.record_count:,}), synthesizer {result.release.synthesizer}"
+    ]
     lengths = ", ".join(f"length {k}: {len(c):,}" for k, c in sorted(result.aggregates.combos.items()))
     lines.append(f"protected combinations: {lengths}")
-    lines.append("timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
-                 + f" (total {sum(result.timings.values()):.1f} s)")
+    lines.append(
+        "timings: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
+        + f" (total {sum(result.timings.values()):.1f} s)"
+    )
     lines += summary_lines(public)
     return "\n".join(lines)

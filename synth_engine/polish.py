@@ -28,6 +28,7 @@ The loop is compiled with numba: each proposal touches a few dozen combinations,
 loop over tens of millions of proposals would take hours. The compiled code is cached beside
 this file (numba's cache=True), so only the first build on a machine pays for the compilation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,18 +46,18 @@ from synth_engine.combination_tables import (
     shift_with_cost,
 )
 
-PARTS = 2       # records are polished in this many parts at once (fixed: the result must not
-                # depend on the machine's number of cores)
-WORST_Z = 2.0           # the pass on the worst pairs takes up those further than this from their count
-WORST_TRIES = 30        # ... trying this many swaps per record of a pair's gap
-WORST_TOLERANCE = 0.5   # ... and leaves a pair once it is this close (noise sd)
+PARTS = 2  # records are polished in this many parts at once (fixed: the result must not
+# depend on the machine's number of cores)
+WORST_Z = 2.0  # the pass on the worst pairs takes up those further than this from their count
+WORST_TRIES = 30  # ... trying this many swaps per record of a pair's gap
+WORST_TOLERANCE = 0.5  # ... and leaves a pair once it is this close (noise sd)
 
 
 @dataclass
 class PolishResult:
     proposals: int
     accepted: int
-    error_before: float          # Σ (w·(synthetic − protected))² before and after
+    error_before: float  # Σ (w·(synthetic − protected))² before and after
     error_after: float
 
     def as_dict(self) -> dict:
@@ -84,7 +85,7 @@ def _count_records(state, ledger, R, base, tables, caps, buffer):
             if state[record, j] >= 0:
                 items[n_items] = state[record, j]
                 n_items += 1
-        for i in range(n_items):          # the combinations whose largest item is items[i]
+        for i in range(n_items):  # the combinations whose largest item is items[i]
             n = combinations_with(items, i, items[i], R, base, tables, buffer, True, 1.0, caps)
             if n < 0:
                 return False
@@ -150,31 +151,38 @@ def _swap(state, record, partner, column, ledger, R, base, tables, rules, step, 
     others, removed, added, partner_removed, partner_added = scratch
     old = state[record, column]
     new = state[partner, column]
-    cost, n_removed, n_added = _set_cell(state, record, column, new, others, ledger, R, base, tables,
-                                         rules, step, removed, added)
+    cost, n_removed, n_added = _set_cell(
+        state, record, column, new, others, ledger, R, base, tables, rules, step, removed, added
+    )
     if cost == np.inf:
         return False
-    partner_cost, p_removed, p_added = _set_cell(state, partner, column, old, others, ledger, R, base,
-                                                 tables, rules, step, partner_removed, partner_added)
+    partner_cost, p_removed, p_added = _set_cell(
+        state, partner, column, old, others, ledger, R, base, tables, rules, step, partner_removed, partner_added
+    )
     if cost + partner_cost < 0.0:
         return True
     if partner_cost != np.inf:
-        _undo_cell(state, partner, column, new, ledger, tables[5], partner_removed, p_removed,
-                   partner_added, p_added, step)
+        _undo_cell(
+            state, partner, column, new, ledger, tables[5], partner_removed, p_removed, partner_added, p_added, step
+        )
     _undo_cell(state, record, column, old, ledger, tables[5], removed, n_removed, added, n_added, step)
     return False
 
 
 @njit(cache=True)
-def _polish_part(state, part, parts, offsets, ledger, R, base, tables, rules,
-                 proposals, swap_share, seed, buffer_size):
+def _polish_part(state, part, parts, offsets, ledger, R, base, tables, rules, proposals, swap_share, seed, buffer_size):
     """`proposals` proposals on the records part, part + parts, part + 2·parts ..."""
     np.random.seed(seed)
     n_columns = state.shape[1]
     n_records = (state.shape[0] - part + parts - 1) // parts
     step = float(parts)
-    scratch = (np.empty(n_columns, np.int64), np.empty(buffer_size, np.int64), np.empty(buffer_size, np.int64),
-               np.empty(buffer_size, np.int64), np.empty(buffer_size, np.int64))
+    scratch = (
+        np.empty(n_columns, np.int64),
+        np.empty(buffer_size, np.int64),
+        np.empty(buffer_size, np.int64),
+        np.empty(buffer_size, np.int64),
+        np.empty(buffer_size, np.int64),
+    )
     complete = rules[5]
     accepted = 0
     for _ in range(proposals):
@@ -192,8 +200,9 @@ def _polish_part(state, part, parts, offsets, ledger, R, base, tables, rules,
         if new == old:
             continue
         removed, added = scratch[1], scratch[2]
-        cost, n_removed, n_added = _set_cell(state, record, column, new, scratch[0], ledger, R, base,
-                                             tables, rules, step, removed, added)
+        cost, n_removed, n_added = _set_cell(
+            state, record, column, new, scratch[0], ledger, R, base, tables, rules, step, removed, added
+        )
         if cost < 0.0:
             accepted += 1
         elif cost != np.inf:
@@ -202,8 +211,9 @@ def _polish_part(state, part, parts, offsets, ledger, R, base, tables, rules,
 
 
 @njit(cache=True, parallel=True)
-def _polish_round(state, offsets, ledger, R, base, tables, rules, proposals, swap_share, seeds,
-                  buffer_size, part_keys, part_counts):
+def _polish_round(
+    state, offsets, ledger, R, base, tables, rules, proposals, swap_share, seeds, buffer_size, part_keys, part_counts
+):
     """One round: each part of the records polished on its own thread against the counts as they
     were at the start of the round plus its own changes (counted `parts` times); the changes are
     added up at the end. Which thread runs which part does not matter, so the result is
@@ -216,11 +226,23 @@ def _polish_round(state, offsets, ledger, R, base, tables, rules, proposals, swa
         part_keys[part] = tables[4]
         part_counts[part] = tables[5]
         fill = tables[6].copy()
-        own_tables = (tables[0], tables[1], tables[2], tables[3], part_keys[part], part_counts[part], fill,
-                      tables[7], tables[8], tables[9], tables[10])
+        own_tables = (
+            tables[0],
+            tables[1],
+            tables[2],
+            tables[3],
+            part_keys[part],
+            part_counts[part],
+            fill,
+            tables[7],
+            tables[8],
+            tables[9],
+            tables[10],
+        )
         share = proposals // parts + (1 if part < proposals % parts else 0)
-        accepted[part] = _polish_part(state, part, parts, offsets, own, R, base, own_tables, rules,
-                                      share, swap_share, seeds[part], buffer_size)
+        accepted[part] = _polish_part(
+            state, part, parts, offsets, own, R, base, own_tables, rules, share, swap_share, seeds[part], buffer_size
+        )
         changes[part] = (own[:, 0] - ledger[:, 0]) / parts
     for part in range(parts):
         ledger[:, 0] += changes[part]
@@ -239,8 +261,9 @@ def _records_holding(state, x, column_x, y, column_y, hold_x, hold_y, out):
 
 
 @njit(cache=True)
-def _close_pair(state, x, y, row, column_of, ledger, R, base, tables, rules, tries, tolerance, scratch,
-                senders, takers):
+def _close_pair(
+    state, x, y, row, column_of, ledger, R, base, tables, rules, tries, tolerance, scratch, senders, takers
+):
     """Swaps in y's column that bring the pair {x, y}'s synthetic count toward its protected one:
     short, a record with x but not y takes y from a record with y but not x; over, a record with
     both hands y to a record with neither. Each is scored against every count like any swap."""
@@ -257,21 +280,29 @@ def _close_pair(state, x, y, row, column_of, ledger, R, base, tables, rules, tri
             break
         record = senders[np.random.randint(n_senders)]
         partner = takers[np.random.randint(n_takers)]
-        if (state[record, column_x] != x or (state[record, column_y] == y) != over
-                or state[partner, column_x] == x or (state[partner, column_y] == y) == over):
-            continue                      # an earlier swap changed one of them
+        if (
+            state[record, column_x] != x
+            or (state[record, column_y] == y) != over
+            or state[partner, column_x] == x
+            or (state[partner, column_y] == y) == over
+        ):
+            continue  # an earlier swap changed one of them
         accepted += _swap(state, record, partner, column_y, ledger, R, base, tables, rules, 1.0, scratch)
     return accepted
 
 
 @njit(cache=True)
-def _worst_pairs_pass(state, pairs, rows, column_of, ledger, R, base, tables, rules, tolerance, seed,
-                      buffer_size):
+def _worst_pairs_pass(state, pairs, rows, column_of, ledger, R, base, tables, rules, tolerance, seed, buffer_size):
     """`_close_pair` on each pair in turn (pairs[i] at ledger row rows[i]), moving either column."""
     np.random.seed(seed)
     n_columns = state.shape[1]
-    scratch = (np.empty(n_columns, np.int64), np.empty(buffer_size, np.int64), np.empty(buffer_size, np.int64),
-               np.empty(buffer_size, np.int64), np.empty(buffer_size, np.int64))
+    scratch = (
+        np.empty(n_columns, np.int64),
+        np.empty(buffer_size, np.int64),
+        np.empty(buffer_size, np.int64),
+        np.empty(buffer_size, np.int64),
+        np.empty(buffer_size, np.int64),
+    )
     senders = np.empty(state.shape[0], np.int64)
     takers = np.empty(state.shape[0], np.int64)
     accepted = 0
@@ -279,8 +310,23 @@ def _worst_pairs_pass(state, pairs, rows, column_of, ledger, R, base, tables, ru
         for side in range(2):
             x, y = pairs[i, side], pairs[i, 1 - side]
             tries = int(WORST_TRIES * abs(ledger[rows[i], 0] - ledger[rows[i], 1]))
-            accepted += _close_pair(state, x, y, rows[i], column_of, ledger, R, base, tables, rules, tries,
-                                    tolerance, scratch, senders, takers)
+            accepted += _close_pair(
+                state,
+                x,
+                y,
+                rows[i],
+                column_of,
+                ledger,
+                R,
+                base,
+                tables,
+                rules,
+                tries,
+                tolerance,
+                scratch,
+                senders,
+                takers,
+            )
     return accepted
 
 
@@ -297,34 +343,70 @@ def _worst_pairs(work, counts, ledger, rule_arrays, tables, noise_sd: float, see
     worst = np.flatnonzero(z > WORST_Z)
     worst = worst[np.argsort(-z[worst], kind="stable")]
     tables[10][:] = tables[5]
-    return int(_worst_pairs_pass(work, unpack(keys[worst], 2, counts.base), rows[worst], rule_arrays[-1], ledger,
-                                 max(counts.keys), counts.base, tables, rule_arrays, WORST_TOLERANCE * noise_sd,
-                                 seed, buffer_size))
+    return int(
+        _worst_pairs_pass(
+            work,
+            unpack(keys[worst], 2, counts.base),
+            rows[worst],
+            rule_arrays[-1],
+            ledger,
+            max(counts.keys),
+            counts.base,
+            tables,
+            rule_arrays,
+            WORST_TOLERANCE * noise_sd,
+            seed,
+            buffer_size,
+        )
+    )
 
 
-def polish(state: np.ndarray, offsets: np.ndarray, counts, weights: dict, rules, proposals: int,
-           swap_share: float, rng: np.random.Generator, progress=None, chunks: int = 20) -> PolishResult:
+def _ledger(counts, weights: dict, R: int, n_listed: int) -> np.ndarray:
+    """One row per protected combination: synthetic count, protected count, squared weight (and
+    padding, so that a row is 32 bytes and the three are read from one cache line)."""
+    lengths = range(1, R + 1)
+    ledger = np.zeros((n_listed, 4), np.float64)
+    ledger[:, 1] = np.concatenate([np.asarray(counts.counts.get(k, ()), np.float64) for k in lengths])
+    ledger[:, 2] = np.concatenate([np.asarray(weights[k], np.float64) for k in lengths]) ** 2
+    return ledger
+
+
+def _rule_arrays(rules, offsets: np.ndarray) -> tuple:
+    """The constraints' FitRules as the arrays the compiled loop reads."""
+    column_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets)).astype(np.int64)
+    n_items = int(offsets[-1])
+    return (
+        np.asarray(rules.caps, np.float64),
+        *rules.needs(n_items),
+        *rules.needed_by(n_items),
+        np.asarray(rules.complete, np.bool_),
+        column_of,
+    )
+
+
+def polish(
+    state: np.ndarray,
+    offsets: np.ndarray,
+    counts,
+    weights: dict,
+    rules,
+    proposals: int,
+    swap_share: float,
+    rng: np.random.Generator,
+    progress=None,
+    chunks: int = 20,
+) -> PolishResult:
     """Polish `state` in place: (records x columns) item ids, -1 = missing. `weights[k]` weighs
     the length-k combinations (aligned with counts.keys[k]; 1 / noise sd); `rules` is the
     constraints' FitRules. `progress(n)` gets `chunks` units."""
     R = max(counts.keys) if counts.keys else 1
     tables, n_listed = build_tables(counts, R)
-    lengths = range(1, R + 1)
-    # one row per protected combination: synthetic count, protected count, squared weight (and
-    # padding, so that a row is 32 bytes and the three are read from one cache line)
-    ledger = np.zeros((n_listed, 4), np.float64)
-    ledger[:, 1] = np.concatenate([np.asarray(counts.counts.get(k, ()), np.float64) for k in lengths])
-    ledger[:, 2] = np.concatenate([np.asarray(weights[k], np.float64) for k in lengths]) ** 2
-    column_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets)).astype(np.int64)
-    caps = np.asarray(rules.caps, np.float64)
-    n_items = int(offsets[-1])
-    rule_arrays = (caps, *rules.needs(n_items), *rules.needed_by(n_items),
-                   np.asarray(rules.complete, np.bool_), column_of)
-    buffer_size = sum(comb(state.shape[1] - 1, t) for t in range(R)) + 2 * R   # + scratch space
+    ledger = _ledger(counts, weights, R, n_listed)
+    rule_arrays = _rule_arrays(rules, offsets)
+    buffer_size = sum(comb(state.shape[1] - 1, t) for t in range(R)) + 2 * R  # + scratch space
     work = np.asarray(state).astype(np.int64)
-    roomy = tables[:9] + (tables[8], tables[10])          # the first count may fill the tables
-    if not _count_records(work, ledger, R, counts.base, roomy, np.full(R, np.inf),
-                         np.empty(buffer_size, np.int64)):
+    roomy = tables[:9] + (tables[8], tables[10])  # the first count may fill the tables
+    if not _count_records(work, ledger, R, counts.base, roomy, np.full(R, np.inf), np.empty(buffer_size, np.int64)):
         raise ValueError("the records hold more unlisted combinations than the polish can track")
     before = _squared_error(ledger)
     accepted = 0
@@ -337,15 +419,38 @@ def polish(state: np.ndarray, offsets: np.ndarray, counts, weights: dict, rules,
         seeds = rng.integers(2**31 - 1, size=PARTS)
         base_keys = tables[4].copy()
         tables[10][:] = tables[5]
-        accepted += int(_polish_round(work, offsets, ledger, R, counts.base, tables, rule_arrays, share,
-                                      float(swap_share), seeds, buffer_size, part_keys, part_counts))
+        accepted += int(
+            _polish_round(
+                work,
+                offsets,
+                ledger,
+                R,
+                counts.base,
+                tables,
+                rule_arrays,
+                share,
+                float(swap_share),
+                seeds,
+                buffer_size,
+                part_keys,
+                part_counts,
+            )
+        )
         merge_unlisted(tables, base_keys, part_keys, part_counts, PARTS)
         done += share
         if progress is not None:
             progress(1)
     if len(work) > 1 and R >= 2:
-        accepted += _worst_pairs(work, counts, ledger, rule_arrays, tables, float(rules.noise_sd[1]),
-                                 int(rng.integers(2**31 - 1)), buffer_size)
+        accepted += _worst_pairs(
+            work,
+            counts,
+            ledger,
+            rule_arrays,
+            tables,
+            float(rules.noise_sd[1]),
+            int(rng.integers(2**31 - 1)),
+            buffer_size,
+        )
     if progress is not None and len(work) <= 1:
         progress(chunks)
     state[...] = work

@@ -22,6 +22,7 @@ combinations. All randomness comes from the numpy Generator the caller passes in
 Combinations are handled as packed integer keys (candidates.py), with items renumbered 0..s-1:
 the surviving single values, in item-id order, so in column order.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,6 +42,7 @@ FABRICATION_MODES = ("uncontrolled", "balanced", "progressive", "minimize", "cus
 
 # --- settings ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PrivacySettings:
     """What the privacy core is asked to do (pac-synth's defaults, except ε = 12 as CTDC used).
@@ -50,6 +52,7 @@ class PrivacySettings:
     sigma_proportions is given with accuracy_mode='custom' (one value per length 1..R);
     thresholds is given with fabrication_mode='custom' (fixed thresholds for lengths 2..R).
     """
+
     epsilon: float = 12.0
     delta: float | None = None
     reporting_length: int = 3
@@ -73,13 +76,17 @@ class PrivacySettings:
             raise InputError(f"epsilon must be a number greater than 0 (got {self.epsilon!r})")
         if self.delta is not None and (not _is_number(self.delta) or not 0 < self.delta < 1):
             raise InputError(f"delta must be between 0 and 1, both excluded (got {self.delta!r})")
-        if isinstance(self.reporting_length, bool) or not isinstance(self.reporting_length, (int, np.integer)) \
-                or self.reporting_length < 1:
+        if (
+            isinstance(self.reporting_length, bool)
+            or not isinstance(self.reporting_length, (int, np.integer))
+            or self.reporting_length < 1
+        ):
             raise InputError(f"reporting length must be a whole number of at least 1 (got {self.reporting_length!r})")
         percentage = self.percentile_percentage
         if isinstance(percentage, bool) or not isinstance(percentage, (int, np.integer)) or not 0 <= percentage <= 100:
-            raise InputError("percentile percentage must be a whole number from 0 to 100 "
-                             f"(got {self.percentile_percentage!r})")
+            raise InputError(
+                f"percentile percentage must be a whole number from 0 to 100 (got {self.percentile_percentage!r})"
+            )
         for name in ("percentile_epsilon_proportion", "number_of_records_epsilon_proportion"):
             value = getattr(self, name)
             if not _is_number(value) or not 0 < value < 1:
@@ -90,21 +97,26 @@ class PrivacySettings:
             if self.sigma_proportions is None:
                 raise InputError("the custom accuracy mode needs sigma proportions (one per length 1..R)")
             if len(self.sigma_proportions) != self.reporting_length:
-                raise InputError(f"sigma proportions need one value per length 1..{self.reporting_length} "
-                                 f"(got {len(self.sigma_proportions)})")
+                raise InputError(
+                    f"sigma proportions need one value per length 1..{self.reporting_length} "
+                    f"(got {len(self.sigma_proportions)})"
+                )
             if not all(math.isfinite(p) and p > 0 for p in self.sigma_proportions):
                 raise InputError("sigma proportions must all be numbers greater than 0")
         elif self.sigma_proportions is not None:
             raise InputError(f"sigma proportions go with the custom accuracy mode, not {self.accuracy_mode!r}")
         if self.fabrication_mode not in FABRICATION_MODES:
-            raise InputError(f"unknown fabrication mode {self.fabrication_mode!r} "
-                             f"(choose from {', '.join(FABRICATION_MODES)})")
+            raise InputError(
+                f"unknown fabrication mode {self.fabrication_mode!r} (choose from {', '.join(FABRICATION_MODES)})"
+            )
         if self.fabrication_mode == "custom":
             if self.thresholds is None:
                 raise InputError("the custom fabrication mode needs thresholds (one per length 2..R)")
             if len(self.thresholds) != self.reporting_length - 1:
-                raise InputError(f"thresholds need one value per length 2..{self.reporting_length} "
-                                 f"({self.reporting_length - 1} values, got {len(self.thresholds)})")
+                raise InputError(
+                    f"thresholds need one value per length 2..{self.reporting_length} "
+                    f"({self.reporting_length - 1} values, got {len(self.thresholds)})"
+                )
             if not all(math.isfinite(t) and t >= 0 for t in self.thresholds):
                 raise InputError("thresholds must all be numbers of at least 0")
         elif self.thresholds is not None:
@@ -139,18 +151,22 @@ class PrivacySettings:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
         and not math.isnan(value)
+    )
 
 
 @dataclass(frozen=True)
 class Budget:
     """The split of ε (see sds-method.md, "Budget")."""
-    epsilon_n: float                 # protects the record count (Laplace)
-    epsilon_m: float                 # everything else, turned into ρ
-    rho: float                       # zero-concentrated DP budget of the counts
-    epsilon_q: float                 # the private percentile at each length
-    sigmas: tuple[float, ...]        # σ_k, k = 1..R
+
+    epsilon_n: float  # protects the record count (Laplace)
+    epsilon_m: float  # everything else, turned into ρ
+    rho: float  # zero-concentrated DP budget of the counts
+    epsilon_q: float  # the private percentile at each length
+    sigmas: tuple[float, ...]  # σ_k, k = 1..R
 
 
 def split_budget(params: PrivacySettings, delta: float) -> Budget:
@@ -175,9 +191,10 @@ def default_delta(record_count: int) -> float:
 
 # --- thresholds ----------------------------------------------------------------------------------
 
+
 def first_length_threshold(sigma: float, sensitivity: int, delta: float) -> float:
     """1 + σ_1·√Δ_1·Φ⁻¹((1 − δ/2)^(1/Δ_1)): the threshold that makes the set of values private."""
-    tail = -math.expm1(math.log1p(-delta / 2.0) / sensitivity)   # 1 − (1 − δ/2)^(1/Δ), accurately
+    tail = -math.expm1(math.log1p(-delta / 2.0) / sensitivity)  # 1 − (1 − δ/2)^(1/Δ), accurately
     return 1.0 + sigma * math.sqrt(sensitivity) * float(-ndtri(tail))
 
 
@@ -186,8 +203,7 @@ def adaptive_threshold(sigma: float, sensitivity: int, eta: float) -> float:
     return sigma * math.sqrt(sensitivity) * float(-ndtri(min(eta / 2.0, 0.5))) + 0.0
 
 
-def length_threshold(params: PrivacySettings, budget: Budget, delta: float, length: int,
-                     sensitivity: int) -> float:
+def length_threshold(params: PrivacySettings, budget: Budget, delta: float, length: int, sensitivity: int) -> float:
     sigma = budget.sigmas[length - 1]
     if length == 1:
         return first_length_threshold(sigma, sensitivity, delta)
@@ -197,6 +213,7 @@ def length_threshold(params: PrivacySettings, budget: Budget, delta: float, leng
 
 
 # --- the private percentile ---------------------------------------------------------------------
+
 
 def _quantile_type8(sorted_values: np.ndarray, tau: float) -> float:
     """Hyndman–Fan type 8 quantile (the estimator of statrs, which SDS uses)."""
@@ -242,8 +259,7 @@ def percentile_scores(contributions: np.ndarray, percentage: int) -> np.ndarray:
     return -filled
 
 
-def dp_percentile(contributions: np.ndarray, percentage: int, epsilon: float,
-                  rng: np.random.Generator) -> int:
+def dp_percentile(contributions: np.ndarray, percentage: int, epsilon: float, rng: np.random.Generator) -> int:
     """A differentially private percentile of non-negative integers: report-noisy-max over the
     values 0..max with exponential noise of mean 2/ε (SDS's DpPercentile)."""
     if len(contributions) == 0:
@@ -255,8 +271,10 @@ def dp_percentile(contributions: np.ndarray, percentage: int, epsilon: float,
 
 # --- the per-length steps -----------------------------------------------------------------------
 
-def truncate_contributions(rows: np.ndarray, combos: np.ndarray, contributions: np.ndarray,
-                           sensitivity: int, rng: np.random.Generator) -> np.ndarray:
+
+def truncate_contributions(
+    rows: np.ndarray, combos: np.ndarray, contributions: np.ndarray, sensitivity: int, rng: np.random.Generator
+) -> np.ndarray:
     """The combinations counted, from (record, combination) pairs: a record with more than
     `sensitivity` combinations keeps a uniformly random `sensitivity` of them."""
     if sensitivity <= 0:
@@ -291,11 +309,12 @@ def _round_half_away(values: np.ndarray) -> np.ndarray:
 
 # --- post-processing ----------------------------------------------------------------------------
 
+
 @dataclass
 class _Level:
-    keys: np.ndarray       # sorted packed keys
-    items: np.ndarray      # (n, k) local item ids
-    counts: np.ndarray     # protected counts (int64 after rounding)
+    keys: np.ndarray  # sorted packed keys
+    items: np.ndarray  # (n, k) local item ids
+    counts: np.ndarray  # protected counts (int64 after rounding)
 
 
 def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
@@ -311,7 +330,7 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
     missing: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {k: [] for k in lengths}
     for k in lengths:
         for sub_length in range(2, k):
-            lookup = KeyLookup(out[sub_length].keys, base ** sub_length)
+            lookup = KeyLookup(out[sub_length].keys, base**sub_length)
             for positions in itertools.combinations(range(k), sub_length):
                 sub_items = out[k].items[:, positions]
                 sub_keys = pack(sub_items, base)
@@ -331,14 +350,17 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
         level = out[k]
         merged_keys = np.concatenate([level.keys, added.keys])
         order = np.argsort(merged_keys, kind="stable")
-        out[k] = _Level(merged_keys[order], np.concatenate([level.items, added.items])[order],
-                        np.concatenate([level.counts, added.counts])[order])
+        out[k] = _Level(
+            merged_keys[order],
+            np.concatenate([level.items, added.items])[order],
+            np.concatenate([level.counts, added.counts])[order],
+        )
 
     capped = {}
     for k in lengths:
         counts = out[k].counts.copy()
         for sub_length in range(1, k):
-            lookup = KeyLookup(out[sub_length].keys, base ** sub_length)
+            lookup = KeyLookup(out[sub_length].keys, base**sub_length)
             sub_counts = out[sub_length].counts
             for positions in itertools.combinations(range(k), sub_length):
                 found = lookup.find(pack(out[k].items[:, positions], base))
@@ -352,12 +374,14 @@ def _post_process(levels: dict[int, _Level], base: int) -> dict[int, _Level]:
 
 # --- the stage ------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Trace:
     """What happened at each length (for tests and benchmarks only; it holds exact counts, so it
     must never be written anywhere)."""
-    candidates: dict[int, np.ndarray] = field(default_factory=dict)     # (n, k) global item ids
-    true_counts: dict[int, np.ndarray] = field(default_factory=dict)    # after truncation
+
+    candidates: dict[int, np.ndarray] = field(default_factory=dict)  # (n, k) global item ids
+    true_counts: dict[int, np.ndarray] = field(default_factory=dict)  # after truncation
     noisy_counts: dict[int, np.ndarray] = field(default_factory=dict)
     contributions: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -367,8 +391,9 @@ def aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generato
     return _aggregate(dataset, params, rng)
 
 
-def _aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generator,
-               trace: _Trace | None = None) -> ProtectedAggregates:
+def _aggregate(
+    dataset: Dataset, params: PrivacySettings, rng: np.random.Generator, trace: _Trace | None = None
+) -> ProtectedAggregates:
     params.validate()
     items = ItemSpace(dataset.codebook)
     n = dataset.n_records
@@ -381,26 +406,14 @@ def _aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generat
     delta = params.delta if params.delta is not None else default_delta(record_count)
     budget = split_budget(params, delta)
 
-    # length 1: every value seen
     global_ids = items.record_items(dataset.codes)
-    seen = np.flatnonzero(np.bincount(global_ids[global_ids >= 0], minlength=items.n_items))
-    seen_lookup = np.full(items.n_items, -1, dtype=np.int64)
-    seen_lookup[seen] = np.arange(len(seen))
-    present = global_ids >= 0
-    rows = np.nonzero(present)[0]
-    combos = seen_lookup[global_ids[present]]
-    contributions = present.sum(axis=1)
-    sensitivity, noisy = _protect_length(1, rows, combos, len(seen), contributions, params, budget, rng, trace,
-                                         seen[:, None])
-    lengths = [_length_parameters(params, budget, delta, 1, sensitivity)]
-    keep = (noisy > lengths[0].threshold) & (noisy > 0)     # nothing when Δ_1 = 0 (threshold inf)
-    survivors = seen[keep]                        # global ids of the surviving values, ascending
+    singles, survivors, noisy_singles = _protect_singles(items, global_ids, params, budget, delta, rng, trace)
+    lengths = [singles]
     base = max(len(survivors), 1)
-    if base ** r >= 2**63:
+    if base**r >= 2**63:
         raise InputError(f"reporting length {r} is too long for {len(survivors):,} distinct values")
     columns = items.column_of[survivors]
-    levels = {1: _Level(np.arange(len(survivors), dtype=np.int64), np.arange(len(survivors))[:, None],
-                        noisy[keep])}
+    levels = {1: _Level(np.arange(len(survivors), dtype=np.int64), np.arange(len(survivors))[:, None], noisy_singles)}
 
     # lengths 2..R; records' items renumbered to the surviving values (index -1, the extra last
     # entry, maps a missing value to -1)
@@ -424,13 +437,23 @@ def _aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generat
                 mask = np.full(len(survivors) + 1, -1, dtype=np.int32)
                 mask[active] = active
                 records = RecordItems(mask[local[global_ids]])
-            lookup = KeyLookup(cand_keys, base ** k)
+            lookup = KeyLookup(cand_keys, base**k)
             rows, combos = records.candidate_pairs(k, lookup, base)
         else:
             rows, combos = np.zeros(0, np.int32), np.zeros(0, np.int32)
         contributions = np.bincount(rows, minlength=n)
-        sensitivity, noisy = _protect_length(k, rows, combos, len(cand_keys), contributions, params, budget, rng,
-                                             trace, survivors[cand_items] if trace is not None else None)
+        sensitivity, noisy = _protect_length(
+            k,
+            rows,
+            combos,
+            len(cand_keys),
+            contributions,
+            params,
+            budget,
+            rng,
+            trace,
+            survivors[cand_items] if trace is not None else None,
+        )
         lengths.append(_length_parameters(params, budget, delta, k, sensitivity))
         keep = (noisy > lengths[-1].threshold) & (noisy > 0)
         levels[k] = _Level(cand_keys[keep], cand_items[keep], noisy[keep])
@@ -444,6 +467,24 @@ def _aggregate(dataset: Dataset, params: PrivacySettings, rng: np.random.Generat
         lengths=lengths,
         parameters=_public_parameters(params, budget, delta),
     )
+
+
+def _protect_singles(items: ItemSpace, global_ids, params, budget, delta, rng, trace):
+    """Length 1: every value seen, protected. Returns its parameters, the global ids of the values
+    that survive the threshold (ascending) and their noisy counts."""
+    seen = np.flatnonzero(np.bincount(global_ids[global_ids >= 0], minlength=items.n_items))
+    seen_lookup = np.full(items.n_items, -1, dtype=np.int64)
+    seen_lookup[seen] = np.arange(len(seen))
+    present = global_ids >= 0
+    rows = np.nonzero(present)[0]
+    combos = seen_lookup[global_ids[present]]
+    contributions = present.sum(axis=1)
+    sensitivity, noisy = _protect_length(
+        1, rows, combos, len(seen), contributions, params, budget, rng, trace, seen[:, None]
+    )
+    singles = _length_parameters(params, budget, delta, 1, sensitivity)
+    keep = (noisy > singles.threshold) & (noisy > 0)  # nothing when Δ_1 = 0 (threshold inf)
+    return singles, seen[keep], noisy[keep]
 
 
 def _protect_length(k, rows, combos, n_candidates, contributions, params, budget, rng, trace, candidate_items):
@@ -467,9 +508,14 @@ def _protect_length(k, rows, combos, n_candidates, contributions, params, budget
 def _length_parameters(params, budget, delta, k, sensitivity) -> LengthParameters:
     sigma = budget.sigmas[k - 1]
     if sensitivity <= 0:
-        return LengthParameters(k, sigma, 0, 0.0, math.inf)   # nothing is kept at this length
-    return LengthParameters(k, sigma, int(sensitivity), sigma * math.sqrt(sensitivity),
-                            length_threshold(params, budget, delta, k, sensitivity))
+        return LengthParameters(k, sigma, 0, 0.0, math.inf)  # nothing is kept at this length
+    return LengthParameters(
+        k,
+        sigma,
+        int(sensitivity),
+        sigma * math.sqrt(sensitivity),
+        length_threshold(params, budget, delta, k, sensitivity),
+    )
 
 
 def _public_parameters(params: PrivacySettings, budget: Budget, delta: float) -> dict:

@@ -1,6 +1,7 @@
 """The column fill's integer repair: records of a group move between outcomes, or a value moves
 between groups, while that lowers the column's weighted error; then each value's 1-count is
 brought to its protected count where records allow."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,8 +30,8 @@ def repair_column(B, counts, target, weight, fit, forbidden, settings, rng) -> i
     w = np.where(fit, weight, 0.0)
     current = B.T @ counts.astype(np.float64)
     error = np.where(fit, current - target, 0.0)
-    up = w * np.where(error >= 0, 1.0, -1.0)           # change of the weighted error per +1
-    down = w * np.where(error <= 0, 1.0, -1.0)         # per -1
+    up = w * np.where(error >= 0, 1.0, -1.0)  # change of the weighted error per +1
+    down = w * np.where(error <= 0, 1.0, -1.0)  # per -1
     add_raw = B @ up
     remove_raw = B @ down
     objective = float(np.sum(w * np.abs(error)))
@@ -70,7 +71,7 @@ def repair_column(B, counts, target, weight, fit, forbidden, settings, rng) -> i
         new_current = current + B[moved].T @ change
         new_error = np.where(fit, new_current - target, 0.0)
         new_objective = float(np.sum(w * np.abs(new_error)))
-        if new_objective > objective + 1e-12:                 # congestion overshot: try again, strictly
+        if new_objective > objective + 1e-12:  # congestion overshot: try again, strictly
             strict = True
             continue
         counts[moved] += np.rint(change).astype(np.int64)
@@ -104,19 +105,19 @@ def meet_single_counts(B, counts, target, weight, fit, forbidden) -> None:
     w = np.where(fit, weight, 0.0)
     up = w * np.where(error >= 0, 1.0, -1.0)
     down = w * np.where(error <= 0, 1.0, -1.0)
-    up[0], down[0] = 0.0, 0.0                       # the 1-counts themselves are what is fixed here
+    up[0], down[0] = 0.0, 0.0  # the 1-counts themselves are what is fixed here
     add_cost = B @ up
     add_cost[forbidden] = np.inf
     remove_cost = B @ down
     gap = np.rint(error[0, :V]).astype(np.int64)
     gap[~fit[0, :V]] = 0
-    for x in np.flatnonzero(gap > 0):               # too many records hold x: drop it where cheapest
+    for x in np.flatnonzero(gap > 0):  # too many records hold x: drop it where cheapest
         holders = np.flatnonzero(counts[:, x] > 0)
         order = holders[np.argsort(remove_cost[holders, x], kind="stable")]
         take = np.minimum(counts[order, x], np.maximum(gap[x] - (np.cumsum(counts[order, x]) - counts[order, x]), 0))
         counts[order, x] -= take
         counts[order, V] += take
-    for x in np.flatnonzero(gap < 0):               # too few: give it to missing records
+    for x in np.flatnonzero(gap < 0):  # too few: give it to missing records
         open_groups = np.flatnonzero((counts[:, V] > 0) & np.isfinite(add_cost[:, x]))
         order = open_groups[np.argsort(add_cost[open_groups, x], kind="stable")]
         need = -gap[x]
@@ -136,8 +137,14 @@ def _best_moves(moves, share: float, n_groups: int):
     renumber[best] = np.arange(limit)
     blocks = len(part_move) // len(gains)
     part_idx = (np.arange(blocks)[:, None] * len(gains) + best[None, :]).ravel()
-    return (renumber[part_move[part_idx]], part_group[part_idx], part_out[part_idx], part_sign[part_idx],
-            units[best], gains[best])
+    return (
+        renumber[part_move[part_idx]],
+        part_group[part_idx],
+        part_out[part_idx],
+        part_sign[part_idx],
+        units[best],
+        gains[best],
+    )
 
 
 def _single_moves(add_gain, remove_gain, counts, all_groups):
@@ -152,9 +159,14 @@ def _single_moves(add_gain, remove_gain, counts, all_groups):
         return None
     n = len(movers)
     idx = np.arange(n)
-    return (np.concatenate([idx, idx]), np.concatenate([movers, movers]),
-            np.concatenate([v[movers], u[movers]]), np.concatenate([np.ones(n), -np.ones(n)]),
-            counts[movers, u[movers]].astype(np.float64), gain[movers])
+    return (
+        np.concatenate([idx, idx]),
+        np.concatenate([movers, movers]),
+        np.concatenate([v[movers], u[movers]]),
+        np.concatenate([np.ones(n), -np.ones(n)]),
+        counts[movers, u[movers]].astype(np.float64),
+        gain[movers],
+    )
 
 
 def _relocations(add_gain, remove_gain, up_empty, down_empty, counts, V):
@@ -164,8 +176,9 @@ def _relocations(add_gain, remove_gain, up_empty, down_empty, counts, V):
     receive = add_gain[:, :V] - up_empty[None, :V]
     d_group, d_value = np.nonzero((counts[:, :V] > 0) & np.isfinite(give))
     t_group, t_value = np.nonzero((counts[:, V:] > 0) & np.isfinite(receive))
-    g1, g2, value, gain = _pair_up(d_group, d_value, give[d_group, d_value],
-                                   t_group, t_value, receive[t_group, t_value])
+    g1, g2, value, gain = _pair_up(
+        d_group, d_value, give[d_group, d_value], t_group, t_value, receive[t_group, t_value]
+    )
     keep = (gain < -1e-12) & (g1 != g2)
     g1, g2, value, gain = g1[keep], g2[keep], value[keep], gain[keep]
     if len(g1) == 0:
@@ -173,10 +186,14 @@ def _relocations(add_gain, remove_gain, up_empty, down_empty, counts, V):
     n = len(g1)
     idx = np.arange(n)
     missing = np.full(n, V)
-    return (np.concatenate([idx, idx, idx, idx]), np.concatenate([g1, g1, g2, g2]),
-            np.concatenate([value, missing, value, missing]),
-            np.concatenate([-np.ones(n), np.ones(n), np.ones(n), -np.ones(n)]),
-            np.ones(n), gain)
+    return (
+        np.concatenate([idx, idx, idx, idx]),
+        np.concatenate([g1, g1, g2, g2]),
+        np.concatenate([value, missing, value, missing]),
+        np.concatenate([-np.ones(n), np.ones(n), np.ones(n), -np.ones(n)]),
+        np.ones(n),
+        gain,
+    )
 
 
 def _limit_units(B, counts, moves, error, fit, rng, strict, relocation):
@@ -195,7 +212,7 @@ def _limit_units(B, counts, moves, error, fit, rng, strict, relocation):
     cells = t_rows * V1 + part_out[owner]
     cell_err = error.ravel()[cells]
     helps = fit.ravel()[cells] & (cell_err * part_sign[owner] < 0)
-    if relocation:          # the two halves share the empty row (the 1-count does not change)
+    if relocation:  # the two halves share the empty row (the 1-count does not change)
         helps &= t_rows != 0
     cap = np.abs(cell_err)
     limit = np.minimum.reduceat(np.where(helps, cap, np.inf), starts)

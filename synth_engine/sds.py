@@ -1,6 +1,7 @@
 """Synthetic Data Showcase's aggregate-seeded sampler (sds-method.md), kept as the baseline the
 default synthesizer is measured against: records are grown one item at a time, each draw weighted
 by a protected count, until the single items' budgets are spent."""
+
 from __future__ import annotations
 
 import itertools
@@ -13,6 +14,7 @@ from synth_engine.evaluate import aggregate_counts
 from synth_engine.synthesis_result import SynthesisResult, no_progress
 
 WEIGHT_SELECTION_PERCENTILE = 95
+
 
 class _Children:
     """For every protected combination C of length < R: the items x with C ∪ {x} protected, and
@@ -68,8 +70,12 @@ def _pack_tuple(combo, base: int) -> int:
     return key
 
 
-def synthesize_sds(aggregates: ProtectedAggregates, rng: np.random.Generator,
-                   percentile: float = WEIGHT_SELECTION_PERCENTILE, progress=None) -> SynthesisResult:
+def synthesize_sds(
+    aggregates: ProtectedAggregates,
+    rng: np.random.Generator,
+    percentile: float = WEIGHT_SELECTION_PERCENTILE,
+    progress=None,
+) -> SynthesisResult:
     """Synthetic Data Showcase's aggregate-seeded synthesis, as sds-method.md describes it.
 
     Each single item has a budget, its protected 1-count. A record starts empty; at each step the
@@ -107,9 +113,9 @@ def synthesize_sds(aggregates: ProtectedAggregates, rng: np.random.Generator,
     while available.any():
         record: list[int] = []
         column_free = np.ones(n_columns, dtype=bool)
-        sub_counts[0] = single               # T = (): the single items
-        alive = single > 0                   # every sub-combination with the record so far exists
-        n_subs, full_row = 1, 0              # full_row: the row of T = the whole record
+        sub_counts[0] = single  # T = (): the single items
+        alive = single > 0  # every sub-combination with the record so far exists
+        n_subs, full_row = 1, 0  # full_row: the row of T = the whole record
         while True:
             open_items = available & column_free[column_of]
             if len(record) < R:
@@ -141,12 +147,21 @@ def synthesize_sds(aggregates: ProtectedAggregates, rng: np.random.Generator,
     if reported < 100:
         progress(100 - reported)
     codes = _records_to_codes(records, items, n_columns)
-    return SynthesisResult(codes, "sds", {"weight_selection_percentile": percentile},
-                           {"records": len(records), "items_placed": spent})
+    return SynthesisResult(
+        codes, "sds", {"weight_selection_percentile": percentile}, {"records": len(records), "items_placed": spent}
+    )
 
 
-def _add_subsets(children: _Children, record: list[int], x: int, R: int, sub_counts: np.ndarray,
-                 alive: np.ndarray, n_subs: int, full_row: int) -> tuple[int, int]:
+def _add_subsets(
+    children: _Children,
+    record: list[int],
+    x: int,
+    R: int,
+    sub_counts: np.ndarray,
+    alive: np.ndarray,
+    n_subs: int,
+    full_row: int,
+) -> tuple[int, int]:
     """The later candidates' new sub-combinations T ∪ {x} ∪ {y}, T ⊆ record, |T| <= R - 2, as rows
     of `sub_counts` from n_subs on (`alive` narrowed in place); returns the new (n_subs, full_row)."""
     for size in range(0, min(R - 2, len(record)) + 1):

@@ -12,6 +12,7 @@ figures.
   revisited by a global polish against all protected counts at once (polish.py), both fitting
   the counts in units of their noise. The number of records is the protected record count.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,12 +36,13 @@ from synth_engine.sds import synthesize_sds
 from synth_engine.synthesis_result import SynthesisResult, no_progress
 
 SYNTHESIZERS = ("default", "sds")
-FILL_PROGRESS = 60            # of the default synthesizer's 100 progress units; the polish has the rest
-LENGTH_BALANCE = 0.25         # see combination_weights
+FILL_PROGRESS = 60  # of the default synthesizer's 100 progress units; the polish has the rest
+LENGTH_BALANCE = 0.25  # see combination_weights
 
 
-def synthesize(aggregates: ProtectedAggregates, synthesizer: str, rng: np.random.Generator,
-               progress=None) -> SynthesisResult:
+def synthesize(
+    aggregates: ProtectedAggregates, synthesizer: str, rng: np.random.Generator, progress=None
+) -> SynthesisResult:
     """Synthetic records from the protected aggregates with the named synthesizer.
 
     `progress(n)` is called as work is done (units of work out of 100)."""
@@ -83,22 +85,25 @@ def synthesize(aggregates: ProtectedAggregates, synthesizer: str, rng: np.random
 # combinations only up to their cap (threshold + 1.96 noise sd). The records left with no item at
 # all are the empty records; the number of records is the protected record count.
 
+
 @dataclass
 class DefaultSettings:
     """Public settings of the default synthesizer (recorded with the release)."""
-    fit_iterations: int = 6           # iterative-scaling rounds per column
-    repair_rounds: int = 12           # integer-repair rounds per column, at most (the polish does
-                                      # better with more time than the fill does)
-    min_improvement: float = 0.0005   # a column's repair stops when two rounds gain less than this share
-    moves_per_round: float = 0.05     # at most this share of the groups move in one round
-    lp_max_cells: int = 5_000         # columns with at most this many (group, outcome) cells: exact LP
-    lp_seconds: float = 30.0          # time limit of one LP, against a pathological case (then scaling)
+
+    fit_iterations: int = 6  # iterative-scaling rounds per column
+    repair_rounds: int = 12  # integer-repair rounds per column, at most (the polish does
+    # better with more time than the fill does)
+    min_improvement: float = 0.0005  # a column's repair stops when two rounds gain less than this share
+    moves_per_round: float = 0.05  # at most this share of the groups move in one round
+    lp_max_cells: int = 5_000  # columns with at most this many (group, outcome) cells: exact LP
+    lp_seconds: float = 30.0  # time limit of one LP, against a pathological case (then scaling)
     column_order: str = "cardinality"  # or 'fill', 'flags-first'
-    polish_proposals: float = 100.0   # proposals of the global polish, per record (see polish.py;
-                                      # 200 gained little on the demonstration source, at twice the time)
+    polish_proposals: float = 60.0  # proposals of the global polish, per record (see polish.py;
+    # 100 gained little on the 50,000-record sample and the demonstration
+    # source at 1.3x the polish time; 40 left length 1 at mean |z| 1.02)
     polish_min_proposals: int = 1_000_000  # ... but at least this many: a second's work, which a
-                                           # small input (a few thousand records) needs to fit
-    polish_swap_share: float = 0.93   # ... this share of them swaps (the rest: single-cell moves)
+    # small input (a few thousand records) needs to fit
+    polish_swap_share: float = 0.93  # ... this share of them swaps (the rest: single-cell moves)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -115,8 +120,9 @@ def combination_weights(counts, R: int, noise_sd) -> dict:
     return {k: np.full(n, (most / max(n, 1)) ** LENGTH_BALANCE / noise_sd[k - 1]) for k, n in sizes.items()}
 
 
-def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator,
-                       settings: DefaultSettings | None = None, progress=None) -> SynthesisResult:
+def synthesize_default(
+    aggregates: ProtectedAggregates, rng: np.random.Generator, settings: DefaultSettings | None = None, progress=None
+) -> SynthesisResult:
     """The project's synthesizer: a column-by-column fit of all protected counts, the rules
     enforced, then a global polish (see above)."""
     settings = settings or DefaultSettings()
@@ -133,8 +139,18 @@ def synthesize_default(aggregates: ProtectedAggregates, rng: np.random.Generator
     stats["rules"] = {**rules.as_dict(), **enforce(state, rules, items, single, rng)}
     clock = time.perf_counter()
     polish_work = max(int(settings.polish_proposals * len(state)), settings.polish_min_proposals)
-    polished = polish(state, items.offsets, counts, weights, rules, polish_work,
-                      settings.polish_swap_share, rng, progress=progress, chunks=100 - FILL_PROGRESS)
+    polished = polish(
+        state,
+        items.offsets,
+        counts,
+        weights,
+        rules,
+        polish_work,
+        settings.polish_swap_share,
+        rng,
+        progress=progress,
+        chunks=100 - FILL_PROGRESS,
+    )
     stats["polish"] = {**polished.as_dict(), "seconds": time.perf_counter() - clock}
     codes = items.item_codes(state)
     codes = codes[rng.permutation(len(codes))]
@@ -152,8 +168,8 @@ def _fill(aggregates, counts, weights, settings, rng, progress):
     entries = column_entries(counts, items, rows, R, weights)
     order = column_order(items, counts, settings.column_order)
     n = int(max(aggregates.record_count, 0))
-    state = np.full((n, n_columns), -1, dtype=np.int32)      # item ids, -1 = missing
-    group = np.zeros(n, dtype=np.int64)                       # records with the same items so far
+    state = np.full((n, n_columns), -1, dtype=np.int32)  # item ids, -1 = missing
+    group = np.zeros(n, dtype=np.int64)  # records with the same items so far
     B = sparse.csr_matrix((np.ones(1), (np.zeros(1, np.int64), np.zeros(1, np.int64))), shape=(1, rows.n))
     stats = {"columns": []}
     done = 0

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from app import create_app
 from builders import store_from_rows
 from conftest import watch_page
@@ -154,15 +155,15 @@ def test_the_panel_reads_the_noise_first_and_bounds_a_long_selection(site, store
     page.goto(base + "/explore?gender=Woman&ageBroad=18--20")
     verdict = page.locator(".cmp-verdict")
     verdict.wait_for()
-    assert verdict.inner_text() == cmp.verdict(expected).text
+    assert verdict.inner_text() == cmp_words.verdict(expected).text
     assert verdict.inner_text().startswith(("Within the noise", "Beyond the noise"))
     figures = page.locator(".cmp-figures").inner_text()
-    assert "difference in noise units" in figures and f"z = {cmp.signed_z(expected.z)}" in figures
+    assert "difference in noise units" in figures and f"z = {cmp_words.signed_z(expected.z)}" in figures
 
     long = {"gender": ["Woman"], "ageBroad": ["18--20"], "isSexualExploit": ["1"], "citizenship": ["UKR"]}
     expected = comparator.compare(long, store.count(store.filter(long)))
     assert expected.status == cmp.BEYOND and 0 < expected.lower <= expected.bound
     page.goto(base + "/explore?gender=Woman&ageBroad=18--20&isSexualExploit=1&citizenship=UKR")
     page.get_by_text(f"{expected.lower:,} to {expected.bound:,}").wait_for()
-    assert page.locator(".cmp-verdict").inner_text() == cmp.verdict(expected).text
+    assert page.locator(".cmp-verdict").inner_text() == cmp_words.verdict(expected).text
     store.close()

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from analysis import comparability as cmp
+from analysis import comparison_text as cmp_words
 from builders import repeated_rows as rows
 from builders import store_from_rows
 from data.aggregates import LengthParameters
@@ -68,9 +69,9 @@ def test_published_example_reads_as_a_34_percent_shortfall(store):
     c = compare(store, {AGE: [A39], MONTHS: [M13]})
     assert (c.status, c.synthetic, c.protected) == (cmp.EXACT, 524, 795)
     assert c.difference == -271
-    assert cmp.describe_difference(c) == "271 fewer synthetic records: a 34 % shortfall"
-    assert cmp.percent(c.score) == "66 %"
-    assert cmp.verdict(c).grade == "loose"
+    assert cmp_words.describe_difference(c) == "271 fewer synthetic records: a 34 % shortfall"
+    assert cmp_words.percent(c.score) == "66 %"
+    assert cmp_words.verdict(c).grade == "loose"
     assert c.noise_sd == pytest.approx(SD2)
     low, high = c.interval
     assert (low, high) == pytest.approx((795 - 1.96 * SD2, 795 + 1.96 * SD2), abs=0.01)
@@ -92,14 +93,14 @@ def test_a_suppressed_part_is_named_and_makes_the_sum_a_lower_bound(store):
     assert missing.status == cmp.SUPPRESSED
     assert "Age group 48 and over and Duration of trafficking 13 to 24 months was suppressed" in missing.reason
     assert "threshold of 0.0 for combinations of length 2" in missing.reason
-    assert cmp.verdict(c).text.startswith("Measured against a lower bound")
+    assert cmp_words.verdict(c).text.startswith("Measured against a lower bound")
 
 
 def test_a_single_suppressed_combination_has_no_protected_count(store):
     c = compare(store, {AGE: [A48], MONTHS: [M13]})
     assert (c.status, c.protected, c.score) == (cmp.UNAVAILABLE, None, None)
     assert "was suppressed" in c.reason
-    assert "only estimate" in cmp.verdict(c).text
+    assert "only estimate" in cmp_words.verdict(c).text
 
 
 def test_beyond_the_reporting_length_gives_the_tightest_bound(store):
@@ -110,7 +111,7 @@ def test_beyond_the_reporting_length_gives_the_tightest_bound(store):
     assert c.bound == 795
     assert "more than the reporting length of 2" in c.reason
     assert "2 of its sub-combinations of length 2 were suppressed" in c.reason
-    assert cmp.verdict(c).text == (
+    assert cmp_words.verdict(c).text == (
         "The synthetic count is the only estimate for a selection this long; "
         "the protected counts only say it is at most 795."
     )
@@ -162,7 +163,7 @@ def test_no_protected_aggregates_says_so(tmp_path):
         assert store.release["has_aggregates"] is False
         c = compare(store, {AGE: [A39], MONTHS: [M13]})
         assert (c.status, c.synthetic, c.protected, c.score) == (cmp.NO_AGGREGATES, 524, None, None)
-        assert "published no protected counts" in cmp.verdict(c).text
+        assert "published no protected counts" in cmp_words.verdict(c).text
     finally:
         store.close()
 
@@ -172,7 +173,7 @@ def test_the_whole_release_compares_with_the_protected_record_count(store):
     assert (c.status, c.synthetic, c.protected) == (cmp.EXACT, 754, 760)
     assert c.noise_sd == pytest.approx(math.sqrt(2) / 0.06)
     assert c.within_noise
-    assert cmp.verdict(c).text.endswith("within the noise added to the protected count.")
+    assert cmp_words.verdict(c).text.endswith("within the noise added to the protected count.")
 
 
 def test_compare_many_uses_one_lookup(store):
@@ -194,20 +195,22 @@ def test_compare_many_uses_one_lookup(store):
 )
 def test_grades(synthetic, protected, grade):
     c = cmp.Comparison(synthetic, cmp.EXACT, protected)
-    assert cmp.verdict(c).grade == grade
+    assert cmp_words.verdict(c).grade == grade
 
 
 def test_an_excess_and_a_zero_protected_count():
-    assert cmp.describe_difference(cmp.Comparison(120, cmp.EXACT, 100)) == "20 more synthetic records: a 20 % excess"
+    assert (
+        cmp_words.describe_difference(cmp.Comparison(120, cmp.EXACT, 100)) == "20 more synthetic records: a 20 % excess"
+    )
     c = cmp.Comparison(5, cmp.DERIVED, 0)
     assert (c.relative_difference, c.score) == (None, 0.0)
-    assert cmp.describe_difference(c) == "5 more synthetic records"
+    assert cmp_words.describe_difference(c) == "5 more synthetic records"
 
 
 def test_table_notes_say_where_a_count_came_from_or_why_there_is_none(store):
     facts = cmp.ReleaseFacts.from_release(store.release, store.release_lengths)
     notes = {
-        name: cmp.note(compare(store, selection), facts)
+        name: cmp_words.note(compare(store, selection), facts)
         for name, selection in {
             "exact": {AGE: [A39]},
             "suppressed": {AGE: [A48], MONTHS: [M13]},
@@ -226,14 +229,14 @@ def test_table_notes_say_where_a_count_came_from_or_why_there_is_none(store):
 
 
 def test_small_shares_keep_two_significant_digits():
-    assert [cmp.percent(x) for x in (0, 0.00023, 0.0123, 0.659, 1)] == ["0 %", "0.023 %", "1 %", "66 %", "100 %"]
+    assert [cmp_words.percent(x) for x in (0, 0.00023, 0.0123, 0.659, 1)] == ["0 %", "0.023 %", "1 %", "66 %", "100 %"]
 
 
 def test_views_limit_the_subtractions_they_attempt(store):
     comparator = cmp.Comparator.for_store(store).with_max_terms(3)
     c = comparator.compare({AGE: [A39], MONTHS: [None]}, 0)  # needs 1 + 3 counts
     assert c.status == cmp.UNAVAILABLE and c.parts[0].status == cmp.UNDERIVABLE
-    assert cmp.note(c, comparator.facts) == "not derived here: it needs too many counts"
+    assert cmp_words.note(c, comparator.facts) == "not derived here: it needs too many counts"
     assert "more than 3 protected counts" in c.reason
 
 
@@ -243,8 +246,8 @@ def test_views_limit_the_subtractions_they_attempt(store):
 def test_the_verdict_reads_the_noise_before_the_relative_grade(store):
     c = compare(store, {AGE: [A39], MONTHS: [M13]})  # 524 against 795, noise sd 3
     assert c.z == pytest.approx(-271 / SD2)
-    text = cmp.verdict(c).text
-    beyond = f"Beyond the noise by {271 - cmp.Z95 * SD2:,.0f} records (z = {cmp.signed_z(-271 / SD2)})."
+    text = cmp_words.verdict(c).text
+    beyond = f"Beyond the noise by {271 - cmp.Z95 * SD2:,.0f} records (z = {cmp_words.signed_z(-271 / SD2)})."
     assert text.startswith(beyond)
     assert text.index(beyond) < text.index("Loose:")
     assert f"± {cmp.Z95 * SD2:.1f} records 95 % of the time" in text
@@ -253,8 +256,8 @@ def test_the_verdict_reads_the_noise_before_the_relative_grade(store):
 def test_a_difference_inside_the_noise_interval_reads_within_the_noise(store):
     c = compare(store, {})  # 754 against 760, the record count's noise
     sd = math.sqrt(2) / 0.06
-    text = cmp.verdict(c).text
-    assert text.startswith(f"Within the noise (z = {cmp.signed_z(-6 / sd)}).")
+    text = cmp_words.verdict(c).text
+    assert text.startswith(f"Within the noise (z = {cmp_words.signed_z(-6 / sd)}).")
     assert text.index("Within the noise") < text.index("Close:")
     assert f"{6 / sd:.1f} standard deviations of the noise" in text
 
@@ -262,12 +265,12 @@ def test_a_difference_inside_the_noise_interval_reads_within_the_noise(store):
 def test_without_a_published_noise_only_the_grade_reads_the_difference():
     c = cmp.Comparison(95, cmp.EXACT, 100)
     assert c.z is None and c.within_noise is None
-    text = cmp.verdict(c).text
+    text = cmp_words.verdict(c).text
     assert text.startswith("Close:") and "does not say how much noise" in text
 
 
 def test_signed_z_uses_a_true_minus_sign():
-    assert [cmp.signed_z(z) for z in (-2.44, 0.26, 0.0)] == ["−2.4", "+0.3", "+0.0"]
+    assert [cmp_words.signed_z(z) for z in (-2.44, 0.26, 0.0)] == ["−2.4", "+0.3", "+0.0"]
 
 
 # --- beyond the reporting length: a lower bound beside the upper one (#12) -----------------------
@@ -298,8 +301,8 @@ def test_a_long_selection_reads_between_a_lower_and_an_upper_bound(tmp_path):
         assert (c.status, c.synthetic, c.lower, c.bound) == (cmp.BEYOND, 50, lower, 55)
         assert c.noise_sd == pytest.approx(SD2)  # the upper bound's: one count of length 2
         assert lower > 0
-        assert cmp.verdict(c).text.endswith(f"the protected counts only say it is between {lower} and 55.")
-        assert cmp.note(c, cmp.Comparator.for_store(store).facts).endswith(f"; between {lower} and 55")
+        assert cmp_words.verdict(c).text.endswith(f"the protected counts only say it is between {lower} and 55.")
+        assert cmp_words.note(c, cmp.Comparator.for_store(store).facts).endswith(f"; between {lower} and 55")
         # A "not recorded" item has no lower bound: the counts bound only the recorded items.
         c = compare(store, {"gender": ["Woman"], AGE: [A39], MONTHS: [None]})
         assert (c.status, c.lower, c.bound) == (cmp.BEYOND, 0, 60)
@@ -309,15 +312,15 @@ def test_a_long_selection_reads_between_a_lower_and_an_upper_bound(tmp_path):
 
 def test_a_synthetic_count_outside_the_bounds_is_flagged_beyond_the_noise():
     c = cmp.Comparison(10, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
-    assert "below 50, the least the protected counts allow" in cmp.verdict(c).text
+    assert "below 50, the least the protected counts allow" in cmp_words.verdict(c).text
     # Above the upper bound, a released count: flagged only past its noise (1.96 × 3 = 5.9).
     c = cmp.Comparison(60, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
-    assert cmp.verdict(c).text.endswith(
+    assert cmp_words.verdict(c).text.endswith(
         "only say it is between 50 and 55. The synthetic count is above the upper bound by less than the bound's noise."
     )
     c = cmp.Comparison(61, cmp.BEYOND, bound=55, lower=50, noise_sd=SD2)
-    assert "above 55, the most the protected counts allow, by more than their noise" in cmp.verdict(c).text
-    assert cmp.describe_bounds(cmp.Comparison(10, cmp.BEYOND, lower=50)) == "at least 50"
+    assert "above 55, the most the protected counts allow, by more than their noise" in cmp_words.verdict(c).text
+    assert cmp_words.describe_bounds(cmp.Comparison(10, cmp.BEYOND, lower=50)) == "at least 50"
 
 
 def skewed_rows(n: int, rng: random.Random) -> list[dict]:

@@ -5,13 +5,14 @@ cells; these tests recount the records from scratch to check that bookkeeping, a
 lowers the error in noise units, keeps unlisted combinations within their caps, keeps the
 implications and the complete columns, and is deterministic whatever the number of threads.
 """
+
 from __future__ import annotations
 
 import numba
 import numpy as np
 import pytest
-from builders import SYNTH_COLUMNS, aggregate_dataset, demo_dataset, unlisted_counts
 
+from builders import SYNTH_COLUMNS, aggregate_dataset, demo_dataset, unlisted_counts
 from synth_engine.constraints import enforce, fit_rules, implication_violations
 from synth_engine.evaluate import (
     aggregate_counts,
@@ -37,8 +38,10 @@ def _squared_error(codes, aggregates, weights):
     """Σ (w·(synthetic − protected))², counted from scratch."""
     protected = aggregate_counts(aggregates)
     synthetic = count_combinations(codes, aggregates.items, aggregates.reporting_length)
-    return sum(float(np.sum((weights[k] * (synthetic.lookup(k, protected.keys[k]) - protected.counts[k])) ** 2))
-               for k in protected.keys)
+    return sum(
+        float(np.sum((weights[k] * (synthetic.lookup(k, protected.keys[k]) - protected.counts[k])) ** 2))
+        for k in protected.keys
+    )
 
 
 def _run(aggregates, state, proposals=200_000, swap_share=0.93, seed=0, rules=None):
@@ -46,8 +49,17 @@ def _run(aggregates, state, proposals=200_000, swap_share=0.93, seed=0, rules=No
     rules = rules or fit_rules(aggregates, aggregates.reporting_length)
     weights = combination_weights(counts, aggregates.reporting_length, rules.noise_sd)
     state = state.copy()
-    result = polish(state, aggregates.items.offsets, counts, weights, rules, proposals, swap_share,
-                    np.random.default_rng(seed), chunks=4)
+    result = polish(
+        state,
+        aggregates.items.offsets,
+        counts,
+        weights,
+        rules,
+        proposals,
+        swap_share,
+        np.random.default_rng(seed),
+        chunks=4,
+    )
     return state, result, weights
 
 
@@ -64,7 +76,7 @@ def test_polish_lowers_the_error_it_reports_and_the_report_matches_a_recount(sta
     before = _squared_error(aggregates.items.item_codes(state), aggregates, weights)
     after = _squared_error(aggregates.items.item_codes(polished), aggregates, weights)
     assert result.error_before == pytest.approx(before, rel=1e-9)
-    assert result.error_after == pytest.approx(after, rel=1e-9)     # the incremental counts are right
+    assert result.error_after == pytest.approx(after, rel=1e-9)  # the incremental counts are right
     assert after < 0.9 * before
     assert result.accepted > 0
 
@@ -85,8 +97,9 @@ def test_polish_keeps_unlisted_combinations_within_their_caps(start, default_run
 
 
 def _fabricated(state, aggregates):
-    _, outside = combination_incidence(aggregates.items.item_codes(state), aggregates.items,
-                                       aggregate_counts(aggregates), aggregates.reporting_length)
+    _, outside = combination_incidence(
+        aggregates.items.item_codes(state), aggregates.items, aggregate_counts(aggregates), aggregates.reporting_length
+    )
     return outside
 
 
@@ -99,8 +112,9 @@ def test_polish_keeps_implications_and_complete_columns(start):
     # the implications to keep, named here: prostitution needs sexual exploitation, domestic
     # work needs forced labour
     rules.antecedent = np.array([items.item_of_text("isSexualExploit:1"), items.item_of_text("isForcedLabour:1")])
-    rules.consequent = np.array([items.item_of_text("typeOfSexProstitution:1"),
-                                 items.item_of_text("typeOfLabourDomesticWork:1")])
+    rules.consequent = np.array(
+        [items.item_of_text("typeOfSexProstitution:1"), items.item_of_text("typeOfLabourDomesticWork:1")]
+    )
     column = items.codebook.names.index("gender")
     rules.complete[column] = True
     ready = state.copy()

@@ -3,6 +3,7 @@
 Every test synthesizes from aggregates made by the real privacy core (`privacy.aggregate`) on
 demonstration records (stand-ins, not real people).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -10,6 +11,8 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+
+from bench.inputs import varied_frame
 from builders import (
     SYNTH_COLUMNS,
     aggregate_dataset,
@@ -17,8 +20,6 @@ from builders import (
     demo_dataset,
     unlisted_counts,
 )
-
-from bench.inputs import varied_frame
 from data.aggregates import ProtectedAggregates
 from data.codebook import Codebook
 from data.dataset import ItemSpace, load_csv
@@ -65,8 +66,9 @@ def small(tmp_path_factory):
 
 def _fabricated(codes, aggregates):
     """Per record, its combinations of length <= R that the aggregates do not hold."""
-    _, outside = combination_incidence(codes, aggregates.items, aggregate_counts(aggregates),
-                                       aggregates.reporting_length)
+    _, outside = combination_incidence(
+        codes, aggregates.items, aggregate_counts(aggregates), aggregates.reporting_length
+    )
     return outside
 
 
@@ -80,10 +82,16 @@ def _noise_figures(codes, aggregates, rules):
         target = protected.counts[k].astype(float)
         z = np.abs(synthetic.lookup(k, protected.keys[k]) - target) / rules.noise_sd[k - 1]
         big = target >= 10
-        buckets = [z[big & (target >= low) & (target < (10 * low if low < 10_000 else np.inf))]
-                   for low in (10, 100, 1_000, 10_000)]
-        figures[k] = {"mean": z[big].mean(), "buckets": [b.mean() for b in buckets if len(b)],
-                      "cover": np.mean(z[big] <= 1.96), "max": z[big].max()}
+        buckets = [
+            z[big & (target >= low) & (target < (10 * low if low < 10_000 else np.inf))]
+            for low in (10, 100, 1_000, 10_000)
+        ]
+        figures[k] = {
+            "mean": z[big].mean(),
+            "buckets": [b.mean() for b in buckets if len(b)],
+            "cover": np.mean(z[big] <= 1.96),
+            "max": z[big].max(),
+        }
     return figures
 
 
@@ -128,7 +136,7 @@ def test_unlisted_combinations_stay_within_the_noise(case, request):
         unlisted = unlisted_counts(default.codes, aggregates, k)
         assert (unlisted <= rules.caps[k - 1]).all(), k
         made += len(unlisted)
-    assert made > 0          # the bound is what holds them, not a rule against any
+    assert made > 0  # the bound is what holds them, not a rule against any
 
 
 def test_planted_implications_and_complete_columns_hold(varied):
@@ -156,10 +164,12 @@ def _wide_tail_frame(rows: int, rng) -> pd.DataFrame:
     """Three complete columns, one missing in 3 % of the records and 40 flags: most records hold
     a few flags, 0.9 % hold all of them, far above the 99th percentile of the records' widths."""
     wide = rng.random(rows) < 0.009
-    frame = {"sex": rng.choice(["female", "male", "other"], rows),
-             "region": rng.choice(["north", "south", "east", "west", "centre"], rows),
-             "cohort": rng.choice([f"y{y}" for y in range(2010, 2020)], rows),
-             "stage": np.where(rng.random(rows) < 0.03, "", rng.choice(["child", "adult"], rows))}
+    frame = {
+        "sex": rng.choice(["female", "male", "other"], rows),
+        "region": rng.choice(["north", "south", "east", "west", "centre"], rows),
+        "cohort": rng.choice([f"y{y}" for y in range(2010, 2020)], rows),
+        "stage": np.where(rng.random(rows) < 0.03, "", rng.choice(["child", "adult"], rows)),
+    }
     for i in range(40):
         frame[f"flag{i:02d}"] = np.where(wide | (rng.random(rows) < 0.05), "1", "")
     return pd.DataFrame(frame)
@@ -173,14 +183,14 @@ def test_complete_columns_are_found_through_the_truncation(tmp_path):
     _wide_tail_frame(20_000, np.random.default_rng(3)).to_csv(path, index=False)
     aggregates = aggregate_dataset(load_csv(path), seed=5, reporting_length=2)
     sensitivity = aggregates.lengths[0].sensitivity
-    assert sensitivity < 44           # the wide records (44 items) are truncated
+    assert sensitivity < 44  # the wide records (44 items) are truncated
     items = aggregates.items
     single = np.zeros(items.n_items)
     single[aggregates.combos[1][:, 0]] = aggregates.counts[1]
     total = np.bincount(items.column_of, weights=single)
     names = items.codebook.names
     shortfall = aggregates.record_count - total[names.index("sex")]
-    assert shortfall > 5 * aggregates.lengths[0].noise_sd      # beyond the noise alone
+    assert shortfall > 5 * aggregates.lengths[0].noise_sd  # beyond the noise alone
     complete = {names[j] for j in np.flatnonzero(fit_rules(aggregates, 2).complete)}
     assert complete == {"sex", "region", "cohort"}
 
@@ -199,7 +209,7 @@ def test_sds_spends_every_budget(medium):
     protected = aggregate_counts(aggregates)
     assert np.array_equal(ones.keys[1], protected.keys[1])
     assert np.array_equal(ones.counts[1], protected.counts[1])
-    assert (sds.codes > 0).any(axis=1).all()            # every SDS record holds an item
+    assert (sds.codes > 0).any(axis=1).all()  # every SDS record holds an item
 
 
 @pytest.mark.parametrize("name", ["default", "sds"])
@@ -242,14 +252,22 @@ def test_percentile_is_statrs_type_8():
 def _hand_aggregates():
     """Three columns a (values x, y), b (value 1), c (value 1); R = 2.
     Protected: a:x 6, a:y 4, b:1 5, c:1 3; a:x;b:1 5, a:x;c:1 3, b:1;c:1 2 (a:y goes with nothing)."""
-    items = ItemSpace(Codebook((categorical_attribute("a", ("x", "y")), categorical_attribute("b", ("1",)),
-                                categorical_attribute("c", ("1",)))))
+    items = ItemSpace(
+        Codebook(
+            (
+                categorical_attribute("a", ("x", "y")),
+                categorical_attribute("b", ("1",)),
+                categorical_attribute("c", ("1",)),
+            )
+        )
+    )
     ax, ay, b1, c1 = 0, 1, 2, 3
     return ProtectedAggregates(
-        items=items, record_count=10,
-        combos={1: np.array([[ax], [ay], [b1], [c1]], np.int32),
-                2: np.array([[ax, b1], [ax, c1], [b1, c1]], np.int32)},
-        counts={1: np.array([6, 4, 5, 3]), 2: np.array([5, 3, 2])})
+        items=items,
+        record_count=10,
+        combos={1: np.array([[ax], [ay], [b1], [c1]], np.int32), 2: np.array([[ax, b1], [ax, c1], [b1, c1]], np.int32)},
+        counts={1: np.array([6, 4, 5, 3]), 2: np.array([5, 3, 2])},
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -275,6 +293,6 @@ def test_default_on_hand_made_aggregates():
     assert len(result.codes) == 10
     counts = count_combinations(result.codes, aggregates.items, 2)
     assert not _fabricated(result.codes, aggregates).any()
-    assert counts.counts[1].tolist() == [6, 4, 5, 3]        # consistent counts are met exactly
+    assert counts.counts[1].tolist() == [6, 4, 5, 3]  # consistent counts are met exactly
     # (no noise parameters: nothing unlisted may be made)
     assert counts.counts[2].tolist() == [5, 3, 2]
