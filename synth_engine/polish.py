@@ -170,19 +170,25 @@ def _swap(state, record, partner, column, ledger, R, base, tables, rules, step, 
 
 
 @njit(cache=True)
-def _polish_part(state, part, parts, offsets, ledger, R, base, tables, rules, proposals, swap_share, seed, buffer_size):
-    """`proposals` proposals on the records part, part + parts, part + 2·parts ..."""
-    np.random.seed(seed)
-    n_columns = state.shape[1]
-    n_records = (state.shape[0] - part + parts - 1) // parts
-    step = float(parts)
-    scratch = (
+def _scratch(n_columns, buffer_size):
+    """Work arrays of one thread: a record's other items, and four combination buffers."""
+    return (
         np.empty(n_columns, np.int64),
         np.empty(buffer_size, np.int64),
         np.empty(buffer_size, np.int64),
         np.empty(buffer_size, np.int64),
         np.empty(buffer_size, np.int64),
     )
+
+
+@njit(cache=True)
+def _polish_part(state, part, parts, offsets, ledger, R, base, tables, rules, proposals, swap_share, seed, buffer_size):
+    """`proposals` proposals on the records part, part + parts, part + 2·parts ..."""
+    np.random.seed(seed)
+    n_columns = state.shape[1]
+    n_records = (state.shape[0] - part + parts - 1) // parts
+    step = float(parts)
+    scratch = _scratch(n_columns, buffer_size)
     complete = rules[5]
     accepted = 0
     for _ in range(proposals):
@@ -296,13 +302,7 @@ def _worst_pairs_pass(state, pairs, rows, column_of, ledger, R, base, tables, ru
     """`_close_pair` on each pair in turn (pairs[i] at ledger row rows[i]), moving either column."""
     np.random.seed(seed)
     n_columns = state.shape[1]
-    scratch = (
-        np.empty(n_columns, np.int64),
-        np.empty(buffer_size, np.int64),
-        np.empty(buffer_size, np.int64),
-        np.empty(buffer_size, np.int64),
-        np.empty(buffer_size, np.int64),
-    )
+    scratch = _scratch(n_columns, buffer_size)
     senders = np.empty(state.shape[0], np.int64)
     takers = np.empty(state.shape[0], np.int64)
     accepted = 0
