@@ -407,108 +407,105 @@ def view_options(codebook: Codebook) -> list[dict]:
     return [{"label": _("All attributes (small multiples)"), "value": ALL_ATTRIBUTES}] + attribute_options(codebook)
 
 
+def _section(class_name: str, title_id: str, title: str, pickers: list, *body, intro=None):
+    """A titled section of the page: its heading, an optional introduction, a row of pickers, then
+    what the pickers drive."""
+    heading = [html.H2(title, id=title_id)] + ([intro] if intro is not None else [])
+    return html.Section(
+        className=class_name,
+        **{"aria-labelledby": title_id},
+        children=[*heading, html.Div(className="explore-pickers", children=pickers), *body],
+    )
+
+
 def _selection_section(ctx, state):
     """The attribute and value pickers that add a filter, with the chips of the filters set."""
-    return html.Section(
-        className="explore-filters",
-        **{"aria-labelledby": "explore-filters-title"},
-        children=[
-            html.H2(_("Selection"), id="explore-filters-title"),
-            html.Div(
-                className="explore-pickers",
-                children=[
-                    _picker(
-                        _("Attribute"),
-                        ATTRIBUTE,
-                        options=attribute_options(ctx.codebook),
-                        placeholder=_("Find an attribute…"),
-                        clearable=True,
-                    ),
-                    _picker(
-                        _("Its values (any of them)"),
-                        VALUES,
-                        options=[],
-                        value=[],
-                        multi=True,
-                        disabled=True,
-                        placeholder=_("Choose an attribute first"),
-                        search_order="original",
-                    ),
-                ],
+    return _section(
+        "explore-filters",
+        "explore-filters-title",
+        _("Selection"),
+        [
+            _picker(
+                _("Attribute"),
+                ATTRIBUTE,
+                options=attribute_options(ctx.codebook),
+                placeholder=_("Find an attribute…"),
+                clearable=True,
             ),
-            html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
+            _picker(
+                _("Its values (any of them)"),
+                VALUES,
+                options=[],
+                value=[],
+                multi=True,
+                disabled=True,
+                placeholder=_("Choose an attribute first"),
+                search_order="original",
+            ),
         ],
+        html.Div(chips(ctx.codebook, state), id=ids.EXPLORE_CHIPS, **{"aria-live": "polite"}),
     )
 
 
 def _values_section(ctx, state):
     """Counts of each value of one attribute beside their protected counts."""
-    return html.Section(
-        className="explore-section",
-        **{"aria-labelledby": "explore-values-title"},
-        children=[
-            html.H2(_("Values of each attribute"), id="explore-values-title"),
-            html.P(
-                _(
-                    "Each value's synthetic count under the other filters, beside the protected count of the "
-                    "selection plus that value."
-                ),
-                className="section-intro",
+    intro = html.P(
+        _(
+            "Each value's synthetic count under the other filters, beside the protected count of the "
+            "selection plus that value."
+        ),
+        className="section-intro",
+    )
+    return _section(
+        "explore-section",
+        "explore-values-title",
+        _("Values of each attribute"),
+        [
+            _picker(
+                _("Attribute"),
+                VIEW,
+                options=view_options(ctx.codebook),
+                value=state.view,
+                clearable=False,
             ),
-            html.Div(
-                className="explore-pickers",
-                children=[
-                    _picker(
-                        _("Attribute"),
-                        VIEW,
-                        options=view_options(ctx.codebook),
-                        value=state.view,
-                        clearable=False,
-                    ),
-                    _picker(
-                        _("Sort by"),
-                        SORT,
-                        value=state.sort,
-                        clearable=False,
-                        searchable=False,
-                        options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
-                    ),
-                ],
+            _picker(
+                _("Sort by"),
+                SORT,
+                value=state.sort,
+                clearable=False,
+                searchable=False,
+                options=[{"label": _(v), "value": k} for k, v in SORTS.items()],
             ),
-            html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
         ],
+        html.Div(attribute_view(ctx, state), id=ids.EXPLORE_VIEW_CONTENT),
+        intro=intro,
     )
 
 
 def _crosstab_section(ctx, state):
     """Counts of two attributes crossed, with the pickers for rows and columns."""
-    return html.Section(
-        className="explore-section",
-        **{"aria-labelledby": "explore-crosstab-title"},
-        children=[
-            html.H2(_("Cross-tab of two attributes"), id="explore-crosstab-title"),
-            html.Div(
-                className="explore-pickers",
-                children=[
-                    _picker(
-                        _("Rows"),
-                        ROWS,
-                        options=attribute_options(ctx.codebook),
-                        value=state.rows,
-                        placeholder=_("Choose an attribute…"),
-                    ),
-                    _picker(
-                        _("Columns"),
-                        COLS,
-                        options=attribute_options(ctx.codebook),
-                        value=state.cols,
-                        placeholder=_("Choose an attribute…"),
-                    ),
-                ],
+    return _section(
+        "explore-section",
+        "explore-crosstab-title",
+        _("Cross-tab of two attributes"),
+        [
+            _picker(
+                _("Rows"),
+                ROWS,
+                options=attribute_options(ctx.codebook),
+                value=state.rows,
+                placeholder=_("Choose an attribute…"),
             ),
-            html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
-            dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
+            _picker(
+                _("Columns"),
+                COLS,
+                options=attribute_options(ctx.codebook),
+                value=state.cols,
+                placeholder=_("Choose an attribute…"),
+            ),
         ],
+        html.Div(crosstab(ctx, state), id=ids.EXPLORE_CROSSTAB),
+        dcc.Store(id=ids.EXPLORE_CROSSTAB_SHOWN, data=crosstab_key(state)),
     )
 
 
